@@ -1,0 +1,45 @@
+# optviz: set-up, run, test.  GNU make; recipes are indented with tabs.
+
+SHELL := /bin/bash
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTHON := $(shell command -v python3.11 2>/dev/null || command -v python3)
+
+PORT    ?= 8501
+ADDRESS ?= localhost
+PYTEST_ARGS ?=
+
+.PHONY: venv run test bench lint clean
+
+# The stamp is rebuilt (pip install re-run) only when a requirements file changes.
+# Creating the venv is skipped when it already exists.
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+$(VENV): $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@set -e; shopt -s nullglob; \
+	scripts=(benchmarks/*.py); \
+	if [ $${#scripts[@]} -eq 0 ]; then echo "no benchmarks/*.py scripts yet"; fi; \
+	for f in "$${scripts[@]}"; do echo "== $$f"; $(PY) "$$f"; done
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-results build dist
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

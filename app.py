@@ -1,0 +1,15 @@
+"""optviz: Streamlit entry point (``streamlit run app.py``).
+
+This file only configures the app and routes to pages; each page is a thin file in
+``pages/``. Adding a page is one line in ``PAGES``.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="optviz", page_icon=":material/insights:", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Adam, explained", icon=":material/school:", default=True),
+]
+
+st.navigation(PAGES).run()

@@ -305,35 +305,40 @@ _ADAM_EQ = (
     r"\quad x_t = x_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
 )
 
+_SGD = (SGDHyper, SGDState, sgd_init, sgd_update)
+_ADAGRAD = (AdagradHyper, AdagradState, adagrad_init, adagrad_update)
+_RMSPROP = (RMSpropHyper, RMSpropState, rmsprop_init, rmsprop_update)
+_ADADELTA = (AdadeltaHyper, AdadeltaState, adadelta_init, adadelta_update)
+_ADAM = (AdamHyper, AdamState, adam_init, adam_update)
+_NADAM = (NAdamHyper, NAdamState, nadam_init, nadam_update)
+_PLAIN_ADAM = {"amsgrad": False, "decoupled_weight_decay": False}
+
 RULES: dict[str, Rule] = {
     r.name: r
     for r in (
-        Rule("sgd", "SGD", SGDHyper, SGDState, sgd_init, sgd_update, {"momentum": 0.0, "nesterov": False},
+        Rule("sgd", "SGD", *_SGD, {"momentum": 0.0, "nesterov": False},
              r"x_t = x_{t-1} - \eta g_t"),
-        Rule("momentum", "Momentum", SGDHyper, SGDState, sgd_init, sgd_update, {"nesterov": False},
+        Rule("momentum", "Momentum", *_SGD, {"nesterov": False},
              r"b_t = \mu b_{t-1} + g_t,\quad x_t = x_{t-1} - \eta b_t", {"momentum": 0.9}),
-        Rule("nesterov", "Nesterov momentum", SGDHyper, SGDState, sgd_init, sgd_update, {"nesterov": True},
+        Rule("nesterov", "Nesterov momentum", *_SGD, {"nesterov": True},
              r"b_t = \mu b_{t-1} + g_t,\quad x_t = x_{t-1} - \eta (g_t + \mu b_t)",
              {"momentum": 0.9}),
-        Rule("adagrad", "AdaGrad", AdagradHyper, AdagradState, adagrad_init, adagrad_update, {},
+        Rule("adagrad", "AdaGrad", *_ADAGRAD, {},
              r"s_t = s_{t-1} + g_t^2,\quad x_t = x_{t-1} - \frac{\eta}{\sqrt{s_t} + \epsilon} g_t"),
-        Rule("rmsprop", "RMSProp", RMSpropHyper, RMSpropState, rmsprop_init, rmsprop_update, {},
+        Rule("rmsprop", "RMSProp", *_RMSPROP, {},
              r"s_t = \alpha s_{t-1} + (1-\alpha) g_t^2,\quad "
              r"x_t = x_{t-1} - \frac{\eta}{\sqrt{s_t} + \epsilon} g_t"),
-        Rule("adadelta", "AdaDelta", AdadeltaHyper, AdadeltaState, adadelta_init, adadelta_update, {},
+        Rule("adadelta", "AdaDelta", *_ADADELTA, {},
              r"s_t = \rho s_{t-1} + (1-\rho) g_t^2,\quad "
              r"g'_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{s_t + \epsilon}} g_t,\quad "
              r"u_t = \rho u_{t-1} + (1-\rho) g_t'^2,\quad x_t = x_{t-1} - \eta g'_t"),
-        Rule("adam", "Adam", AdamHyper, AdamState, adam_init, adam_update,
-             {"amsgrad": False, "decoupled_weight_decay": False}, _ADAM_EQ),
-        Rule("amsgrad", "AMSGrad", AdamHyper, AdamState, adam_init, adam_update,
-             {"amsgrad": True, "decoupled_weight_decay": False},
+        Rule("adam", "Adam", *_ADAM, _PLAIN_ADAM, _ADAM_EQ),
+        Rule("amsgrad", "AMSGrad", *_ADAM, {**_PLAIN_ADAM, "amsgrad": True},
              _ADAM_EQ.replace(r"\hat v_t", r"\max_{s \le t} \hat v_s")),
-        Rule("adamw", "AdamW", AdamHyper, AdamState, adam_init, adam_update,
-             {"decoupled_weight_decay": True},
+        Rule("adamw", "AdamW", *_ADAM, {"decoupled_weight_decay": True},
              _ADAM_EQ.replace(r"\epsilon}", r"\epsilon} - \eta\lambda x_{t-1}"),
              {"weight_decay": 1e-2}),
-        Rule("nadam", "NAdam", NAdamHyper, NAdamState, nadam_init, nadam_update, {},
+        Rule("nadam", "NAdam", *_NADAM, {},
              r"x_t = x_{t-1} - \eta\,\frac{\mu_{t+1} \hat m_t + (1-\mu_t) \hat g_t}"
              r"{\sqrt{\hat v_t} + \epsilon}"),
     )

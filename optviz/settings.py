@@ -1,0 +1,477 @@
+"""Validated settings of a trajectory request, shared by the CLI and the pages.
+
+`TrajectorySettings` says everything needed to compute trajectories: the surface, the
+number of steps, the start point and one `OptimizerSettings` per run. Both validate in
+`__post_init__`, so an object that exists is one the engine can run; anything wrong
+raises `SettingsError`, whose message is one line a student understands, e.g.
+"β1 must be in [0, 1), got 1.5". Text input (the command line, URL query strings) goes
+through `parse_number`, `parse_bool` and `TrajectorySettings.from_strings`.
+
+Hyperparameters a user does not set come from torch's defaults (see `optviz.rules`),
+then this module's `EXPLORER_DEFAULTS`: the chapter's choices for its 2D examples.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from optviz import rules, surfaces, trajectory
+
+
+class SettingsError(ValueError):
+    """A setting a user gave is not allowed; the message is one line, in plain words."""
+
+
+# ------------------------------------------------------------------------- caps
+
+
+def _env_int(name: str, default: int, low: int = 1) -> int:
+    """The integer in environment variable `name`, or `default` if unset, unparsable or < low."""
+    text = os.environ.get(name, "").strip()
+    try:
+        value = int(text)
+    except ValueError:
+        return default
+    return value if value >= low else default
+
+
+DEFAULT_SURFACE = surfaces.DEFAULT_SURFACE
+DEFAULT_OPTIMIZER = "adam"
+DEFAULT_STEPS = 20
+
+# Caps on one request. A cap below the default number of steps is raised to it, so
+# that the default settings stay valid.
+MAX_STEPS = max(_env_int("OPTVIZ_MAX_STEPS", 5000), DEFAULT_STEPS)  # steps per request
+MAX_RUNS = _env_int("OPTVIZ_MAX_RUNS", 16)  # optimizers (runs) per request
+MAX_START = 1e4  # |x_i| of a start point
+
+# ---------------------------------------------------------------------- defaults
+
+DEFAULT_CONDITION = 10.0
+DEFAULT_BOUND = trajectory.DEFAULT_BOUND
+
+# The chapter's 2D examples run η = 0.4 on f = 0.1 x1² + 2 x2², with β = 0.5 for
+# momentum, γ = 0.9 for RMSProp and ε = 1e-6 in its from-scratch Adam; AdaDelta has no
+# learning rate there (torch's lr = 1 is the same thing). Everything else is torch's.
+_ADAM_FAMILY = {"lr": 0.4, "eps": 1e-6}
+EXPLORER_DEFAULTS: dict[str, dict[str, float]] = {
+    "sgd": {"lr": 0.4},
+    "momentum": {"lr": 0.4, "momentum": 0.5},
+    "nesterov": {"lr": 0.4, "momentum": 0.5},
+    "adagrad": {"lr": 0.4},
+    "rmsprop": {"lr": 0.4, "alpha": 0.9},
+    "adadelta": {"lr": 1.0},
+    "adam": dict(_ADAM_FAMILY),
+    "amsgrad": dict(_ADAM_FAMILY),
+    "adamw": dict(_ADAM_FAMILY),
+    "nadam": dict(_ADAM_FAMILY),
+}
+
+FIELD_LABELS: dict[str, str] = {
+    "surface": "Surface",
+    "condition": "Condition number κ",
+    "steps": "Steps",
+    "start": "Start point",
+    "x1": "Start x1",
+    "x2": "Start x2",
+    "bound": "Bound",
+    "optimizers": "Optimizers",
+    "label": "Label",
+}
+
+
+def label(name: str) -> str:
+    """The display label of a setting: "β1" for beta1, "Steps" for steps."""
+    return rules.LABELS.get(name) or FIELD_LABELS.get(name) or name
+
+
+# ----------------------------------------------------------------- small helpers
+
+
+def _num(x: float) -> str:
+    """A float as typed: 0.4, 1e-06, 2, nan (never rounded, unlike :g)."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _show(value: Any) -> str:
+    """A short one-line rendering of a user's value for an error message."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)):
+        try:
+            return _num(float(value))
+        except (OverflowError, ValueError, TypeError):
+            pass
+    try:
+        text = repr(value)
+    except Exception:  # a value whose repr fails is still a bad value, not a crash
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _real(value: Any, name: str) -> float:
+    """`value` as a float, or SettingsError if it is not a real number (bools are not)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise SettingsError(f"{label(name)} must be a number, got {_show(value)}")
+    try:
+        return float(value)
+    except (OverflowError, ValueError, TypeError):
+        raise SettingsError(f"{label(name)} is too large, got {_show(value)}") from None
+
+
+def _choice(value: Any, registry: Mapping[str, Any], what: str) -> str:
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in registry:
+            return key
+    raise SettingsError(f"Unknown {what} {_show(value)}; choose one of: {', '.join(registry)}")
+
+
+def optimizer_name(name: Any) -> str:
+    """The registered name of optimizer `name` (case and spaces forgiven), or SettingsError."""
+    return _choice(name, rules.RULES, "optimizer")
+
+
+def surface_name(name: Any) -> str:
+    """The registered name of surface `name` (case and spaces forgiven), or SettingsError."""
+    return _choice(name, surfaces.SURFACES, "surface")
+
+
+def _is_flag(key: str) -> bool:
+    return key not in rules.BOUNDS
+
+
+def check_hyper(key: str, value: Any) -> float | bool:
+    """`value` as hyperparameter `key` takes it (float, or bool for flags), else SettingsError."""
+    if _is_flag(key):
+        if isinstance(value, np.bool_):
+            value = bool(value)
+        try:
+            rules.check_value(key, value)
+        except ValueError as e:
+            raise SettingsError(f"{label(key)} must be true or false, got {_show(value)}") from e
+        return value
+    x = _real(value, key)
+    where = rules.describe_range(key)
+    if not math.isfinite(x):
+        raise SettingsError(f"{label(key)} must be a finite number in {where}, got {_num(x)}")
+    try:
+        rules.check_value(key, x)
+    except ValueError:
+        raise SettingsError(f"{label(key)} must be in {where}, got {_num(x)}") from None
+    return x
+
+
+def _spell(key: str, flag: bool) -> str:
+    if not flag:
+        return key
+    dashed = key.replace("_", "-")
+    return f"--[no-]{dashed}" if _is_flag(key) else f"--{dashed}"
+
+
+def inapplicable_message(key: Any, names: Sequence[str], spelled: str | None = None) -> str:
+    """Why hyperparameter `key` cannot be given to any of the optimizers `names`.
+
+    `spelled` is how the user wrote the key (e.g. "--amsgrad" on the command line);
+    then allowed keys and optimizers are spelled as command-line options too.
+    """
+    cli = spelled is not None
+    names = list(dict.fromkeys(names))
+    which = " or ".join(names)
+    known = isinstance(key, str) and key in rules.LABELS
+    if cli:
+        msg = f"{spelled} does not apply to {which}"
+    elif known:
+        msg = f"{label(key)} ({key}) does not apply to {which}"
+    else:
+        msg = f"Unknown hyperparameter {_show(key)} for {which}"
+    if len(names) == 1:
+        allowed = ", ".join(_spell(k, cli) for k in rules.RULES[names[0]].tunable)
+        msg += f" ({'it takes' if cli else 'allowed'}: {allowed})"
+    if known and key in rules.RULES and key not in names:
+        msg += f"; use {'--optimizer ' + key if cli else 'the optimizer ' + repr(key)} instead"
+    elif known and len(names) > 1:
+        users = [n for n, r in rules.RULES.items() if key in r.tunable]
+        if users:
+            msg += f"; it applies to {', '.join(users)}"
+    return msg
+
+
+# ------------------------------------------------------------------ text parsing
+
+
+def parse_number(text: Any, name: str) -> float:
+    """A finite float from user text (or a number), else SettingsError naming `name`'s label.
+
+    parse_number("abc", "beta1") raises "β1 must be a number, got 'abc'".
+    """
+    if isinstance(text, str):
+        try:
+            x = float(text.strip())
+        except ValueError:
+            raise SettingsError(f"{label(name)} must be a number, got {_show(text)}") from None
+    else:
+        x = _real(text, name)
+    if not math.isfinite(x):
+        where = f" in {rules.describe_range(name)}" if name in rules.BOUNDS else ""
+        raise SettingsError(f"{label(name)} must be a finite number{where}, got {_num(x)}")
+    return x
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_bool(text: Any, name: str) -> bool:
+    """true/false, 1/0, yes/no, on/off (any case) as a bool, else SettingsError."""
+    if isinstance(text, bool | np.bool_):
+        return bool(text)
+    word = text.strip().lower() if isinstance(text, str) else None
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise SettingsError(f"{label(name)} must be true or false, got {_show(text)}")
+
+
+# ------------------------------------------------------------------------ models
+
+
+class FrozenMapping(Mapping):
+    """A read-only, hashable, picklable dict (for the frozen settings' hyperparameters)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping | Iterable = ()) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __getstate__(self):
+        return self._data
+
+    def __setstate__(self, state) -> None:
+        self._data = state
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """One optimizer run: its name, the hyperparameters the user changed, a legend label."""
+
+    name: str = DEFAULT_OPTIMIZER
+    hyper: Mapping[str, float | bool] = field(default_factory=FrozenMapping)  # overrides only
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        name = optimizer_name(self.name)
+        rule = rules.RULES[name]
+        hyper = {} if self.hyper is None else self.hyper
+        if not isinstance(hyper, Mapping):
+            raise SettingsError(
+                f"Hyperparameters of {name} must map names to values, got {_show(hyper)}"
+            )
+        clean = {}
+        for key, value in hyper.items():
+            if not (isinstance(key, str) and key in rule.tunable):
+                raise SettingsError(inapplicable_message(key, [name]))
+            clean[key] = check_hyper(key, value)
+        if not isinstance(self.label, str):
+            raise SettingsError(f"Label must be text, got {_show(self.label)}")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "hyper",
+                           FrozenMapping((k, clean[k]) for k in rule.tunable if k in clean))
+
+    @property
+    def rule(self) -> rules.Rule:
+        return rules.RULES[self.name]
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.name
+
+    def hyperparams(self) -> NamedTuple:
+        """torch's defaults, then EXPLORER_DEFAULTS, then this run's overrides."""
+        return self.rule.hyperparams(**{**EXPLORER_DEFAULTS.get(self.name, {}), **self.hyper})
+
+    def to_run(self, start: Sequence[float]) -> trajectory.Run:
+        return trajectory.Run(self.name, self.hyperparams(),
+                              (float(start[0]), float(start[1])), self.display_label)
+
+
+def _whole(value: Any, name: str, low: int, high: int) -> int:
+    msg = f"{label(name)} must be a whole number from {low} to {high}, got {_show(value)}"
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise SettingsError(msg)
+    if isinstance(value, numbers.Integral):
+        n = int(value)
+    else:
+        try:
+            x = float(value)
+        except (OverflowError, ValueError, TypeError):
+            raise SettingsError(msg) from None
+        if not (math.isfinite(x) and x.is_integer()):
+            raise SettingsError(msg)
+        n = int(x)
+    if not low <= n <= high:
+        raise SettingsError(msg)
+    return n
+
+
+def _start(value: Any) -> tuple[float, float]:
+    msg = f"Start point must be two numbers (x1, x2), got {_show(value)}"
+    if isinstance(value, str | bytes | Mapping):
+        raise SettingsError(msg)
+    try:
+        pair = tuple(value)
+    except TypeError:
+        raise SettingsError(msg) from None
+    if len(pair) != 2:
+        raise SettingsError(msg)
+    out = []
+    for name, v in zip(("x1", "x2"), pair, strict=True):
+        x = _real(v, name)
+        if not (math.isfinite(x) and abs(x) <= MAX_START):
+            raise SettingsError(
+                f"{label(name)} must be a finite number from {-MAX_START:g} to {MAX_START:g}, "
+                f"got {_num(x)}"
+            )
+        out.append(x)
+    return out[0], out[1]
+
+
+def _optimizers(value: Any) -> tuple[OptimizerSettings, ...]:
+    if isinstance(value, OptimizerSettings | str):
+        value = (value,)
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise SettingsError(f"Optimizers must be a list, got {_show(value)}") from None
+    if not 1 <= len(items) <= MAX_RUNS:
+        raise SettingsError(f"Choose from 1 to {MAX_RUNS} optimizers, got {len(items)}")
+    return tuple(o if isinstance(o, OptimizerSettings) else OptimizerSettings(o) for o in items)
+
+
+@dataclass(frozen=True)
+class TrajectorySettings:
+    """Everything needed to compute trajectories on a 2D surface, validated."""
+
+    surface: str = DEFAULT_SURFACE
+    condition: float = DEFAULT_CONDITION  # used by the "rotated" surface only
+    steps: int = DEFAULT_STEPS
+    start: tuple[float, float] | None = None  # None: the surface's default start
+    optimizers: tuple[OptimizerSettings, ...] = (OptimizerSettings(),)
+    bound: float = DEFAULT_BOUND  # a run leaving |x_i| <= bound is cut as diverged
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "surface", surface_name(self.surface))
+        condition = _real(self.condition, "condition")
+        if not (math.isfinite(condition) and condition >= 1):
+            raise SettingsError(
+                f"{label('condition')} must be a finite number ≥ 1, got {_num(condition)}"
+            )
+        set_(self, "condition", condition)
+        set_(self, "steps", _whole(self.steps, "steps", 1, MAX_STEPS))
+        if self.start is not None:
+            set_(self, "start", _start(self.start))
+        set_(self, "optimizers", _optimizers(self.optimizers))
+        bound = _real(self.bound, "bound")
+        if not (math.isfinite(bound) and bound > 0):
+            raise SettingsError(f"Bound must be a finite number > 0, got {_num(bound)}")
+        set_(self, "bound", bound)
+        start = self.start_point()
+        if max(abs(start[0]), abs(start[1])) > bound:
+            raise SettingsError(
+                f"Start point ({_num(start[0])}, {_num(start[1])}) lies outside the bound "
+                f"{_num(bound)}"
+            )
+
+    def get_surface(self) -> surfaces.Surface:
+        return surfaces.get_surface(self.surface, self.condition)
+
+    def start_point(self) -> tuple[float, float]:
+        return self.start if self.start is not None else surfaces.SURFACES[self.surface].start
+
+    def runs(self) -> list[trajectory.Run]:
+        start = self.start_point()
+        return [o.to_run(start) for o in self.optimizers]
+
+    def compute(self) -> list[trajectory.Trajectory]:
+        """One Trajectory per optimizer, in order (diverged runs are cut, never raised)."""
+        return trajectory.run(self.get_surface(), self.runs(), self.steps, self.bound)
+
+    @classmethod
+    def from_strings(
+        cls,
+        *,
+        surface: str | None = None,
+        optimizers: str | Sequence[str] | None = None,
+        steps: str | None = None,
+        start: str | Sequence[str] | None = None,
+        condition: str | None = None,
+        bound: str | None = None,
+        hyper: Mapping[str, str] | None = None,
+    ) -> TrajectorySettings:
+        """Settings from text, as typed on a command line or in a URL; None means default.
+
+        `optimizers` is a name or a comma-separated list; `start` is "x1,x2" or two
+        strings; `hyper` maps hyperparameter names ("beta1", "weight-decay") to text and
+        applies each to every chosen optimizer that has it. A hyperparameter that none
+        of them has is an error.
+        """
+        if optimizers is None:
+            optimizers = [DEFAULT_OPTIMIZER]
+        elif isinstance(optimizers, str):
+            optimizers = [n for n in optimizers.split(",") if n.strip()] or [""]
+        names = [optimizer_name(n) for n in optimizers]
+        parsed: dict[str, float | bool] = {}
+        for raw, text in (hyper or {}).items():
+            key = raw.strip().lower().replace("-", "_") if isinstance(raw, str) else raw
+            if not (isinstance(key, str) and key in rules.LABELS):
+                known = sorted({k for r in rules.RULES.values() for k in r.tunable})
+                raise SettingsError(
+                    f"Unknown hyperparameter {_show(raw)}; choose from: {', '.join(known)}"
+                )
+            if not any(key in rules.RULES[n].tunable for n in names):
+                raise SettingsError(inapplicable_message(key, names))
+            parsed[key] = parse_bool(text, key) if _is_flag(key) else parse_number(text, key)
+        kwargs: dict[str, Any] = {
+            "optimizers": tuple(
+                OptimizerSettings(n, {k: v for k, v in parsed.items()
+                                      if k in rules.RULES[n].tunable})
+                for n in names
+            )
+        }
+        if surface is not None:
+            kwargs["surface"] = surface
+        if steps is not None:
+            kwargs["steps"] = parse_number(steps, "steps")
+        if condition is not None:
+            kwargs["condition"] = parse_number(condition, "condition")
+        if bound is not None:
+            kwargs["bound"] = parse_number(bound, "bound")
+        if start is not None:
+            parts = start.replace(",", " ").split() if isinstance(start, str) else list(start)
+            if len(parts) != 2:
+                raise SettingsError(f"Start point must be two numbers (x1, x2), got {_show(start)}")
+            kwargs["start"] = (parse_number(parts[0], "x1"), parse_number(parts[1], "x2"))
+        return cls(**kwargs)

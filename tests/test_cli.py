@@ -1,0 +1,322 @@
+"""The command line, in process through `cli.main` and once as `python -m optviz`."""
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from optviz import cli, rules, surfaces
+from optviz.settings import TrajectorySettings
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ["trajectory", "--surface", "d2l", "--optimizer", "adam", "--lr", "0.4",
+           "--beta1", "0.9", "--beta2", "0.999", "--eps", "1e-6", "--steps", "20",
+           "--start", "-5", "-2", "--json"]
+RUN_KEYS = {"optimizer", "label", "hyperparameters", "points", "values", "gradients",
+            "diverged_at", "steps_taken", "state", "explained"}
+
+
+def strict_json(text: str) -> dict:
+    """Parse, refusing NaN and Infinity (which are not JSON)."""
+    def refuse(name: str):
+        raise ValueError(f"not JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def run_json(capsys: pytest.CaptureFixture, *args: str) -> dict:
+    assert cli.main([*args]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out.count("\n") == 1  # one JSON object on one line
+    return strict_json(out)
+
+
+def d2l(x1: float, x2: float) -> float:
+    return 0.1 * x1 * x1 + 2 * x2 * x2
+
+
+def check_example(data: dict) -> None:
+    assert data["surface"] == "d2l" and data["optimizer"] == "adam"
+    assert data["steps"] == 20 and data["start"] == [-5, -2] and data["diverged_at"] is None
+    assert len(data["points"]) == 21 and data["points"][0] == [-5, -2]
+    assert data["values"] == pytest.approx([d2l(*p) for p in data["points"]], rel=1e-15)
+    assert data["hyperparameters"] == {
+        "lr": 0.4, "beta1": 0.9, "beta2": 0.999, "eps": 1e-6, "weight_decay": 0.0,
+        "amsgrad": False, "bias_correction": True, "decoupled_weight_decay": False}
+
+
+# -------------------------------------------------------------------- JSON output
+
+
+def test_example_command_json(capsys: pytest.CaptureFixture) -> None:
+    data = run_json(capsys, *EXAMPLE)
+    check_example(data)
+    assert set(data) >= RUN_KEYS
+    assert len(data["runs"]) == 1 and data["runs"][0] == {k: data[k] for k in RUN_KEYS}
+    assert data["condition"] is None and data["minima"] == [[0, 0]] and data["bound"] == 1e6
+    assert len(data["gradients"]) == 21
+    assert data["gradients"][0] == pytest.approx([0.2 * -5, 4 * -2])
+    assert set(data["state"]) == {"m", "v", "v_max"}
+    assert set(data["explained"]) == {"m_hat", "v_hat", "step_size"}
+    assert data["explained"]["m_hat"][0] == [None, None]  # nothing before the first step
+    assert all(len(rows) == 21 for rows in (*data["state"].values(), *data["explained"].values()))
+    assert data["steps_taken"] == 20
+
+
+def test_example_matches_the_chapters_adam_from_scratch(capsys: pytest.CaptureFixture) -> None:
+    data = run_json(capsys, *EXAMPLE)
+    x, m, v = np.array([-5.0, -2.0]), np.zeros(2), np.zeros(2)
+    expected, m_hats = [x.copy()], []
+    for t in range(1, 21):
+        g = np.array([0.2 * x[0], 4 * x[1]])
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        m_hat, v_hat = m / (1 - 0.9**t), v / (1 - 0.999**t)
+        x = x - 0.4 * m_hat / (np.sqrt(v_hat) + 1e-6)
+        expected.append(x.copy())
+        m_hats.append(m_hat)
+    assert np.allclose(data["points"], expected, rtol=1e-12, atol=1e-14)
+    assert np.allclose(data["explained"]["m_hat"][1:], m_hats, rtol=1e-12, atol=1e-14)
+
+
+def test_example_command_as_a_module() -> None:
+    done = subprocess.run([sys.executable, "-m", "optviz", *EXAMPLE], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    check_example(strict_json(done.stdout))
+
+
+def test_momentum_matches_a_hand_written_loop(capsys: pytest.CaptureFixture) -> None:
+    data = run_json(capsys, "trajectory", "--optimizer", "momentum", "--lr", "0.4",
+                    "--momentum", "0.5", "--steps", "20", "--json")
+    x1, x2, v1, v2 = -5.0, -2.0, 0.0, 0.0
+    expected = [[x1, x2]]
+    for _ in range(20):
+        v1, v2 = 0.5 * v1 + 0.2 * x1, 0.5 * v2 + 4 * x2
+        x1, x2 = x1 - 0.4 * v1, x2 - 0.4 * v2
+        expected.append([x1, x2])
+    assert np.allclose(data["points"], expected, rtol=1e-12, atol=1e-14)
+    assert data["hyperparameters"]["momentum"] == 0.5
+    assert set(data["state"]) == {"momentum_buffer"} and data["explained"] == {}
+
+
+def test_defaults_are_the_chapters(capsys: pytest.CaptureFixture) -> None:
+    data = run_json(capsys, "trajectory", "--json")
+    assert data["optimizer"] == "adam" and data["surface"] == "d2l"
+    assert len(data["points"]) == 21 and data["points"][0] == [-5, -2]
+    assert data["hyperparameters"]["lr"] == 0.4 and data["hyperparameters"]["eps"] == 1e-6
+
+
+def test_repeated_optimizer(capsys: pytest.CaptureFixture) -> None:
+    data = run_json(capsys, "trajectory", "--optimizer", "adam", "--optimizer", "SGD",
+                    "--optimizer", "rmsprop", "--beta1", "0.5", "--lr", "0.1",
+                    "--centered", "--steps", "7", "--json")
+    runs = data["runs"]
+    assert [r["optimizer"] for r in runs] == ["adam", "sgd", "rmsprop"]
+    assert data["optimizer"] == "adam" and data["points"] == runs[0]["points"]
+    assert [r["hyperparameters"]["lr"] for r in runs] == [0.1, 0.1, 0.1]
+    assert runs[0]["hyperparameters"]["beta1"] == 0.5 and "beta1" not in runs[1]["hyperparameters"]
+    assert runs[2]["hyperparameters"]["centered"] is True
+    assert all(len(r["points"]) == 8 for r in runs)
+    expected = TrajectorySettings.from_strings(optimizers="sgd", steps="7",
+                                               hyper={"lr": "0.1"}).compute()[0]
+    assert np.array_equal(runs[1]["points"], expected.points)
+
+
+def test_rotated_surface_and_flags(capsys: pytest.CaptureFixture) -> None:
+    data = run_json(capsys, "trajectory", "--surface", "rotated", "--condition", "100",
+                    "--optimizer", "adamw", "--amsgrad", "--no-bias-correction",
+                    "--weight-decay", "0.1", "--start", "-1e3", "-.5", "--steps", "3", "--json")
+    assert data["condition"] == 100 and data["start"] == [-1000, -0.5]
+    hp = data["hyperparameters"]
+    assert hp["amsgrad"] is True and hp["bias_correction"] is False
+    assert hp["decoupled_weight_decay"] is True and hp["weight_decay"] == 0.1
+    s = surfaces.get_surface("rotated", 100.0)
+    assert data["values"] == pytest.approx([s.f(*p) for p in data["points"]], rel=1e-14)
+
+
+def test_divergence_is_reported_and_nan_becomes_null(capsys: pytest.CaptureFixture) -> None:
+    data = run_json(capsys, "trajectory", "--optimizer", "sgd", "--lr", "20", "--steps", "50",
+                    "--json")
+    k = data["diverged_at"]
+    assert isinstance(k, int) and 1 <= k <= 50
+    assert len(data["points"]) == k == data["steps_taken"] + 1
+    assert all(math.isfinite(c) for p in data["points"] for c in p)
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(list(rules.RULES)),
+       lr=st.sampled_from(["1e-300", "1e-3", "0.4", "5", "1e10", "1e300"]),
+       surface=st.sampled_from(list(surfaces.SURFACES)))
+def test_json_is_always_strict(name: str, lr: str, surface: str) -> None:
+    config = TrajectorySettings.from_strings(surface=surface, optimizers=name, steps="40",
+                                             hyper={"lr": lr})
+    text = json.dumps(cli.result_to_json(config, config.compute()), allow_nan=False)
+    data = strict_json(text)
+    assert data["points"][0] == list(config.start_point())
+
+
+# ------------------------------------------------------------------- other output
+
+
+def test_summary(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["trajectory", "--optimizer", "momentum", "--optimizer", "sgd",
+                     "--lr", "20"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out.startswith("D2L quadratic: f = 0.1 x1² + 2 x2²; 20 steps from (-5, -2)")
+    assert "momentum: lr=20 momentum=0.5" in out
+    assert "diverged at step" in out
+
+
+def test_summary_distance_to_minimum(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["trajectory", "--optimizer", "momentum", "--steps", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "distance to the nearest minimum (0, 0)" in out
+
+
+@pytest.mark.parametrize("args", [["--help"], ["trajectory", "--help"]])
+def test_help_lists_surfaces_and_optimizers(capsys: pytest.CaptureFixture, args) -> None:
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in (*surfaces.SURFACES, *rules.RULES))
+
+
+def test_trajectory_help_lists_every_hyperparameter(capsys: pytest.CaptureFixture) -> None:
+    cli.main(["trajectory", "--help"])
+    out = capsys.readouterr().out
+    for key in rules.BOUNDS:
+        assert "--" + key.replace("_", "-") in out
+    for flag in ("--amsgrad", "--no-bias-correction", "--centered", "--json", "--html"):
+        assert flag in out
+
+
+def test_html(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    if importlib.util.find_spec("optviz.figures") is None:
+        pytest.skip("optviz.figures (the plotly figure builder) does not exist yet")
+    path = tmp_path / "trajectory.html"
+    assert cli.main(["trajectory", "--optimizer", "adam", "--optimizer", "momentum",
+                     "--html", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == str(path) and err == ""
+    assert "plotly" in path.read_text(encoding="utf-8")
+    assert cli.main(["trajectory", "--html", str(tmp_path / "missing" / "x.html")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("optviz: error: cannot write") and err.count("\n") == 1
+
+
+def test_startup_imports_neither_torch_nor_plotly() -> None:
+    code = ("import contextlib, io, sys\n"
+            "from optviz import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert cli.main(['trajectory', '--json']) == 0\n"
+            "print(sorted(m for m in ('torch', 'plotly', 'streamlit') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------------ errors
+
+BAD = [
+    (["--beta1", "1.5"], "optviz: error: β1 must be in [0, 1), got 1.5"),
+    (["--beta2", "1"], "β2 must be in [0, 1), got 1"),
+    (["--beta1", "-0.1"], "β1 must be in [0, 1), got -0.1"),
+    (["--beta1", "abc"], "β1 must be a number, got 'abc'"),
+    (["--eps", "0"], "ε must be in (0, ∞), got 0"),
+    (["--eps", "-1e-8"], "ε must be in (0, ∞), got -1e-08"),
+    (["--lr", "0"], "Learning rate must be in (0, ∞), got 0"),
+    (["--lr", "-0.4"], "Learning rate must be in (0, ∞), got -0.4"),
+    (["--lr", "nan"], "Learning rate must be a finite number in (0, ∞), got nan"),
+    (["--lr", "inf"], "Learning rate must be a finite number in (0, ∞), got inf"),
+    (["--lr", "-inf"], "Learning rate must be a finite number in (0, ∞), got -inf"),
+    (["--lr", "1e999"], "Learning rate must be a finite number in (0, ∞), got inf"),
+    (["--lr", "0x10"], "Learning rate must be a number, got '0x10'"),
+    (["--steps", "5001"], "Steps must be a whole number from 1 to 5000, got 5001"),
+    (["--steps", "0"], "Steps must be a whole number from 1 to 5000, got 0"),
+    (["--steps", "2.5"], "Steps must be a whole number from 1 to 5000, got 2.5"),
+    (["--steps", "many"], "Steps must be a number, got 'many'"),
+    (["--start", "1", "nan"], "Start x2 must be a finite number, got nan"),
+    (["--start", "1e5", "0"], "Start x1 must be a finite number from -10000 to 10000"),
+    (["--start", "1"], "argument --start: expected 2 arguments"),
+    (["--surface", "sphere"], "Unknown surface 'sphere'; choose one of: d2l, rosenbrock,"),
+    (["--optimizer", "lion"], "Unknown optimizer 'lion'; choose one of: sgd, momentum,"),
+    (["--surface", "rotated", "--condition", "0.5"],
+     "Condition number κ must be a finite number ≥ 1, got 0.5"),
+    (["--condition", "5"], "--condition applies to --surface rotated only, not d2l"),
+    (["--bound", "1"], "Start point (-5, -2) lies outside the bound 1"),
+    (["--rho", "2", "--optimizer", "adadelta"], "ρ must be in [0, 1], got 2"),
+    (["--optimizer", "adam"] * 17, "Choose from 1 to 16 optimizers, got 17"),
+    (["--json", "--html", "x.html"], "argument --html: not allowed with argument --json"),
+    (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["--b", "0.9"], "unrecognized arguments: --b"),  # no abbreviations
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD, ids=lambda v: " ".join(v)[:40])
+def test_bad_values_exit_2_with_one_line(capsys: pytest.CaptureFixture, args, message) -> None:
+    assert cli.main(["trajectory", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("optviz: error: ")
+    assert message in err
+    assert "Traceback" not in err and "usage:" not in err
+
+
+INAPPLICABLE = [
+    (["--amsgrad"], "--amsgrad does not apply to adam (it takes: --lr, --beta1, --beta2, --eps, "
+                    "--weight-decay, --[no-]bias-correction); use --optimizer amsgrad instead"),
+    (["--optimizer", "sgd", "--momentum", "0.9"],
+     "--momentum does not apply to sgd (it takes: --lr, --dampening, --weight-decay); "
+     "use --optimizer momentum instead"),
+    (["--optimizer", "sgd", "--beta1", "0.9"], "--beta1 does not apply to sgd"),
+    (["--optimizer", "momentum", "--nesterov"], "use --optimizer nesterov instead"),
+    (["--optimizer", "sgd", "--no-bias-correction"], "--no-bias-correction does not apply to sgd"),
+    (["--optimizer", "adagrad", "--optimizer", "sgd", "--rho", "0.5"],
+     "--rho does not apply to adagrad or sgd; it applies to adadelta"),
+    (["--optimizer", "amsgrad", "--no-amsgrad"], "--no-amsgrad does not apply to amsgrad"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), INAPPLICABLE, ids=lambda v: " ".join(v)[:40])
+def test_hyperparameter_the_optimizer_lacks_exits_2(capsys: pytest.CaptureFixture, args,
+                                                    message) -> None:
+    assert cli.main(["trajectory", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith("optviz: error: ") and message in err
+
+
+def test_missing_command(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert err == "optviz: error: the following arguments are required: COMMAND\n"
+
+
+def test_bad_value_as_a_module() -> None:
+    done = subprocess.run([sys.executable, "-m", "optviz", "trajectory", "--beta1", "1.5"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == "optviz: error: β1 must be in [0, 1), got 1.5\n"
+
+
+def test_step_cap_from_the_environment() -> None:
+    done = subprocess.run([sys.executable, "-m", "optviz", "trajectory", "--steps", "31"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "OPTVIZ_MAX_STEPS": "30",
+                               "PYTHONIOENCODING": "utf-8"})
+    assert done.returncode == 2
+    assert done.stderr == "optviz: error: Steps must be a whole number from 1 to 30, got 31\n"

@@ -10,6 +10,7 @@ st.set_page_config(page_title="optviz", page_icon=":material/insights:", layout=
 
 PAGES = [
     st.Page("pages/home.py", title="Adam, explained", icon=":material/school:", default=True),
+    st.Page("pages/explorer.py", title="Trajectory explorer", icon=":material/route:"),
 ]
 
 st.navigation(PAGES).run()

@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from optviz import rules, settings, surfaces
+from optviz import metrics, rules, settings, surfaces
 from optviz.settings import SettingsError, TrajectorySettings
 
 PROG = "optviz"
+TOLERANCE = 1e-3  # the summary says when a run first came this close to a minimum
 
 # Every hyperparameter with a range gets "--name X", every flag "--name/--no-name". A
 # flag that every optimizer name fixes (nesterov) is hidden from --help and, if given,
@@ -303,11 +304,13 @@ def summary(config: TrajectorySettings, trajectories) -> str:
                          f"(step {t.steps}), f = {f:.6g}")
             continue
         where = f"  final point {_point(x)}, f = {f:.6g}"
-        if surface.minima:
-            m = min(surface.minima, key=lambda m: math.hypot(x[0] - m[0], x[1] - m[1]))
-            where += f", distance to the nearest minimum {_point(m)}: " \
-                     f"{math.hypot(x[0] - m[0], x[1] - m[1]):.3g}"
-        else:
+        s = metrics.summarize(t, surface, TOLERANCE)
+        if s.nearest_minimum is None:
             where += " (this surface has no minimum)"
+        else:
+            where += (f", distance to the nearest minimum {_point(s.nearest_minimum)}: "
+                      f"{s.distance_to_minimum:.3g}")
+            if s.steps_to_tolerance is not None:
+                where += f"; first within {TOLERANCE:g} at step {s.steps_to_tolerance}"
         lines.append(where)
     return "\n".join(lines)

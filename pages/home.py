@@ -2,6 +2,14 @@
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.pages_manager import PagesManager
+
+# A deep link as the first visit after the server starts finds Streamlit still in its
+# legacy mode for a folder named pages/ (it runs this file without app.py). Leave that
+# mode and rerun: app.py's st.navigation then routes here properly.
+if PagesManager.uses_pages_directory:
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 # Pages that later issues add. A link is shown only once the page is registered in
 # app.py's PAGES; until then it is listed as coming.
@@ -80,8 +88,11 @@ st.markdown(
 Both averages start at $m_0 = v_0 = 0$. Early on they are dragged towards that zero
 start: with a constant gradient $g$, after $t$ steps $m_t = (1 - \beta_1^t)\, g$, too
 small by a factor $1 - \beta_1^t$ (only 0.1 at the first step with $\beta_1 = 0.9$).
-Dividing by $1 - \beta_1^t$ (and by $1 - \beta_2^t$ for $v_t$) removes that bias, so the
-first steps have the right size instead of being timid and badly scaled.
+$v_t$ is dragged down far more, by $1 - \beta_2^t$ (0.001 at the first step with
+$\beta_2 = 0.999$), and it sits under a square root: without correction the first step
+is $\eta\,(1-\beta_1)/\sqrt{1-\beta_2} \approx 3.2\,\eta$ instead of $\eta$, and steps stay
+too long for hundreds of steps. Dividing by $1 - \beta_1^t$ and $1 - \beta_2^t$ removes
+both biases, so the first steps have the intended size $\approx \eta$ per coordinate.
 """
 )
 

@@ -463,3 +463,306 @@ def test_animation_keeps_the_surface_in_a_browser(tmp_path):
     # Paths cut at step 12; the level lines and every other trace still drawn.
     assert after[0] == before[0] and after[2:5] == [13, 13, 13]
     assert drawn == len(before)
+
+
+# ------------------------------------------------------------ click to set the start
+
+
+def click_figure(n: int = 9, steps: int = 30, **kw):
+    surface, trajs = runs_on("d2l", D2L, steps)
+    return surface, trajs, figures.trajectory_figure(surface, trajs, click_grid=n, **kw)
+
+
+def test_click_grid_is_an_invisible_lattice_over_the_view_on_top():
+    surface, trajs, fig = click_figure(9)
+    (grid,) = traces_named(fig, figures.CLICK_GRID_NAME)
+    assert fig.data[-1] is grid  # drawn last: on top
+    x, y = values(grid.x), values(grid.y)
+    assert len(x) == len(y) == 81
+    assert len(np.unique(x)) == len(np.unique(y)) == 9
+    (vx0, vx1), (vy0, vy1) = figures.view_window(surface, trajs)
+    assert vx0 < x.min() and x.max() < vx1 and vy0 < y.min() and y.max() < vy1
+    assert grid.showlegend is False
+    assert grid.marker.color == "rgba(0,0,0,0)" and grid.opacity is None
+    assert grid.hovertemplate.startswith("start here (%{x")
+    assert grid.hoverlabel.bgcolor == "white"  # not the trace's transparent colour
+    # Tidy values: at most a tenth of the spacing from the exact cell centres.
+    exact = vx0 + (vx1 - vx0) / 9 * (np.arange(9) + 0.5)
+    assert np.abs(np.unique(x) - exact).max() <= (vx1 - vx0) / 90
+
+
+def test_no_click_grid_by_default():
+    surface, trajs = runs_on("d2l", D2L, 10)
+    fig = figures.trajectory_figure(surface, trajs)
+    assert not traces_named(fig, figures.CLICK_GRID_NAME)
+    assert all(t.unselected is None or t.unselected.marker.opacity is None for t in fig.data)
+
+
+def test_frames_leave_the_click_grid_alone():
+    _, trajs, fig = click_figure(9)
+    names = [t.name for t in fig.data]
+    grid = names.index(figures.CLICK_GRID_NAME)
+    expected = [figures.run_name(t) for t in trajs] * 2
+    for fr in fig.frames:
+        assert grid not in fr.traces
+        assert [names[i] for i in fr.traces] == expected
+    last = fig.frames[-1]
+    for i, t in enumerate(trajs):  # the frame's data still lands on the right traces
+        np.testing.assert_allclose(values(last.data[i].x), t.points[:, 0], rtol=1e-6)
+
+
+def test_a_click_does_not_fade_the_paths():
+    _, _, fig = click_figure(5)
+    for t in fig.data[2:-1]:
+        assert t.unselected.marker.opacity == 1
+
+
+def test_figure_with_click_grid_and_dashed_runs_validates():
+    _, _, fig = click_figure(21, dashed=[1])
+    data = json.loads(fig.to_json())
+    assert json.loads(go.Figure(fig.to_dict()).to_json()) == data
+
+
+def selection(*points):
+    return {"selection": {"points": list(points), "point_indices": [], "box": [], "lasso": []}}
+
+
+def test_clicked_start_reads_streamlits_selection():
+    _, _, fig = click_figure(9)
+    grid = [t.name for t in fig.data].index(figures.CLICK_GRID_NAME)
+    x, y = float(values(fig.data[grid].x)[40]), float(values(fig.data[grid].y)[40])
+    clicked = selection({"x": x, "y": y, "curve_number": grid, "point_number": 40})
+    assert figures.clicked_start(fig, clicked) == (x, y)
+    assert figures.clicked_start([t.name for t in fig.data], clicked) == (x, y)
+    assert figures.clicked_start(clicked) == (x, y)  # without the figure: any point
+
+
+def test_clicked_start_prefers_the_click_grid_and_takes_any_point_otherwise():
+    _, _, fig = click_figure(9)
+    grid = len(fig.data) - 1
+    on_path = {"x": -5.0, "y": -2.0, "curve_number": 2, "point_number": 0}
+    on_grid = {"x": 0.25, "y": 1.0, "curve_number": grid, "point_number": 3}
+    assert figures.clicked_start(fig, selection(on_path, on_grid)) == (0.25, 1.0)
+    assert figures.clicked_start(fig, selection(on_path)) == (-5.0, -2.0)
+    assert figures.clicked_start(selection(on_path, on_grid)) == (-5.0, -2.0)
+
+
+@pytest.mark.parametrize("nothing", [
+    None, {}, selection(), {"selection": {}}, {"selection": None}, "plot",
+    selection({"curve_number": 3}), selection({"x": "a", "y": 1.0}),
+    selection({"x": float("nan"), "y": 1.0}), selection({"x": None, "y": None}),
+])
+def test_clicked_start_without_a_usable_point(nothing):
+    assert figures.clicked_start(nothing) is None
+    assert figures.clicked_start(["a", "b"], nothing) is None
+
+
+# ------------------------------------------------------------------- dashed runs
+
+
+def test_dashed_runs_are_dashed_and_faded():
+    surface, trajs = runs_on("d2l", D2L, 20)
+    fig = figures.trajectory_figure(surface, trajs, dashed=[1])
+    paths = path_traces(fig)
+    dots = [t for t in fig.data if t.marker.size == figures.DOT_SIZE]
+    assert paths[1].line.dash == "dash" and 0 < paths[1].opacity < 1
+    assert dots[1].opacity == paths[1].opacity
+    for i in (0, 2):
+        assert paths[i].line.dash is None and paths[i].opacity is None
+        assert dots[i].opacity is None
+    # Frames still move the dashed run.
+    assert [len(values(d.x)) for d in fig.frames[5].data[:3]] == [6, 6, 6]
+
+
+# ------------------------------------------------------------------ state inspector
+
+
+def adam_runs(steps: int = 200, name: str = "adam", **hyper):
+    """One run with the explorer's defaults (η = 0.4, ε = 1e-6) on the chapter's f."""
+    from optviz.settings import OptimizerSettings
+
+    surface = get_surface("d2l")
+    return surface, run(surface, [OptimizerSettings(name, hyper).to_run(surface.start)],
+                        steps)[0]
+
+
+def table_dict(rows) -> dict:
+    return {r["quantity"]: (r["x1"], r["x2"]) for r in rows}
+
+
+def test_state_table_of_adam():
+    _, t = adam_runs(20)
+    rows = figures.state_table(t, 5)
+    assert [r["quantity"] for r in rows] == ["g", "m", "v", "m̂", "v̂", "η/(√v̂+ε)", "Δx"]
+    assert all(set(r) == {"quantity", "x1", "x2"} for r in rows)
+    d = table_dict(rows)
+    assert d["g"] == tuple(t.grads[4])  # the gradient step 5 used, at x_4
+    assert d["m"] == tuple(t.state["m"][5]) and d["v"] == tuple(t.state["v"][5])
+    assert d["m̂"] == tuple(t.explained["m_hat"][5])
+    assert d["η/(√v̂+ε)"] == tuple(t.explained["step_size"][5])
+    assert d["Δx"] == tuple(t.points[5] - t.points[4])
+    # Δx = −η/(√v̂+ε) · m̂, coordinate by coordinate.
+    np.testing.assert_allclose(d["Δx"], -np.multiply(d["η/(√v̂+ε)"], d["m̂"]), rtol=1e-9)
+
+
+def test_state_table_at_step_0_and_out_of_range():
+    _, t = adam_runs(10)
+    d = table_dict(figures.state_table(t, 0))
+    assert d["g"] == (None, None) and d["m̂"] == (None, None)
+    assert d["m"] == (0.0, 0.0) and d["Δx"] == (0.0, 0.0)
+    assert figures.state_table(t, 99) == figures.state_table(t, 10)
+    assert figures.state_table(t, -3) == figures.state_table(t, 0)
+
+
+def test_state_table_without_bias_correction_and_with_amsgrad():
+    _, off = adam_runs(10, bias_correction=False)
+    assert [r["quantity"] for r in figures.state_table(off, 3)] == [
+        "g", "m", "v", "η/(√v+ε)", "Δx"]
+    _, ams = adam_runs(10, "amsgrad")
+    names = [r["quantity"] for r in figures.state_table(ams, 3)]
+    assert "v_max" in names
+    assert names == ["g", "m", "v", "v_max", "m̂", "v̂", "η/(√v̂+ε)", "Δx"]
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("sgd", ["momentum_buffer"]), ("momentum", ["momentum_buffer"]),
+    ("adagrad", ["sum"]), ("rmsprop", ["square_avg", "momentum_buffer"]),
+    ("adadelta", ["square_avg", "acc_delta"]), ("nadam", ["m", "v", "mu_product"]),
+])
+def test_state_table_of_other_rules_uses_their_field_names(name, fields):
+    surface = get_surface("d2l")
+    (t,) = run(surface, [Run.of(name, start=surface.start, lr=0.1)], 10)
+    rows = figures.state_table(t, 4)
+    assert [r["quantity"] for r in rows] == ["g", *fields, "Δx"]
+    d = table_dict(rows)
+    for f in fields:
+        assert d[f] == tuple(t.state[f][4])
+
+
+def test_state_figure_rows_lines_and_step_marker():
+    _, t = adam_runs(200)
+    fig = figures.state_figure(t, 17)
+    titles = [a.text for a in fig.layout.annotations]
+    assert len(titles) == 5
+    for part, title in zip(["g", "m̂", "√v̂", "η/(√v̂+ε)", "Δx"], titles, strict=True):
+        assert part in title
+    assert len(fig.data) == 10  # x₁ and x₂ in each row
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["x₁", "x₂"]
+    assert {t.line.color for t in fig.data} == {figures.X1_COLOR, figures.X2_COLOR}
+    (line,) = fig.layout.shapes
+    assert line.x0 == line.x1 == 17 and line.xref == "x" and line.yref == "paper"
+    # One x axis for all rows, labelled at the bottom only.
+    assert [fig.layout[f"xaxis{s}"].matches for s in ("", "2", "5")] == [None, "x", "x"]
+    assert fig.layout.xaxis5.title.text == "step" and fig.layout.xaxis.showticklabels is False
+    np.testing.assert_array_equal(values(fig.data[0].x), np.arange(1, 201))
+    np.testing.assert_array_equal(values(fig.data[1].y), t.grads[:-1, 1])
+    np.testing.assert_array_equal(values(fig.data[7].y), t.explained["step_size"][1:, 1])
+    np.testing.assert_array_equal(values(fig.data[8].y), t.deltas[1:, 0])
+
+
+def test_state_figure_is_compact_and_readable():
+    _, t = adam_runs(50)
+    fig = figures.state_figure(t, 3)
+    assert fig.layout.font.size >= 14
+    assert all(a.font.size >= 14 for a in fig.layout.annotations)
+    assert 5 * 100 <= fig.layout.height <= 5 * 150
+    domains = sorted(tuple(fig.layout[f"yaxis{s}"].domain) for s in ("", "2", "3", "4", "5"))
+    for (lo, hi), (nlo, _) in zip(domains, domains[1:], strict=False):
+        assert 0 <= lo < hi < nlo <= 1  # rows do not overlap
+
+
+def test_state_figure_overlays_the_other_run_dashed():
+    _, on = adam_runs(40)
+    _, off = adam_runs(40, bias_correction=False)
+    fig = figures.state_figure(on, 5, overlay=off)
+    dashed = [t for t in fig.data if t.line.dash == "dash"]
+    assert len(dashed) == 11  # two per row and one legend entry
+    (entry,) = [t for t in dashed if t.showlegend is not False]
+    assert entry.name == "bias correction off"
+    # The uncorrected run's m sits on the m̂ row.
+    np.testing.assert_array_equal(values(dashed[2].y), off.state["m"][1:, 0])
+    back = figures.state_figure(off, 5, overlay=on)
+    assert "no bias correction" in back.layout.annotations[1].text
+    assert [t.name for t in back.data if t.showlegend is not False][-1] == "bias correction on"
+
+
+def test_state_figure_of_other_rules_and_validity():
+    surface = get_surface("rosenbrock")
+    for name in ("sgd", "rmsprop", "adadelta", "nadam"):
+        (t,) = run(surface, [Run.of(name, start=surface.start, lr=1e-3)], 30)
+        fig = figures.state_figure(t, 30)
+        rows = figures.state_table(t, 1)
+        assert len(fig.layout.annotations) == len(rows)
+        assert json.loads(go.Figure(fig.to_dict()).to_json()) == json.loads(fig.to_json())
+
+
+def test_adams_effective_step_evens_out_the_coordinates():
+    """The teaching claim: on f = 0.1 x1² + 2 x2² the gradients differ 20-fold, but
+    η/(√v̂+ε) ≈ η/|g| per coordinate, so the first steps are ≈ η in both."""
+    _, t = adam_runs(200)
+    g = np.abs(t.grads[0])
+    assert g[1] / g[0] == pytest.approx(8.0)  # at (-5, -2); 4·2 / (0.2·5)
+    step = t.explained["step_size"][1]
+    np.testing.assert_allclose(step, 0.4 / g, rtol=1e-5)
+    np.testing.assert_allclose(np.abs(t.deltas[1]), [0.4, 0.4], rtol=1e-5)
+
+
+def test_state_figure_is_fast():
+    _, t = adam_runs(200)
+    _, off = adam_runs(200, bias_correction=False)
+    figures.state_figure(t, 10, overlay=off)
+    best = math.inf
+    for _ in range(5):
+        t0 = time.perf_counter()
+        figures.state_figure(t, 10, overlay=off)
+        best = min(best, time.perf_counter() - t0)
+    assert best < 0.03, f"{best * 1000:.0f} ms"
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no Chromium")
+def test_click_grid_takes_clicks_in_a_browser(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    surface, trajs = runs_on("d2l", D2L[:1], 20)
+    fig = figures.trajectory_figure(surface, trajs, click_grid=41)
+    path = tmp_path / "fig.html"
+    figures.write_html(fig, path)
+
+    def click() -> tuple[list, list]:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"])
+            try:
+                page = browser.new_page(viewport={"width": 1000, "height": 640})
+                page.goto(path.as_uri())
+                page.wait_for_selector(".js-plotly-plot .scatterlayer")
+                page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
+                    window.clicks = []; gd.on('plotly_click', e => window.clicks.push(
+                        e.points.map(p => [p.data.name, p.x, p.y]))); }""")
+                # The pixel of (0.5, 1.0), away from the path.
+                px = page.evaluate("""() => { const l = document.querySelector(
+                    '.js-plotly-plot')._fullLayout; return [l.xaxis.d2p(0.5) + l.xaxis._offset,
+                    l.yaxis.d2p(1.0) + l.yaxis._offset]; }""")
+                page.mouse.move(*px)
+                page.wait_for_timeout(100)
+                page.mouse.click(*px)
+                page.wait_for_timeout(200)
+                return page.evaluate("() => window.clicks"), page.locator(
+                    ".hovertext").all_inner_texts()
+            finally:
+                browser.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        clicks, _ = pool.submit(click).result()
+    ((name, x, y),) = clicks[-1]
+    assert name == figures.CLICK_GRID_NAME
+    assert abs(x - 0.5) < 0.2 and abs(y - 1.0) < 0.2
+
+
+def test_clicked_start_reads_streamlits_own_state_object():
+    util = pytest.importorskip("streamlit.util")
+    point = {"curve_number": 8, "point_number": 3, "point_index": 3, "x": 0.39, "y": 1.12}
+    state = util.ReadOnlyAttributeDictionary({"selection": util.ReadOnlyAttributeDictionary(
+        {"points": [point], "point_indices": [3], "box": [], "lasso": []})})
+    assert figures.clicked_start(state) == (0.39, 1.12)

@@ -54,7 +54,7 @@ def test_adams_first_step_is_the_learning_rate_in_every_coordinate():
     np.testing.assert_allclose(plain.deltas[1], [0.4, 3.2])
 
 
-def test_bias_correction_off_takes_small_first_steps():
+def test_bias_correction_off_makes_the_first_step_three_times_too_long():
     (on,), (off,) = (trajectory.run(D2L, [Run.of("adam", lr=0.4, bias_correction=flag)], 5)
                      for flag in (True, False))
     ratio = np.abs(off.deltas[1] / on.deltas[1])

@@ -1,0 +1,58 @@
+"""Trajectories as CSV, for a spreadsheet or pandas (`csv` module only).
+
+One row per run and step, with the columns
+
+    run, label, optimizer, step, x1, x2, f, g1, g2, dx1, dx2,
+    <state field>_1, <state field>_2, ...      (Adam: m_1, m_2, v_1, v_2, v_max_1, ...)
+    <explained field>_1, <explained field>_2   (Adam: m_hat_1, ..., step_size_2)
+
+Row `step` = k holds the point x_k, f(x_k), the gradient g at x_k, Δx_k = x_k − x_{k−1}
+(0 at k = 0) and the state after step k, so the same row indices as `Trajectory`.
+`run` counts from 1 in the order given. Columns are the union over all runs (in order
+of first appearance); a run without a field leaves it blank, and so does NaN (the
+derived quantities at step 0). A diverged run stops at its last good point.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+
+from optviz.trajectory import Trajectory
+
+BASE_COLUMNS = ("run", "label", "optimizer", "step", "x1", "x2", "f", "g1", "g2", "dx1", "dx2")
+
+
+def _cell(x: float) -> str:
+    # repr is the shortest text that reads back as the same float.
+    x = float(x)
+    return "" if math.isnan(x) else repr(x)
+
+
+def _per_coordinate(trajectories: Sequence[Trajectory], kind: str) -> list[str]:
+    names = dict.fromkeys(k for t in trajectories for k in getattr(t, kind))
+    return [f"{k}_{i}" for k in names for i in (1, 2)]
+
+
+def trajectories_csv(trajectories: Sequence[Trajectory]) -> str:
+    """The runs as CSV text (header row first, "\\r\\n" line ends as `csv` writes)."""
+    trajectories = list(trajectories)
+    extra = _per_coordinate(trajectories, "state") + _per_coordinate(trajectories, "explained")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*BASE_COLUMNS, *extra], restval="")
+    writer.writeheader()
+    for r, t in enumerate(trajectories, start=1):
+        fields = {**t.state, **t.explained}
+        deltas = t.deltas
+        for k in range(len(t.points)):
+            row = {"run": r, "label": t.run.label, "optimizer": t.run.optimizer, "step": k,
+                   "x1": _cell(t.points[k, 0]), "x2": _cell(t.points[k, 1]),
+                   "f": _cell(t.values[k]), "g1": _cell(t.grads[k, 0]),
+                   "g2": _cell(t.grads[k, 1]), "dx1": _cell(deltas[k, 0]),
+                   "dx2": _cell(deltas[k, 1])}
+            for name, a in fields.items():
+                row[f"{name}_1"], row[f"{name}_2"] = _cell(a[k, 0]), _cell(a[k, 1])
+            writer.writerow(row)
+    return out.getvalue()

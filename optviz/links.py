@@ -1,0 +1,103 @@
+"""The explorer's settings as a URL query string, and lenient reading of user input.
+
+A shared link carries only the settings that differ from the defaults (Streamlit's
+`bind="query-params"` drops the rest). A value the explorer cannot use, from a link or
+typed into a field, never stops the page: it yields one message and the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from optviz import rules, settings, surfaces
+from optviz.settings import SettingsError
+
+SURFACE, CONDITION, STEPS, X1, X2, BIAS, OPTIMIZERS, TAB = (
+    "surface", "condition", "steps", "x1", "x2", "bias", "opt", "tab")
+TABS = ("State inspector", "Lock-step check", "Downloads")
+# Keys Streamlit itself or other features put in a URL: not ours to judge.
+FOREIGN = frozenset({"embed", "embed_options", "lecture", "preset"})
+
+
+def _by_title(registry) -> dict[str, str]:
+    return {item.title: name for name, item in registry.items()}
+
+
+# Streamlit writes a choice into the URL as the label it shows, e.g. opt=Nesterov+momentum.
+SURFACE_TITLES = _by_title(surfaces.SURFACES)
+OPTIMIZER_TITLES = _by_title(rules.RULES)
+
+
+def _titled(text: str, titles: dict[str, str], what: str) -> str:
+    if text not in titles:
+        raise SettingsError(f"Unknown {what} {text[:40]!r}; choose one of: {', '.join(titles)}")
+    return titles[text]
+
+
+def hyper_key(optimizer: str, field: str) -> str:
+    """The query key (and widget key) of one optimizer's hyperparameter: "adam.beta1"."""
+    return f"{optimizer}.{field}"
+
+
+def _check_one(key: str, values: Sequence[str]) -> None:
+    """Raise SettingsError unless `values` is a usable value of query key `key`."""
+    if key == OPTIMIZERS:
+        for title in values:
+            _titled(title, OPTIMIZER_TITLES, "optimizer")
+        if len(values) > settings.MAX_RUNS:
+            raise SettingsError(f"at most {settings.MAX_RUNS} optimizers, got {len(values)}")
+        return
+    if len(values) != 1:
+        raise SettingsError(f"{settings.label(key)} is given {len(values)} times")
+    (text,) = values
+    if key == SURFACE:
+        _titled(text, SURFACE_TITLES, "function")
+    elif key == CONDITION:
+        settings.TrajectorySettings(surface="rotated",
+                                    condition=settings.parse_number(text, "condition"))
+    elif key == STEPS:
+        settings.TrajectorySettings(steps=settings.parse_number(text, "steps"))
+    elif key in (X1, X2):
+        settings.TrajectorySettings(start=(settings.parse_number(text, key), 0.0))
+    elif key == TAB:
+        if text not in TABS:
+            raise SettingsError(f"Unknown tab {text[:40]!r}; choose one of: {', '.join(TABS)}")
+    elif key == BIAS:
+        settings.parse_bool(text, "bias_correction")
+    elif "." in key:
+        name, field = key.split(".", 1)
+        rule = rules.get_rule(settings.optimizer_name(name))
+        if field not in rule.tunable:
+            raise SettingsError(settings.inapplicable_message(field, [rule.name]))
+        parse = settings.parse_bool if field not in rules.BOUNDS else settings.parse_number
+        settings.check_hyper(field, parse(text, field))
+    else:
+        raise SettingsError(f"unknown setting {key[:40]!r}")
+
+
+def check_query(params: Mapping[str, Sequence[str]]) -> list[str]:
+    """One message for each setting in a link that the explorer cannot use."""
+    problems = []
+    for key, values in params.items():
+        if key in FOREIGN:
+            continue
+        try:
+            _check_one(key, list(values))
+        except (SettingsError, ValueError) as e:
+            problems.append(f"{str(e).rstrip('.')}")
+    return problems
+
+
+def lenient_optimizer(name: str, values: Mapping[str, float | bool]) -> tuple[
+        settings.OptimizerSettings, list[str]]:
+    """OptimizerSettings from field values, each bad one replaced by its default.
+
+    Returns the settings and one message per value that was dropped.
+    """
+    kept, problems = {}, []
+    for field, value in values.items():
+        try:
+            kept[field] = settings.check_hyper(field, value)
+        except SettingsError as e:
+            problems.append(str(e))
+    return settings.OptimizerSettings(name, kept), problems

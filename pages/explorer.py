@@ -1,0 +1,208 @@
+"""Trajectory explorer: Adam and its family, animated on 2D functions.
+
+Thin by design: widgets -> optviz settings -> cached computation -> optviz figures.
+Every widget is bound to the URL, so a copied link reopens the same view.
+"""
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from optviz import export, figures, links, rules, settings, surfaces, trajectory
+from optviz.metrics import summarize
+
+# A deep link as the first visit after the server starts finds Streamlit still in its
+# legacy mode for a folder named pages/ (it runs this file without app.py). Leave that
+# mode and rerun: app.py's st.navigation then routes here properly.
+if PagesManager.uses_pages_directory:
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+URL = "query-params"
+CLICK_GRID = 41
+TOLERANCE = 1e-3
+# The hyperparameters worth a field of their own, in this order; the rest are torch's.
+FIELDS = ("lr", "beta1", "beta2", "eps", "momentum", "alpha", "rho", "weight_decay",
+          "amsgrad", "centered")
+STEP_OF = {"lr": 0.05, "beta1": 0.01, "beta2": 0.001, "momentum": 0.05, "alpha": 0.01,
+           "rho": 0.01, "weight_decay": 0.01}
+
+
+# Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
+BY_REPR = {settings.TrajectorySettings: repr, trajectory.Run: repr}
+
+
+@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=BY_REPR)
+def compute(request: settings.TrajectorySettings):
+    return request.compute()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def contour(name: str, window, condition: float | None):
+    return figures.contour_grid(name, window, 120, condition)
+
+
+@st.cache_data(max_entries=64, show_spinner="Running torch.optim alongside…", hash_funcs=BY_REPR)
+def lockstep(surface_name: str, condition: float | None, run, steps: int):
+    from optviz.lockstep import compare_with_torch
+
+    return compare_with_torch(surfaces.get_surface(surface_name, condition), run, steps)
+
+
+def reset_start() -> None:
+    """A new function starts from its own default start point."""
+    surface = surfaces.get_surface(st.session_state[links.SURFACE])
+    st.session_state[links.X1], st.session_state[links.X2] = surface.start
+
+
+def start_from_click() -> None:
+    point = figures.clicked_start(st.session_state.get("plot"))
+    if point is not None:
+        st.session_state[links.X1], st.session_state[links.X2] = point
+
+
+def optimizer_fields(name: str, bias_correction: bool) -> tuple[settings.OptimizerSettings, list]:
+    """The hyperparameter fields of one optimizer; bad values fall back to the default."""
+    rule = rules.get_rule(name)
+    defaults = settings.OptimizerSettings(name).hyperparams()
+    values = {}
+    for field in FIELDS:
+        if field not in rule.tunable:
+            continue
+        key, label, default = links.hyper_key(name, field), rules.LABELS[field], getattr(
+            defaults, field)
+        if isinstance(default, bool):
+            values[field] = st.checkbox(label, value=default, key=key, bind=URL)
+        else:
+            values[field] = st.number_input(
+                label, value=float(default), step=STEP_OF.get(field, float(default) or 0.1),
+                format="%g", key=key, bind=URL, help=f"allowed: {rules.describe_range(field)}")
+    if "bias_correction" in rule.tunable:
+        values["bias_correction"] = bias_correction
+    return links.lenient_optimizer(name, values)
+
+
+st.title("Trajectory explorer")
+# Bad values from the link and from the fields, each once, in the order found.
+problems = dict.fromkeys(links.check_query(
+    {k: st.query_params.get_all(k) for k in st.query_params}))
+
+with st.sidebar:
+    name = st.selectbox("Function", list(surfaces.SURFACES), key=links.SURFACE, bind=URL,
+                        format_func=lambda n: surfaces.SURFACES[n].title, on_change=reset_start)
+    condition = None
+    if name == "rotated":
+        condition = st.number_input("Condition number κ", min_value=1.0, max_value=1e6,
+                                    value=settings.DEFAULT_CONDITION, format="%g",
+                                    key=links.CONDITION, bind=URL)
+    surface = surfaces.get_surface(name, condition)
+    steps = st.number_input("Steps", min_value=1, max_value=settings.MAX_STEPS,
+                            value=settings.DEFAULT_STEPS, step=10, key=links.STEPS, bind=URL)
+    left, right = st.columns(2)
+    x1 = left.number_input("Start x1", value=float(surface.start[0]), format="%g",
+                           key=links.X1, bind=URL)
+    x2 = right.number_input("Start x2", value=float(surface.start[1]), format="%g",
+                            key=links.X2, bind=URL)
+    bias = st.toggle("Bias correction", value=True, key=links.BIAS, bind=URL,
+                     help="Adam divides m by 1 − β1ᵗ and v by 1 − β2ᵗ. Off, the first "
+                     "step is about 3.2× too long: η(1 − β1)/√(1 − β2)")
+    chosen = st.multiselect("Optimizers", list(rules.RULES), default=["adam"],
+                            format_func=lambda n: rules.RULES[n].title, key=links.OPTIMIZERS,
+                            bind=URL, max_selections=settings.MAX_RUNS)
+    optimizers = []
+    for i, opt in enumerate(chosen):
+        with st.expander(f"{rules.RULES[opt].title}", expanded=i == 0):
+            chosen_settings, bad = optimizer_fields(opt, bias)
+            optimizers.append(chosen_settings)
+            problems.update(dict.fromkeys(bad))
+
+if problems:
+    st.warning("Ignored, the default is used instead:\n"
+               + "\n".join(f"- {p}" for p in problems), icon=":material/warning:")
+if not optimizers:
+    st.info("Choose at least one optimizer in the sidebar.")
+    st.stop()
+
+try:
+    request = settings.TrajectorySettings(surface=name, condition=condition or 10.0,
+                                          steps=int(steps), start=(x1, x2),
+                                          optimizers=tuple(optimizers))
+except settings.SettingsError as e:
+    st.error(str(e), icon=":material/error:")
+    st.stop()
+
+trajectories = compute(request)
+dashed = []
+if not bias:  # overlay what bias correction would have done, for comparison
+    corrected = [o for o in optimizers if "bias_correction" in o.rule.tunable]
+    if corrected:
+        reference = settings.TrajectorySettings(
+            surface=name, condition=condition or 10.0, steps=int(steps), start=(x1, x2),
+            optimizers=tuple(settings.OptimizerSettings(o.name, {**o.hyper,
+                             "bias_correction": True}, f"{o.rule.title}, corrected")
+                             for o in corrected))
+        dashed = list(range(len(trajectories), len(trajectories) + len(corrected)))
+        trajectories = trajectories + compute(reference)
+
+window = figures.view_window(surface, trajectories)
+fig = figures.trajectory_figure(surface, trajectories, click_grid=CLICK_GRID,
+                                grid=contour(name, window, condition), dashed=dashed)
+st.plotly_chart(fig, key="plot", on_select=start_from_click, selection_mode="points",
+                config={"displaylogo": False, "scrollZoom": True})
+st.caption("Press ▶ Play to animate; click anywhere on the plot to start from there; "
+           "scroll to zoom, double-click to reset the view.")
+
+shown = trajectories[: len(optimizers)]
+st.dataframe(
+    [{"optimizer": o.display_label, "result": str(summarize(t, surface, TOLERANCE))}
+     for o, t in zip(optimizers, shown, strict=True)],
+    hide_index=True, width="stretch")
+with st.expander("The update rules"):
+    for o in dict.fromkeys(o.name for o in optimizers):
+        st.markdown(f"**{rules.RULES[o].title}**")
+        st.latex(rules.RULES[o].equations)
+
+# Tabs run lazily: only the open one computes (the lock-step check runs torch).
+inspect, check, download = st.tabs(links.TABS, key=links.TAB, on_change="rerun", bind=URL)
+if inspect.open:
+    with inspect:
+        left, right = st.columns([1, 3])
+        which = left.selectbox("Optimizer", range(len(shown)), key="inspect",
+                               format_func=lambda i: optimizers[i].display_label)
+        traj = shown[which]
+        step = left.slider("Step", 0, max(traj.steps, 1), min(1, traj.steps), key="step")
+        step = min(step, traj.steps)
+        left.dataframe(figures.state_table(traj, step), hide_index=True)
+        overlay = None
+        if dashed and optimizers[which] in corrected:
+            overlay = trajectories[dashed[corrected.index(optimizers[which])]]
+        right.plotly_chart(figures.state_figure(traj, step, overlay=overlay), key="state",
+                           config={"displaylogo": False})
+        if traj.explained:
+            st.caption("Adam's step in each coordinate is η·m̂/(√v̂ + ε) ≈ η·sign(g) while "
+                       "the gradient keeps its sign: the step size η/(√v̂ + ε) shrinks where "
+                       "gradients are large, so x1 and x2 move alike.")
+
+if check.open:
+    with check:
+        adam_like = [i for i, o in enumerate(optimizers) if o.name == "adam"]
+        if not adam_like:
+            st.info("Add Adam to compare optviz's Adam with torch.optim.Adam step for step.")
+        else:
+            i = adam_like[0]
+            result = lockstep(name, condition, request.runs()[i], int(steps))
+            if not result.available:
+                st.info(result.reason)
+            else:
+                st.metric("max |Δθ| between optviz's Adam and torch.optim.Adam",
+                          f"{result.max_abs_diff:.1e}",
+                          help=f"over {result.steps} steps; torch in float32, optviz in "
+                               "float64, both from the same start")
+
+if download.open:
+    with download:
+        st.download_button("Trajectories and states (CSV)",
+                           lambda: export.trajectories_csv(shown),
+                           file_name=f"optviz-{name}.csv", mime="text/csv")
+        st.download_button("Figure (standalone HTML)",
+                           lambda: fig.to_html(include_plotlyjs=True, auto_play=False),
+                           file_name=f"optviz-{name}.html", mime="text/html")

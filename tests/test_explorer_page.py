@@ -1,0 +1,151 @@
+"""The trajectory explorer page under Streamlit's AppTest (no browser, no JavaScript)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from optviz import rules, surfaces
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explorer.py")
+
+
+def _page(**query) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _figure(at: AppTest) -> dict:
+    chart = next(e for e in at.main if e.type == "plotly_chart" and e.proto.id)
+    return json.loads(chart.proto.spec)
+
+
+def _paths(at: AppTest) -> list[dict]:
+    return [t for t in _figure(at)["data"] if t.get("mode", "").startswith("lines")
+            and t.get("showlegend", True) and "x" in t]
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_defaults_are_the_chapters():
+    at = _page()
+    _ok(at)
+    assert not at.warning and not at.error
+    assert at.selectbox(key="surface").value == "d2l"
+    assert at.number_input(key="steps").value == 20
+    assert (at.number_input(key="x1").value, at.number_input(key="x2").value) == (-5, -2)
+    assert at.multiselect(key="opt").value == ["adam"]
+    assert at.number_input(key="adam.lr").value == 0.4
+    assert at.number_input(key="adam.beta1").value == 0.9
+    assert at.number_input(key="adam.beta2").value == 0.999
+    assert at.number_input(key="adam.eps").value == 1e-6
+    assert [n.label for n in at.sidebar.number_input][3:7] == ["Learning rate", "β1", "β2", "ε"]
+    assert "within" in at.dataframe[0].value["result"][0] or "from the minimum" in \
+        at.dataframe[0].value["result"][0]
+
+
+@pytest.mark.parametrize("name", list(surfaces.SURFACES))
+def test_every_function(name):
+    at = _page()
+    at.selectbox(key="surface").set_value(name).run()
+    _ok(at)
+    assert not at.warning
+    # A new function starts from its own default start.
+    start = surfaces.SURFACES[name].start
+    assert (at.number_input(key="x1").value, at.number_input(key="x2").value) == start
+
+
+def test_every_optimizer_at_once():
+    at = _page()
+    at.multiselect(key="opt").set_value(list(rules.RULES)).run()
+    _ok(at)
+    assert not at.warning
+    assert len(at.dataframe[0].value) == len(rules.RULES)
+    for name in rules.RULES:
+        assert at.number_input(key=f"{name}.lr") is not None
+
+
+@pytest.mark.parametrize("name", list(rules.RULES))
+def test_each_optimizer_alone_with_its_inspector(name):
+    at = _page(opt=rules.RULES[name].title)
+    _ok(at)
+    assert at.multiselect(key="opt").value == [name]
+    assert len(at.dataframe) >= 2  # results and the state table
+
+
+def test_bias_correction_off_overlays_the_corrected_run():
+    at = _page()
+    before = len(_paths(at))
+    at.toggle(key="bias").set_value(False).run()
+    _ok(at)
+    assert len(_paths(at)) == before + 1
+    assert any(t.get("line", {}).get("dash") for t in _figure(at)["data"])
+
+
+def test_changing_beta1_changes_the_path():
+    at = _page()
+    first = _paths(at)[0]
+    at.number_input(key="adam.beta1").set_value(0.5).run()
+    _ok(at)
+    assert _paths(at)[0] != first
+
+
+@pytest.mark.parametrize("query,expected", [
+    ({"adam.beta1": "1.5"}, "β1 must be in [0, 1), got 1.5"),
+    ({"adam.eps": "0"}, "ε must be in (0, ∞)"),
+    ({"adam.lr": "nan"}, "Learning rate must be a finite number"),
+    ({"steps": "999999"}, "Steps must be a whole number"),
+    ({"surface": "nowhere"}, "Unknown function 'nowhere'"),
+    ({"x1": "abc"}, "Start x1 must be a number"),
+    ({"opt": "adamax"}, "Unknown optimizer 'adamax'"),
+    ({"opt": "adam"}, "Unknown optimizer 'adam'; choose one of: SGD"),
+    ({"bias": "perhaps"}, "Bias correction must be true or false"),
+    ({"adam.momentum": "0.5"}, "does not apply to adam"),
+    ({"tab": "Secrets"}, "Unknown tab 'Secrets'"),
+])
+def test_a_bad_link_warns_once_and_falls_back(query, expected):
+    at = _page(**query)
+    _ok(at)
+    assert len(at.warning) == 1 and expected in at.warning[0].value
+    assert at.plotly_chart if hasattr(at, "plotly_chart") else True
+    assert _paths(at)  # the page still draws, with the default
+
+
+@pytest.mark.parametrize("key,value,expected", [
+    ("adam.beta1", -0.2, "β1 must be in [0, 1), got -0.2"),
+    ("adam.beta2", 1.0, "β2 must be in [0, 1), got 1"),
+    ("adam.eps", -1e-8, "ε must be in (0, ∞)"),
+    ("adam.lr", 0.0, "Learning rate must be in (0, ∞), got 0"),
+])
+def test_a_bad_field_warns_and_uses_the_default(key, value, expected):
+    at = _page()
+    at.number_input(key=key).set_value(value).run()
+    _ok(at)
+    assert len(at.warning) == 1 and expected in at.warning[0].value
+
+
+def test_no_optimizer_is_a_message_not_an_error():
+    at = _page()
+    at.multiselect(key="opt").set_value([]).run()
+    _ok(at)
+    assert "Choose at least one optimizer" in at.info[0].value
+
+
+def test_divergence_is_reported_not_raised():
+    at = _page(**{"opt": "SGD", "sgd.lr": "1.0", "steps": "60"})
+    _ok(at)
+    assert "diverged at step 12" in at.dataframe[0].value["result"][0]
+
+
+def test_lockstep_check_reads_about_1e_7():
+    at = _page(steps="50", tab="Lock-step check")
+    _ok(at)
+    assert not at.warning
+    metric = at.metric[0]
+    assert "torch.optim.Adam" in metric.label
+    assert float(metric.value) < 1e-5

@@ -1,0 +1,51 @@
+"""Settings in a link: every bad value gets one message, good links get none."""
+
+import pytest
+
+from optviz import links, settings
+
+
+def test_a_good_link_has_no_problems():
+    params = {"surface": ["Rosenbrock"], "steps": ["200"], "x1": ["-1.5"], "x2": ["2"],
+              "opt": ["Adam", "Nesterov momentum"], "adam.beta1": ["0.5"], "adam.eps": ["1e-8"],
+              "momentum.momentum": ["0.9"], "bias": ["false"], "condition": ["50"],
+              "adamw.amsgrad": ["true"], "embed": ["true"]}
+    assert links.check_query(params) == []
+
+
+@pytest.mark.parametrize("key,values,expected", [
+    ("surface", ["nope"], "Unknown function 'nope'"),
+    ("surface", ["rosenbrock"], "choose one of: D2L quadratic, Rosenbrock"),
+    ("steps", ["99999"], "Steps must be a whole number from 1 to"),
+    ("steps", ["2.5"], "Steps must be a whole number"),
+    ("x1", ["abc"], "Start x1 must be a number, got 'abc'"),
+    ("x2", ["inf"], "Start x2"),
+    ("x1", ["1", "2"], "Start x1 is given 2 times"),
+    ("opt", ["Adam", "Adamax"], "Unknown optimizer 'Adamax'"),
+    ("opt", ["Adam"] * (settings.MAX_RUNS + 1), "at most"),
+    ("adam.beta1", ["1.5"], "β1 must be in [0, 1), got 1.5"),
+    ("adam.beta2", ["-0.1"], "β2 must be in [0, 1)"),
+    ("adam.eps", ["0"], "ε must be in (0, ∞)"),
+    ("adam.lr", ["nan"], "Learning rate must be a finite number"),
+    ("adam.lr", ["1e999"], "Learning rate must be a finite number"),
+    ("adam.momentum", ["0.5"], "does not apply to adam"),
+    ("adamax.lr", ["0.1"], "Unknown optimizer 'adamax'"),
+    ("bias", ["maybe"], "Bias correction must be true or false"),
+    ("condition", ["0.5"], "Condition number"),
+    ("zzz", ["1"], "unknown setting 'zzz'"),
+    ("x" * 5000, ["1"], "unknown setting"),
+])
+def test_each_bad_value_gets_one_clear_message(key, values, expected):
+    (message,) = links.check_query({key: values})
+    assert expected in message
+    assert "\n" not in message and len(message) < 300
+
+
+def test_lenient_optimizer_keeps_good_values_and_names_bad_ones():
+    opt, problems = links.lenient_optimizer(
+        "adam", {"lr": 0.1, "beta1": 1.5, "eps": float("nan"), "bias_correction": False})
+    assert opt.hyperparams().lr == 0.1
+    assert opt.hyperparams().beta1 == 0.9  # the default, for the bad value
+    assert opt.hyperparams().eps == settings.EXPLORER_DEFAULTS["adam"]["eps"]
+    assert opt.hyperparams().bias_correction is False
+    assert len(problems) == 2 and "β1" in problems[0] and "ε" in problems[1]

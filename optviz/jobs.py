@@ -1,0 +1,131 @@
+"""Background jobs (training runs, sweeps) that share a server fairly.
+
+At most `slots` jobs run at once in this process; the others wait in line, in order.
+A job runs in its own thread and hands its progress to whoever polls it. It ends when
+its work ends, when someone calls `stop()`, or when nobody has polled it for
+`heartbeat_timeout` seconds: a page that polls while it is open frees the slot soon
+after its tab closes, with no help from the browser.
+
+The work is a function `work(job)` that checks `job.alive()` between steps and stops
+when it turns False; it reports with `job.report(item)`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+WAITING, RUNNING, DONE, STOPPED, FAILED = "waiting", "running", "done", "stopped", "failed"
+
+
+def _env_number(name: str, default: float, low: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value >= low else default
+
+
+@dataclass
+class Job:
+    id: int
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    status: str = WAITING
+    error: str = ""
+    items: list = field(default_factory=list)  # what the work reported, in order
+    result: object = None
+    last_seen: float = field(default_factory=time.monotonic)
+    heartbeat_timeout: float = 10.0
+
+    def heartbeat(self) -> None:
+        """Say someone is still watching (a page calls this each time it polls)."""
+        self.last_seen = time.monotonic()
+
+    def alive(self) -> bool:
+        """Whether the work should go on: not stopped, and watched recently."""
+        if time.monotonic() - self.last_seen > self.heartbeat_timeout:
+            self.stop_event.set()
+        return not self.stop_event.is_set()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def report(self, item) -> None:
+        self.items.append(item)  # list.append is atomic: readers see a prefix
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, STOPPED, FAILED)
+
+
+class Jobs:
+    """A server-wide line of jobs, `slots` of them running at once."""
+
+    def __init__(self, slots: int, heartbeat_timeout: float = 10.0):
+        self.slots = int(slots)
+        self.heartbeat_timeout = heartbeat_timeout
+        self._slots = threading.Semaphore(self.slots)
+        self._lock = threading.Lock()
+        self._waiting: list[Job] = []
+        self._running: set[int] = set()
+        self._ids = itertools.count(1)
+
+    def submit(self, work: Callable[[Job], object]) -> Job:
+        job = Job(next(self._ids), heartbeat_timeout=self.heartbeat_timeout)
+        with self._lock:
+            self._waiting.append(job)
+        threading.Thread(target=self._run, args=(job, work), daemon=True,
+                         name=f"optviz-job-{job.id}").start()
+        return job
+
+    def position(self, job: Job) -> int:
+        """1 for the next job to start, 0 once it runs or ends."""
+        with self._lock:
+            return self._waiting.index(job) + 1 if job in self._waiting else 0
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def _run(self, job: Job, work: Callable[[Job], object]) -> None:
+        # Wait for a slot, in turn, giving up if the job is stopped or abandoned.
+        while True:
+            if not job.alive():
+                with self._lock:
+                    self._waiting.remove(job)
+                job.status = STOPPED
+                return
+            with self._lock:
+                first = self._waiting[0] is job
+            if first and self._slots.acquire(timeout=0.2):
+                break
+            if not first:
+                time.sleep(0.05)
+        with self._lock:
+            self._waiting.remove(job)
+            self._running.add(job.id)
+        job.status = RUNNING
+        try:
+            job.result = work(job)
+            job.status = STOPPED if job.stop_event.is_set() else DONE
+        except Exception as e:  # reported to the page, never raised into the server
+            job.error = f"{type(e).__name__}: {e}"
+            job.status = FAILED
+        finally:
+            with self._lock:
+                self._running.discard(job.id)
+            self._slots.release()
+
+
+JOBS = Jobs(slots=int(_env_number("OPTVIZ_MAX_JOBS", 2, 1)),
+            heartbeat_timeout=_env_number("OPTVIZ_JOB_HEARTBEAT_S", 10.0, 1.0))

@@ -1,0 +1,79 @@
+"""The server-wide job line: slots, order, stop, abandoned tabs, failures."""
+
+import threading
+import time
+
+from optviz.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Jobs
+
+
+def _wait(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _blocking(gate: threading.Event, log: list):
+    def work(job):
+        log.append(job.id)
+        while job.alive() and not gate.is_set():
+            job.heartbeat()
+            time.sleep(0.01)
+        return job.id
+    return work
+
+
+def test_at_most_slots_run_and_the_rest_wait_in_order():
+    jobs, gate, log = Jobs(slots=2), threading.Event(), []
+    submitted = [jobs.submit(_blocking(gate, log)) for _ in range(4)]
+    assert _wait(lambda: jobs.running == 2)
+    time.sleep(0.2)
+    assert jobs.running == 2 and jobs.waiting == 2
+    assert [jobs.position(j) for j in submitted] == [0, 0, 1, 2]
+    assert [j.status for j in submitted] == [RUNNING, RUNNING, WAITING, WAITING]
+    submitted[0].stop()
+    assert _wait(lambda: submitted[2].status == RUNNING)
+    assert submitted[3].status == WAITING and jobs.position(submitted[3]) == 1
+    gate.set()
+    assert _wait(lambda: all(j.finished for j in submitted))
+    assert log == [1, 2, 3, 4]
+    assert submitted[0].status == STOPPED and submitted[1].status == DONE
+    assert submitted[1].result == 2
+
+
+def test_a_stopped_waiting_job_leaves_the_line_without_running():
+    jobs, gate, log = Jobs(slots=1), threading.Event(), []
+    first = jobs.submit(_blocking(gate, log))
+    second = jobs.submit(_blocking(gate, log))
+    assert _wait(lambda: first.status == RUNNING)
+    second.stop()
+    assert _wait(lambda: second.status == STOPPED)
+    assert jobs.waiting == 0 and log == [first.id]
+    gate.set()
+
+
+def test_an_abandoned_job_frees_its_slot_after_the_heartbeat_timeout():
+    jobs = Jobs(slots=1, heartbeat_timeout=0.3)
+
+    def silent(job):  # nobody polls it: like a closed tab
+        while job.alive():
+            time.sleep(0.01)
+
+    abandoned = jobs.submit(silent)
+    started = time.monotonic()
+    assert _wait(lambda: abandoned.status == STOPPED, timeout=3)
+    assert time.monotonic() - started < 2
+    nxt = jobs.submit(lambda job: "ran")
+    assert _wait(lambda: nxt.status == DONE) and nxt.result == "ran"
+
+
+def test_a_failing_job_reports_and_frees_its_slot():
+    jobs = Jobs(slots=1)
+    bad = jobs.submit(lambda job: 1 / 0)
+    assert _wait(lambda: bad.status == FAILED)
+    assert "ZeroDivisionError" in bad.error
+    good = jobs.submit(lambda job: job.report("hello") or 7)
+    assert _wait(lambda: good.status == DONE)
+    assert good.items == ["hello"] and good.result == 7 and jobs.running == 0

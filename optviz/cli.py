@@ -1,10 +1,11 @@
-"""The command line: ``python -m optviz trajectory ...``.
+"""The command line: ``python -m optviz trajectory ...`` and ``python -m optviz train ...``.
 
-Runs optimizers on a 2D surface and prints the trajectory as JSON (``--json``), writes
-the contour plot (``--html FILE``) or prints a short summary. Every input goes through
-`optviz.settings`; a bad one ends the program with status 2 and one line on stderr,
-``optviz: error: β1 must be in [0, 1), got 1.5``. Only NumPy is imported at start-up;
-plotly only for ``--html``, torch never.
+`trajectory` runs optimizers on a 2D surface and prints the trajectory as JSON
+(``--json``), writes the contour plot (``--html FILE``) or prints a short summary.
+`train` trains the chapter's linear regression (`optviz.trainer`) and prints its loss
+curve. Every input goes through `optviz.settings`; a bad one ends the program with
+status 2 and one line on stderr, ``optviz: error: β1 must be in [0, 1), got 1.5``.
+Only NumPy is imported at start-up; plotly only for ``--html``, torch only for `train`.
 """
 
 from __future__ import annotations
@@ -112,9 +113,11 @@ _CHOICES = "\n".join((
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog=PROG,
-        description="See how Adam and related optimizers move on 2D test functions.\n\n"
+        description="See how Adam and related optimizers move on 2D test functions and "
+                    "train the chapter's linear regression.\n\n"
                     + _CHOICES,
-        epilog="Run 'python -m optviz trajectory --help' for its options and defaults.",
+        epilog="Run 'python -m optviz trajectory --help' or 'python -m optviz train --help' "
+               "for their options and defaults.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -144,11 +147,19 @@ def build_parser() -> ArgumentParser:
                    help="a run that leaves |x_i| <= B or reaches a non-finite value stops "
                         "there and is reported as diverged (default 1e6)")
 
-    hp = t.add_argument_group(
-        "hyperparameters",
-        textwrap.fill("Each applies to every chosen optimizer that has it; giving one "
-                      "that none of them has is an error.", 78),
-    )
+    _add_hyperparameters(t, "Each applies to every chosen optimizer that has it; giving one "
+                            "that none of them has is an error.")
+    out = t.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the trajectories as JSON")
+    out.add_argument("--html", metavar="FILE",
+                     help="write the contour plot with the trajectories to FILE (HTML)")
+    t.set_defaults(func=_trajectory)
+    _add_train_parser(sub)
+    return parser
+
+
+def _add_hyperparameters(command: argparse.ArgumentParser, intro: str) -> None:
+    hp = command.add_argument_group("hyperparameters", textwrap.fill(intro, 78))
     for key in NUMERIC:
         hp.add_argument(_dashed(key), dest=key, metavar="X",
                         help=f"{rules.LABELS[key]}, in {rules.describe_range(key)} "
@@ -159,13 +170,6 @@ def build_parser() -> ArgumentParser:
                         default=None,
                         help=f"{rules.LABELS[key]} ({', '.join(users)})" if users
                         else argparse.SUPPRESS)
-
-    out = t.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print the trajectories as JSON")
-    out.add_argument("--html", metavar="FILE",
-                     help="write the contour plot with the trajectories to FILE (HTML)")
-    t.set_defaults(func=_trajectory)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -313,4 +317,168 @@ def summary(config: TrajectorySettings, trajectories) -> str:
             if s.steps_to_tolerance is not None:
                 where += f"; first within {TOLERANCE:g} at step {s.steps_to_tolerance}"
         lines.append(where)
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------- train
+
+TRAIN_EPILOG = """\
+defaults: the chapter's. Adam with lr 0.01, beta1 0.9, beta2 0.999, eps 1e-6, batch
+size 10, 2 epochs; the other optimizers take the values of their own D2L sections
+(SGD lr 0.05; momentum lr 0.02, momentum 0.5; AdaGrad lr 0.1; RMSProp lr 0.01,
+alpha 0.9, eps 1e-6; AdaDelta rho 0.9, eps 1e-5), else torch's.
+
+implementations (same initial weights, same batches, so the same curve):
+  scratch  optviz's own update rule, closed-form gradient, no autograd
+  torch    torch.nn.Linear, autograd and torch.optim
+  both     one after the other (default)
+
+output:
+  --json prints one JSON object: the settings ("data", "n", "features", "optimizer",
+  "hyperparameters", "batch_size", "epochs", "log_every", "seed", "device"),
+  "examples" (the x positions of the logged losses) and one object per implementation,
+  "scratch" and/or "torch": {"examples", "losses" (the first one before training),
+  "sec_per_epoch", "final_loss", "diverged", "stopped", "engine"}. Non-finite losses
+  are written as null. Otherwise a short summary is printed. Errors: one line on
+  stderr, status 2.
+
+example:
+  python -m optviz train --data airfoil --impl both --optimizer adam --lr 0.01 \\
+      --beta1 0.9 --beta2 0.999 --eps 1e-6 --batch-size 10 --epochs 2 --device cpu \\
+      --seed 0 --json
+"""
+
+
+def _add_train_parser(sub) -> None:
+    t = sub.add_parser(
+        "train",
+        help="train the chapter's linear regression and print its loss curve",
+        description=textwrap.fill(
+            "Train linear regression on the airfoil data (or synthetic data, or a CSV "
+            "file) as the chapter's train_ch11 does, with optviz's update rule and/or "
+            "torch.optim, and print the loss over the whole set every --log-every "
+            "examples.", 78),
+        epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    t.add_argument("--data", default="airfoil", metavar="NAME",
+                   help="airfoil (the chapter's; downloaded once, or found in "
+                        "$OPTVIZ_DATA_DIR), synthetic, or FILE.csv (default airfoil)")
+    t.add_argument("--target", metavar="COLUMN",
+                   help="the column of FILE.csv to predict (default: the last)")
+    t.add_argument("--impl", default="both", choices=("scratch", "torch", "both"),
+                   help="implementation: scratch, torch or both (default both)")
+    t.add_argument("--optimizer", default=settings.DEFAULT_OPTIMIZER, metavar="NAME",
+                   help=f"optimizer: {', '.join(rules.RULES)} "
+                        f"(default {settings.DEFAULT_OPTIMIZER})")
+    t.add_argument("--batch-size", metavar="N", help="examples per step (default 10)")
+    t.add_argument("--epochs", metavar="N", help="passes over the data (default 2)")
+    t.add_argument("--log-every", metavar="N",
+                   help="log the loss every N examples (default 100)")
+    t.add_argument("--device", default="cpu", metavar="NAME",
+                   help="auto, cpu, cuda or mps (default cpu)")
+    t.add_argument("--seed", metavar="N",
+                   help="seed of the initial weights and the shuffling (default 0)")
+    _add_hyperparameters(t, "Each must apply to the chosen optimizer.")
+    t.add_argument("--json", action="store_true", help="print the results as JSON")
+    t.set_defaults(func=_train)
+
+
+def _train_hyper(args: argparse.Namespace, name: str) -> dict[str, float | bool]:
+    """The hyperparameters given on the command line, parsed; SettingsError if one is wrong."""
+    hyper: dict[str, float | bool] = {}
+    for key in (*NUMERIC, *FLAGS):
+        value = getattr(args, key)
+        if value is None:
+            continue
+        if key not in rules.RULES[name].tunable:
+            spelled = ("--no-" + key.replace("_", "-")) if value is False else _dashed(key)
+            raise SettingsError(settings.inapplicable_message(key, [name], spelled))
+        hyper[key] = value if isinstance(value, bool) else settings.parse_number(value, key)
+    return hyper
+
+
+def _load_data(args: argparse.Namespace):
+    """The data set --data names; SettingsError, DataError or DataUnavailable if it can't be."""
+    from optviz import data
+
+    if args.data in ("airfoil", "synthetic"):
+        if args.target is not None:
+            raise SettingsError("--target applies to --data FILE.csv only")
+        return data.load(args.data)
+    try:
+        with open(args.data, "rb") as f:
+            raw = f.read(data.MAX_BYTES + 1)  # parse_csv says so if that is too much
+    except OSError as e:
+        raise SettingsError(f"--data must be airfoil, synthetic or a CSV file; cannot read "
+                            f"{args.data}: {e.strerror or e}") from None
+    return data.parse_csv(raw, args.data, target=args.target)
+
+
+def _train(args: argparse.Namespace, parser: ArgumentParser) -> int:
+    from optviz import data, trainer
+
+    impls = ("scratch", "torch") if args.impl == "both" else (args.impl,)
+    try:
+        name = settings.optimizer_name(args.optimizer)
+        hyper = _train_hyper(args, name)
+        numbers = {key: settings.parse_number(getattr(args, key), label)
+                   for key, label in (("batch_size", "Batch size"), ("epochs", "Epochs"),
+                                      ("log_every", "Log interval"), ("seed", "Seed"))
+                   if getattr(args, key) is not None}
+        dataset = _load_data(args)
+        runs = {impl: trainer.Trainer(dataset, impl=impl, optimizer=name, hyper=hyper,
+                                      device=args.device, **numbers)
+                for impl in impls}  # all validated before any runs
+    except (SettingsError, data.DataError) as e:
+        parser.error(str(e))
+    except data.DataUnavailable as e:
+        parser.error(f"{e}; use --data synthetic to train on generated data instead")
+    for run in runs.values():
+        run.fit()
+    if args.json:
+        print(json.dumps(train_to_json(dataset, runs), allow_nan=False))
+    else:
+        print(train_summary(dataset, runs))
+    return 0
+
+
+def train_to_json(dataset, runs: dict) -> dict:
+    """The --json object of `train` (see its --help)."""
+    first = next(iter(runs.values()))
+    hp = first.hp
+    out = {
+        "data": dataset.name,
+        "n": first.n,
+        "features": first.X.shape[1] - 1,
+        "optimizer": first.optimizer,
+        "hyperparameters": {k: (v if isinstance(v, bool) else float(v))
+                            for k, v in zip(hp._fields, hp, strict=True)},
+        "batch_size": first.batch_size,
+        "epochs": first.epochs,
+        "log_every": first.log_every,
+        "seed": first.seed,
+        "device": first.device.type,
+        "examples": list(first.examples),
+    }
+    for impl, run in runs.items():
+        result = run.to_dict()
+        result["losses"] = to_json_list(np.array(result["losses"]))
+        result["final_loss"] = _finite_or_none(result["final_loss"])
+        out[impl] = result
+    return out
+
+
+def train_summary(dataset, runs: dict) -> str:
+    first = next(iter(runs.values()))
+    lines = [f"{dataset.name}: {first.n} examples, {first.X.shape[1] - 1} features; "
+             f"{first.optimizer} {_hyper_text(first.optimizer, first.hp)}; batch size "
+             f"{first.batch_size}, {first.epochs} epochs, seed {first.seed}, on "
+             f"{first.device.type}"]
+    for impl, run in runs.items():
+        how = f"{impl} ({run.engine_used} engine)" if impl == "scratch" else impl
+        per_epoch = sum(run.sec_per_epoch) / max(len(run.sec_per_epoch), 1)
+        line = (f"  {how}: loss {run.losses[0]:.6g} -> {run.final_loss:.6g}, "
+                f"{per_epoch:.3g} sec/epoch")
+        lines.append(line + ("; diverged" if run.diverged else ""))
     return "\n".join(lines)

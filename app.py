@@ -11,6 +11,8 @@ st.set_page_config(page_title="optviz", page_icon=":material/insights:", layout=
 PAGES = [
     st.Page("pages/home.py", title="Adam, explained", icon=":material/school:", default=True),
     st.Page("pages/explorer.py", title="Trajectory explorer", icon=":material/route:"),
+    st.Page("pages/trainer.py", title="Linear regression, live",
+            icon=":material/model_training:"),
 ]
 
 st.navigation(PAGES).run()

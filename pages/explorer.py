@@ -5,28 +5,15 @@ Every widget is bound to the URL, so a copied link reopens the same view.
 """
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from optviz import export, figures, links, rules, settings, surfaces, trajectory
 from optviz.metrics import summarize
+from ui.widgets import URL, hyper_fields, page_setup
 
-# A deep link as the first visit after the server starts finds Streamlit still in its
-# legacy mode for a folder named pages/ (it runs this file without app.py). Leave that
-# mode and rerun: app.py's st.navigation then routes here properly.
-if PagesManager.uses_pages_directory:
-    PagesManager.uses_pages_directory = False
-    st.rerun()
+page_setup()
 
-URL = "query-params"
 CLICK_GRID = 41
 TOLERANCE = 1e-3
-# The hyperparameters worth a field of their own, in this order; the rest are torch's.
-FIELDS = ("lr", "beta1", "beta2", "eps", "momentum", "alpha", "rho", "weight_decay",
-          "amsgrad", "centered")
-STEP_OF = {"lr": 0.05, "beta1": 0.01, "beta2": 0.001, "momentum": 0.05, "alpha": 0.01,
-           "rho": 0.01, "weight_decay": 0.01}
-
-
 # Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
 BY_REPR = {settings.TrajectorySettings: repr, trajectory.Run: repr}
 
@@ -60,27 +47,6 @@ def start_from_click() -> None:
         st.session_state[links.X1], st.session_state[links.X2] = point
 
 
-def optimizer_fields(name: str, bias_correction: bool) -> tuple[settings.OptimizerSettings, list]:
-    """The hyperparameter fields of one optimizer; bad values fall back to the default."""
-    rule = rules.get_rule(name)
-    defaults = settings.OptimizerSettings(name).hyperparams()
-    values = {}
-    for field in FIELDS:
-        if field not in rule.tunable:
-            continue
-        key, label, default = links.hyper_key(name, field), rules.LABELS[field], getattr(
-            defaults, field)
-        if isinstance(default, bool):
-            values[field] = st.checkbox(label, value=default, key=key, bind=URL)
-        else:
-            values[field] = st.number_input(
-                label, value=float(default), step=STEP_OF.get(field, float(default) or 0.1),
-                format="%g", key=key, bind=URL, help=f"allowed: {rules.describe_range(field)}")
-    if "bias_correction" in rule.tunable:
-        values["bias_correction"] = bias_correction
-    return links.lenient_optimizer(name, values)
-
-
 st.title("Trajectory explorer")
 # Bad values from the link and from the fields, each once, in the order found.
 problems = dict.fromkeys(links.check_query(
@@ -111,7 +77,8 @@ with st.sidebar:
     optimizers = []
     for i, opt in enumerate(chosen):
         with st.expander(f"{rules.RULES[opt].title}", expanded=i == 0):
-            chosen_settings, bad = optimizer_fields(opt, bias)
+            chosen_settings, bad = hyper_fields(
+                opt, settings.OptimizerSettings(opt).hyperparams(), bias_correction=bias)
             optimizers.append(chosen_settings)
             problems.update(dict.fromkeys(bad))
 

@@ -2,14 +2,10 @@
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
-from streamlit.runtime.pages_manager import PagesManager
 
-# A deep link as the first visit after the server starts finds Streamlit still in its
-# legacy mode for a folder named pages/ (it runs this file without app.py). Leave that
-# mode and rerun: app.py's st.navigation then routes here properly.
-if PagesManager.uses_pages_directory:
-    PagesManager.uses_pages_directory = False
-    st.rerun()
+from ui.widgets import page_setup
+
+page_setup()
 
 # Pages that later issues add. A link is shown only once the page is registered in
 # app.py's PAGES; until then it is listed as coming.

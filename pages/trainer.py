@@ -65,7 +65,7 @@ def curves_of(job, labels: list[str]) -> list[Curve]:
 def finish(job, labels: list[str]) -> None:
     """Keep a finished job's runs in the session (overlaid until cleared)."""
     for label, t in zip(labels, job.result or [], strict=False):
-        if len(t.losses) > 1:
+        if t.losses:  # a run stopped before its first step still has its initial loss
             st.session_state.runs.append({
                 "label": label, "epochs": [e / t.n for e in t.examples], "losses": list(t.losses),
                 "sec_per_epoch": list(t.sec_per_epoch), "final_loss": t.final_loss,

@@ -69,6 +69,10 @@ def test_stop_ends_the_job():
     at.sidebar.number_input[-2].set_value(50)  # epochs: long enough to stop midway
     at.button[0].click().run()
     job = at.session_state["job"]
+    deadline = time.monotonic() + 30
+    while len(job.items) < 3 and time.monotonic() < deadline:  # stop it midway
+        job.heartbeat()
+        time.sleep(0.01)
     at.button[1].click().run()  # Stop
     _finish(at)
     assert job.status == "stopped"

@@ -14,7 +14,7 @@ from optviz.settings import SettingsError
 
 SURFACE, CONDITION, STEPS, X1, X2, BIAS, OPTIMIZERS, TAB = (
     "surface", "condition", "steps", "x1", "x2", "bias", "opt", "tab")
-TABS = ("State inspector", "Lock-step check", "Downloads")
+TABS = ("Results", "State inspector", "Lock-step check", "Downloads")
 # Keys Streamlit itself or other features put in a URL: not ours to judge.
 FOREIGN = frozenset({"embed", "embed_options", "lecture", "preset"})
 

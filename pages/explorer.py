@@ -12,7 +12,7 @@ from ui.widgets import URL, hyper_fields, page_setup
 
 page_setup()
 
-CLICK_GRID = 41
+CLICK_GRID = 21  # clickable points a side: each one is an SVG node to redraw
 TOLERANCE = 1e-3
 # Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
 BY_REPR = {settings.TrajectorySettings: repr, trajectory.Run: repr}
@@ -119,26 +119,28 @@ st.caption("Press ▶ Play to animate; click anywhere on the plot to start from 
            "scroll to zoom, double-click to reset the view.")
 
 shown = trajectories[: len(optimizers)]
-st.dataframe(
-    [{"optimizer": o.display_label, "result": str(summarize(t, surface, TOLERANCE))}
-     for o, t in zip(optimizers, shown, strict=True)],
-    hide_index=True, width="stretch")
-with st.expander("The update rules"):
-    for o in dict.fromkeys(o.name for o in optimizers):
-        st.markdown(f"**{rules.RULES[o].title}**")
-        st.latex(rules.RULES[o].equations)
+labels = [o.label or o.rule.title for o in optimizers]
+# Tabs run lazily: only the open one computes (the lock-step check runs torch), and the
+# light results tab opens first, so a change redraws little besides the main chart.
+results, inspect, check, download = st.tabs(links.TABS, key=links.TAB, on_change="rerun",
+                                            bind=URL)
+if results.open:
+    with results:
+        st.table([{"optimizer": label, "result": str(summarize(t, surface, TOLERANCE))}
+                  for label, t in zip(labels, shown, strict=True)])
+        for o in dict.fromkeys(o.name for o in optimizers):
+            st.markdown(f"**{rules.RULES[o].title}**")
+            st.latex(rules.RULES[o].equations)
 
-# Tabs run lazily: only the open one computes (the lock-step check runs torch).
-inspect, check, download = st.tabs(links.TABS, key=links.TAB, on_change="rerun", bind=URL)
 if inspect.open:
     with inspect:
         left, right = st.columns([1, 3])
         which = left.selectbox("Optimizer", range(len(shown)), key="inspect",
-                               format_func=lambda i: optimizers[i].display_label)
+                               format_func=lambda i: labels[i])
         traj = shown[which]
         step = left.slider("Step", 0, max(traj.steps, 1), min(1, traj.steps), key="step")
         step = min(step, traj.steps)
-        left.dataframe(figures.state_table(traj, step), hide_index=True)
+        left.table(figures.state_table(traj, step))
         overlay = None
         if dashed and optimizers[which] in corrected:
             overlay = trajectories[dashed[corrected.index(optimizers[which])]]

@@ -45,8 +45,8 @@ def test_defaults_are_the_chapters():
     assert at.number_input(key="adam.beta2").value == 0.999
     assert at.number_input(key="adam.eps").value == 1e-6
     assert [n.label for n in at.sidebar.number_input][3:7] == ["Learning rate", "β1", "β2", "ε"]
-    assert "within" in at.dataframe[0].value["result"][0] or "from the minimum" in \
-        at.dataframe[0].value["result"][0]
+    (row,) = at.table[0].value.to_dict("records")
+    assert row["optimizer"] == "Adam" and "from the minimum (0, 0)" in row["result"]
 
 
 @pytest.mark.parametrize("name", list(surfaces.SURFACES))
@@ -65,7 +65,7 @@ def test_every_optimizer_at_once():
     at.multiselect(key="opt").set_value(list(rules.RULES)).run()
     _ok(at)
     assert not at.warning
-    assert len(at.dataframe[0].value) == len(rules.RULES)
+    assert len(at.table[0].value) == len(rules.RULES)
     for name in rules.RULES:
         assert at.number_input(key=f"{name}.lr") is not None
 
@@ -75,7 +75,11 @@ def test_each_optimizer_alone_with_its_inspector(name):
     at = _page(opt=rules.RULES[name].title)
     _ok(at)
     assert at.multiselect(key="opt").value == [name]
-    assert len(at.dataframe) >= 2  # results and the state table
+    assert at.table[0].value["optimizer"][0] == rules.RULES[name].title
+    at = _page(opt=rules.RULES[name].title, tab="State inspector")
+    _ok(at)
+    quantities = list(at.table[0].value["quantity"])
+    assert quantities[0] == "g" and quantities[-1] == "Δx"
 
 
 def test_bias_correction_off_overlays_the_corrected_run():
@@ -139,7 +143,7 @@ def test_no_optimizer_is_a_message_not_an_error():
 def test_divergence_is_reported_not_raised():
     at = _page(**{"opt": "SGD", "sgd.lr": "1.0", "steps": "60"})
     _ok(at)
-    assert "diverged at step 12" in at.dataframe[0].value["result"][0]
+    assert "diverged at step 12" in at.table[0].value["result"][0]
 
 
 def test_lockstep_check_reads_about_1e_7():

@@ -58,10 +58,11 @@ def test_both_implementations_reach_the_chapters_loss():
     _ok(at)
     _finish(at)
     _ok(at)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert len(table) == 2
-    assert all(0.235 <= loss <= 0.255 for loss in table["final loss"])
-    assert abs(table["final loss"][0] - table["final loss"][1]) < 1e-4  # same batches
+    losses = [float(x) for x in table["final loss"]]
+    assert all(0.235 <= loss <= 0.255 for loss in losses)
+    assert abs(losses[0] - losses[1]) < 1e-4  # same batches
 
 
 def test_stop_ends_the_job():
@@ -76,7 +77,7 @@ def test_stop_ends_the_job():
     at.button[1].click().run()  # Stop
     _finish(at)
     assert job.status == "stopped"
-    assert at.dataframe[0].value["stopped early"][0]
+    assert at.table[0].value["note"][0] == "stopped early"
 
 
 def test_waiting_in_line_is_shown_when_every_slot_is_busy():
@@ -99,7 +100,7 @@ def test_waiting_in_line_is_shown_when_every_slot_is_busy():
     finally:
         gate.set()
     _finish(at)
-    assert len(at.dataframe[0].value) == 2
+    assert len(at.table[0].value) == 2
     assert all(h.finished for h in holders)
 
 

@@ -1,0 +1,250 @@
+"""The trajectory explorer (pages/explorer.py) in a real browser.
+
+Each test opens /explorer (deep links included) and waits for Streamlit to be idle
+(`stApp`'s data-test-script-state is "notRunning") and for plotly to have drawn the
+chart; the chart's traces are read from the DOM (`.js-plotly-plot`'s `_fullData`).
+
+The first test to run opens /explorer as the very first visit of a fresh server
+(this module sorts before test_home.py), the case Streamlit would serve in its
+legacy pages/ mode (see the top of pages/explorer.py);
+`test_page_opens_with_a_path_and_named_navigation` checks the navigation labels.
+
+Screenshots for the README (docs/explorer.png, docs/explorer-rosenbrock.png) are
+taken on every run, into pytest's tmp_path; with OPTVIZ_SCREENSHOTS=1 they are
+written to docs/ instead (so a plain test run leaves the working tree alone):
+
+    OPTVIZ_SCREENSHOTS=1 .venv/bin/python -m pytest tests/e2e -k "screenshot or navigation"
+"""
+
+import io
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from PIL import Image  # a dependency of streamlit
+from playwright.sync_api import Page, expect
+
+from optviz import settings
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_MS = 30_000
+VIEWPORT = {"width": 1400, "height": 1000}
+
+# A run's path: the trace of its legend group "run<i>" drawn with lines; its
+# "current position" dot: the same group, markers only (see optviz/figures.py).
+PATHS_JS = """() => {
+  const d = document.querySelector('.js-plotly-plot');
+  if (!d || !d._fullData) return null;
+  return d._fullData
+    .filter(t => String(t.legendgroup || '').startsWith('run') && String(t.mode).includes('lines'))
+    .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}));
+}"""
+DOTS_JS = """() => {
+  const d = document.querySelector('.js-plotly-plot');
+  return d._fullData
+    .filter(t => String(t.legendgroup || '').startsWith('run') && t.mode === 'markers')
+    .map(t => [t.x[0], t.y[0]]);
+}"""
+CHART_DRAWN_JS = """() => {
+  const d = document.querySelector('.js-plotly-plot');
+  return !!(d && d._fullData && d._fullData.some(
+    t => String(t.legendgroup || '').startsWith('run') && t.x && t.x.length > 0)
+    && d.querySelector('.nsewdrag'));
+}"""
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until the script run is over (Streamlit's own state flag)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=TIMEOUT_MS)
+
+
+def open_explorer(page: Page, app_url: str, query: str = "") -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size(VIEWPORT)
+    page.goto(f"{app_url}/explorer{query}")
+    page.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
+    wait_idle(page)
+    # A rerun (the deep-link fix-up, say) may draw the chart a second time.
+    page.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
+
+
+def paths(page: Page) -> list[dict]:
+    return page.evaluate(PATHS_JS)
+
+
+def wait_for_new_paths(page: Page, before: list[dict]) -> list[dict]:
+    """Wait until the chart's paths differ from `before`, then for the run to end."""
+    page.wait_for_function(
+        f"(before) => {{ const now = ({PATHS_JS})(); "
+        "return now !== null && JSON.stringify(now) !== JSON.stringify(before); }",
+        arg=before, timeout=TIMEOUT_MS)
+    wait_idle(page)
+    return paths(page)
+
+
+def query(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def expect_no_exception(page: Page) -> None:
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def sidebar_input(page: Page, label: str):
+    return page.locator('[data-testid="stSidebar"]').get_by_label(label, exact=True)
+
+
+def adam_input(page: Page, label: str):
+    adam = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(
+        has=page.get_by_text("Adam", exact=True))
+    return adam.get_by_label(label, exact=True)
+
+
+def selected_optimizers(page: Page) -> list[str]:
+    tags = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"] span[data-tag]')
+    return [tags.nth(i).get_attribute("aria-label") for i in range(tags.count())]
+
+
+def screenshot(page: Page, name: str, tmp_path: Path) -> None:
+    """The viewport as a PNG, reduced to 256 colours (a third of the bytes)."""
+    folder = ROOT / "docs" if os.environ.get("OPTVIZ_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(exist_ok=True)
+    page.mouse.move(800, 40)  # over the empty header: no hover label, no sidebar button
+    png = page.screenshot(animations="disabled")
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.quantize(256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE).save(
+        folder / name, optimize=True)
+    assert 10_000 < (folder / name).stat().st_size < 300_000
+
+
+# ------------------------------------------------------------------------ tests
+
+
+def test_page_opens_with_a_path_and_named_navigation(page, app_url, tmp_path):
+    open_explorer(page, app_url)
+    expect_no_exception(page)
+    found = paths(page)
+    assert len(found) >= 1 and len(found[0]["x"]) > 1
+    # A deep link as the first visit must not fall back to Streamlit's pages/ mode,
+    # whose navigation would read "app", "explorer", "home".
+    nav = page.locator('[data-testid="stSidebarNav"] a')
+    expect(nav.filter(has_text="Trajectory explorer")).to_have_count(1)
+    # Each link reads "<icon name>\n\n<label>": the label is its last line.
+    labels = [text.strip().splitlines()[-1].strip() for text in nav.all_inner_texts()]
+    assert labels[:2] == ["Adam, explained", "Trajectory explorer"], labels
+    assert not {"app", "explorer", "home"} & {label.lower() for label in labels}, labels
+    screenshot(page, "explorer.png", tmp_path)
+
+
+def test_changing_beta1_redraws_the_path_and_updates_the_url(page, app_url):
+    open_explorer(page, app_url)
+    before = paths(page)
+    beta1 = adam_input(page, "β1")
+    expect(beta1).to_have_value("0.9")
+    beta1.fill("0.5")
+    beta1.press("Enter")
+    after = wait_for_new_paths(page, before)
+    expect_no_exception(page)
+    assert len(after) == len(before) == 1
+    assert after[0]["x"][0] == before[0]["x"][0] and after[0]["y"][0] == before[0]["y"][0]
+    assert after[0]["x"][1:] != before[0]["x"][1:]
+    assert query(page).get("adam.beta1") == ["0.5"], page.url
+
+
+def test_play_moves_the_current_position(page, app_url):
+    open_explorer(page, app_url)
+    end = page.evaluate(DOTS_JS)[0]
+    path = paths(page)[0]
+    # Before Play, the dot sits on the last point.
+    assert end == pytest.approx([path["x"][-1], path["y"][-1]])
+    play = page.locator(".js-plotly-plot .updatemenu-button", has_text="Play")
+    play.click()
+    # Play restarts from step 0 (the slider is on the last step): the dot leaves the
+    # end, then keeps moving.
+    page.wait_for_function(f"(end) => {{ const p = ({DOTS_JS})()[0]; "
+                           "return p[0] !== end[0] || p[1] !== end[1]; }", arg=end)
+    first = page.evaluate(DOTS_JS)[0]
+    page.wait_for_function(f"(first) => {{ const p = ({DOTS_JS})()[0]; "
+                           "return p[0] !== first[0] || p[1] !== first[1]; }", arg=first)
+    second = page.evaluate(DOTS_JS)[0]
+    assert first != second
+    # The dot is on the (complete) path at every frame.
+    assert any(second == pytest.approx([x, y], abs=1e-9)
+               for x, y in zip(path["x"], path["y"], strict=True)), second
+
+
+def test_shared_link_restores_the_settings(page, app_url):
+    open_explorer(page, app_url,
+                  "?surface=Rosenbrock&steps=40&adam.beta1=0.5&opt=Adam&opt=SGD")
+    expect_no_exception(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_role("combobox", name="Function")).to_have_value("Rosenbrock")
+    expect(sidebar_input(page, "Steps")).to_have_value("40")
+    expect(adam_input(page, "β1")).to_have_value("0.5")
+    # Rosenbrock's own start point, since the link gives none.
+    expect(sidebar_input(page, "Start x1")).to_have_value("-1.5")
+    expect(sidebar_input(page, "Start x2")).to_have_value("2")
+    assert selected_optimizers(page) == ["Adam", "SGD"]
+    found = paths(page)
+    assert len(found) == 2
+    assert found[0]["name"].startswith("Adam") and found[1]["name"].startswith("SGD")
+    assert (found[0]["x"][0], found[0]["y"][0]) == (-1.5, 2.0)
+    title = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.title.text")
+    assert "Rosenbrock" in title
+
+
+def test_bad_link_warns_once_and_still_draws(page, app_url):
+    open_explorer(page, app_url, "?adam.beta1=1.5")
+    expect_no_exception(page)
+    warnings = page.locator('[data-testid="stAlertContentWarning"]')
+    expect(warnings).to_have_count(1)
+    text = warnings.inner_text()
+    assert "β1" in text and "1.5" in text, text
+    expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+    # The chart is drawn with the default β1 = 0.9: the default run's path.
+    (expected,) = settings.TrajectorySettings().compute()
+    (drawn,) = paths(page)
+    assert drawn["x"] == pytest.approx(expected.points[:, 0].tolist(), abs=1e-9)
+    assert drawn["y"] == pytest.approx(expected.points[:, 1].tolist(), abs=1e-9)
+
+
+def test_click_on_the_plot_moves_the_start(page, app_url):
+    open_explorer(page, app_url)
+    before = paths(page)
+    start = (before[0]["x"][0], before[0]["y"][0])
+    target = (-2.0, -2.3)  # D2L quadratic: far from the start (-5, -2) and the path
+    assert abs(target[0] - start[0]) > 2
+    xy = page.evaluate("""([x, y]) => {
+        const d = document.querySelector('.js-plotly-plot');
+        const xa = d._fullLayout.xaxis, ya = d._fullLayout.yaxis;
+        const r = d.getBoundingClientRect();
+        return [r.left + xa._offset + xa.d2p(x), r.top + ya._offset + ya.d2p(y)];
+    }""", list(target))
+    page.mouse.move(*xy)  # plotly picks the point under the pointer on hover
+    page.mouse.click(*xy)
+    after = wait_for_new_paths(page, before)
+    expect_no_exception(page)
+    x1 = float(sidebar_input(page, "Start x1").input_value())
+    x2 = float(sidebar_input(page, "Start x2").input_value())
+    # The click lands on the nearest point of a 41 × 41 lattice over the view.
+    assert x1 == pytest.approx(target[0], abs=0.2) and x2 == pytest.approx(target[1], abs=0.2)
+    assert (after[0]["x"][0], after[0]["y"][0]) == pytest.approx((x1, x2))
+    params = query(page)
+    assert float(params["x1"][0]) == pytest.approx(x1) and float(params["x2"][0]) == \
+        pytest.approx(x2)
+
+
+def test_screenshot_rosenbrock(page, app_url, tmp_path):
+    open_explorer(page, app_url,
+                  "?surface=Rosenbrock&steps=500&opt=Adam&opt=Momentum&opt=SGD"
+                  "&adam.lr=0.1&momentum.lr=0.001&momentum.momentum=0.9&sgd.lr=0.001")
+    expect_no_exception(page)
+    expect(page.locator('[data-testid="stAlertContentWarning"]')).to_have_count(0)
+    found = paths(page)
+    assert [p["name"].split(" (")[0] for p in found] == ["Adam", "Momentum", "SGD"]
+    assert all(len(p["x"]) == 501 for p in found)
+    screenshot(page, "explorer-rosenbrock.png", tmp_path)

@@ -5,7 +5,7 @@ Each test opens /explorer (deep links included) and waits for Streamlit to be id
 chart; the chart's traces are read from the DOM (`.js-plotly-plot`'s `_fullData`).
 
 The first test to run opens /explorer as the very first visit of a fresh server
-(this module sorts before test_home.py), the case Streamlit would serve in its
+(this module sorts first among the browser tests), the case Streamlit would serve in its
 legacy pages/ mode (see the top of pages/explorer.py);
 `test_page_opens_with_a_path_and_named_navigation` checks the navigation labels.
 

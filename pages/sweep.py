@@ -1,0 +1,257 @@
+"""Hyperparameter sweep: every pair of values of two of Adam's hyperparameters, trained.
+
+Thin by design: widgets -> optviz.sweep_figures.axis_values / optviz.sweep.grid
+(validation) -> a background job in optviz.jobs.JOBS (at most N server-wide) ->
+optviz.sweep_figures.sweep_heatmap. A fragment polls the job twice a second; its
+heartbeat keeps the job alive, so closing the tab frees the slot.
+"""
+
+import os
+
+import streamlit as st
+
+from optviz import data, rules, settings, sweep, trainer
+from optviz import sweep_figures as sf
+from optviz.jobs import FAILED, JOBS, STOPPED, WAITING
+from optviz.settings import SettingsError
+from ui.widgets import page_setup
+
+page_setup()
+
+URL = "query-params"
+JOB, META, FIGURE = "sweep_job", "sweep_meta", "sweep_figure"  # session state
+# The Adam family: every optimizer that takes all of lr, β1, β2 and ε.
+OPTIMIZERS = tuple(n for n, r in rules.RULES.items() if set(sweep.SWEEPABLE) <= set(r.tunable))
+DATASETS = {"airfoil": "Airfoil self-noise (the chapter's)",
+            "synthetic": "Synthetic (linear, 1000 × 5)"}
+AXES = {"x": "Horizontal", "y": "Vertical"}
+STEP_OF = {"lr": 0.001, "beta1": 0.01, "beta2": 0.001, "eps": 1e-7}
+SPACING_HELP = (
+    "**log**: evenly spaced powers, e.g. 0.001, 0.01, 0.1: right for the learning rate "
+    "and ε, which matter by orders of magnitude. **log of 1 − β**: evenly spaced in "
+    "1 − β, e.g. 0.9, 0.99, 0.999: β's average remembers about 1 / (1 − β) past "
+    "gradients, so these steps are alike in effect, and the axis is drawn that way. "
+    "**linear**: evenly spaced values.")
+
+
+@st.cache_resource(ttl=60, show_spinner="Loading the data…")
+def load(name: str, data_dir: str | None) -> tuple[data.Dataset | None, str]:
+    """The data set, or None and why not. `data_dir` (OPTVIZ_DATA_DIR) keys the cache;
+    a failure is remembered for a minute, so an offline server does not retry each rerun."""
+    try:
+        return (data.load_airfoil(timeout=5.0) if name == "airfoil" else data.synthetic()), ""
+    except (data.DataUnavailable, data.DataError) as e:
+        return None, str(e)
+
+
+def use_synthetic() -> None:
+    st.session_state["sweep_data"] = "synthetic"
+
+
+def axis_row(which: str, default: str, other: str | None):
+    """One axis: the hyperparameter, min, max, number of values and spacing.
+
+    Returns (param, values or None, spacing, problem or "")."""
+    cols = st.columns([1.3, 1, 1, 0.9, 1.3], vertical_alignment="bottom")
+    param = cols[0].selectbox(
+        f"{AXES[which]} axis", sweep.SWEEPABLE, index=sweep.SWEEPABLE.index(default), key=which,
+        bind=URL, format_func=settings.label)
+    if param == other:
+        return param, None, "", (f"Choose two different hyperparameters: both axes are "
+                                 f"{settings.label(param)}.")
+    lo, hi, n, spacing = sf.DEFAULT_AXES[param]
+    name = settings.label(param)
+    low = cols[1].text_input(f"{name} min", settings._num(lo), key=f"{param}_min", bind=URL,
+                             help=f"allowed: {rules.describe_range(param)}; type e.g. 1e-4")
+    high = cols[2].text_input(f"{name} max", settings._num(hi), key=f"{param}_max", bind=URL,
+                              help=f"allowed: {rules.describe_range(param)}")
+    count = cols[3].number_input("Values", min_value=sf.MIN_VALUES, max_value=sf.MAX_VALUES,
+                                 value=n, step=1, key=f"{param}_n", bind=URL,
+                                 help=f"{sf.MIN_VALUES} to {sf.MAX_VALUES} values on this axis")
+    spacing = cols[4].selectbox("Spacing", sf.spacings(param), key=f"{param}_spacing", bind=URL,
+                                format_func=sf.SPACING_NAMES.get, help=SPACING_HELP)
+    try:
+        return param, sf.axis_values(param, low, high, count, spacing), spacing, ""
+    except SettingsError as e:
+        return param, None, spacing, str(e)
+
+
+class _Watched:
+    """The sweep's stop signal: set once the job is stopped or nobody polls it."""
+
+    def __init__(self, job):
+        self.job = job
+
+    def is_set(self) -> bool:
+        return not self.job.alive()
+
+
+def submit(prepared: sweep.Sweep, meta: dict) -> None:
+    def work(job):
+        prepared.stop = _Watched(job)
+        for progress in prepared.run():
+            job.report(progress)
+        return prepared
+
+    st.session_state[JOB] = JOBS.submit(work)
+    st.session_state[META] = meta
+    st.session_state.pop(FIGURE, None)
+
+
+@st.fragment(run_every=0.5)
+def watch() -> None:
+    """The job's place in line or its progress, polled twice a second."""
+    job = st.session_state.get(JOB)
+    if job is None:
+        return
+    job.heartbeat()
+    if job.finished:
+        st.rerun()  # the whole page, which shows the result
+    position = JOBS.position(job)
+    if job.status == WAITING and position:
+        running = JOBS.running
+        st.info(f"Waiting for a free slot: {running} job{'' if running == 1 else 's'} running, "
+                f"you are number {position} in line", icon=":material/hourglass_top:")
+    else:
+        last = job.items[-1] if job.items else None
+        if last is None:
+            st.progress(0.0, text="Starting…")
+        else:
+            st.progress(min(max(last.fraction, 0.0), 1.0),
+                        text=f"Training: {last.fraction:.0%} · {last.examples:,} examples "
+                             f"per setting · {last.elapsed:.1f} s")
+    if st.button("Stop", icon=":material/stop:", key="sweep_stop",
+                 disabled=job.stop_event.is_set()):
+        job.stop()
+    if job.stop_event.is_set():
+        st.caption("Stopping…")
+
+
+def show_result(job, meta: dict) -> None:
+    if job.status == FAILED:
+        st.error(f"The sweep failed: {job.error}", icon=":material/error:")
+        return
+    s: sweep.Sweep = job.result
+    if s is None or not s.examples:
+        st.info("The sweep was stopped before it began.", icon=":material/stop_circle:")
+        return
+    stopped = job.status == STOPPED
+    cached = st.session_state.get(FIGURE)
+    if cached is None or cached[0] != job.id:
+        title = ""
+        if stopped:
+            title = (f"Loss of {rules.RULES[s.grid.optimizer].title} when stopped at "
+                     f"{s.examples[-1] / (s.epochs * s.n):.0%}")
+        fig = sf.sweep_heatmap(s.grid, s.final_loss, s.diverged, title, spacing=meta["spacing"])
+        cached = (job.id, fig)
+        st.session_state[FIGURE] = cached
+    if stopped:
+        st.info(f"Stopped after {s.examples[-1]:,} of {s.epochs * s.n:,} examples per "
+                "setting: the colours show the loss at that point.",
+                icon=":material/stop_circle:")
+    st.plotly_chart(cached[1], key="sweep_heatmap", config={"displaylogo": False})
+    best = sf.best_setting(s.final_loss, s.diverged)
+    diverged = int(s.diverged.sum())
+    where = (f"{meta['data']}, {s.epochs} epoch{'s' if s.epochs != 1 else ''}, batch size "
+             f"{s.batch_size}, {s.grid.size:,} settings in {s.seconds:.1f} s")
+    if best is None:
+        st.markdown(f"**Every setting diverged** ({where}).")
+    else:
+        st.markdown(f"**Best setting:** {sf.describe_setting(s.grid, best)}, final loss "
+                    f"**{s.final_loss[best]:.4g}** ({where}).")
+    if diverged:
+        st.caption(f"{diverged:,} of {s.grid.size:,} settings diverged (grey, ×): their loss "
+                   f"went above {trainer.DIVERGED_LOSS:,.0f} or stopped being a number.")
+    st.download_button("Grid results (CSV)", lambda: sf.results_csv(s.grid, s.final_loss,
+                                                                     s.diverged),
+                       file_name=f"optviz-sweep-{s.grid.param_x}-{s.grid.param_y}.csv",
+                       mime="text/csv", icon=":material/download:")
+
+
+st.title("Hyperparameter sweep")
+st.caption("Every pair of values of two hyperparameters trains the same model on the same "
+           "data, from the same start, with the same batches, all at once. The map shows "
+           "where each pair ends up.")
+
+problems: list[str] = []
+
+# ---- base settings
+with st.sidebar:
+    optimizer = st.selectbox("Optimizer", OPTIMIZERS, key="sweep_optimizer", bind=URL,
+                             format_func=lambda n: rules.RULES[n].title)
+
+# ---- the two axes
+x_param, x_values, x_spacing, problem = axis_row("x", "lr", None)
+problems += [problem] if problem else []
+y_param, y_values, y_spacing, problem = axis_row("y", "beta1", x_param)
+problems += [problem] if problem else []
+
+with st.sidebar:
+    defaults = trainer.hyperparams(optimizer)
+    base = {}
+    fixed = [p for p in sweep.SWEEPABLE if p not in (x_param, y_param)]
+    if fixed:
+        st.caption("Fixed for every setting (the chapter's values):")
+    for p in fixed:
+        base[p] = st.number_input(rules.LABELS[p], value=float(getattr(defaults, p)),
+                                  format="%g", step=STEP_OF[p], key=f"fixed_{p}", bind=URL,
+                                  help=f"allowed: {rules.describe_range(p)}")
+    batch_size = st.number_input("Batch size", min_value=1, value=trainer.DEFAULT_BATCH_SIZE,
+                                 step=1, key="sweep_batch", bind=URL)
+    epochs = st.number_input("Epochs", min_value=1, max_value=trainer.MAX_EPOCHS,
+                             value=trainer.DEFAULT_EPOCHS, step=1, key="sweep_epochs", bind=URL)
+    data_name = st.selectbox("Data", list(DATASETS), format_func=DATASETS.get, key="sweep_data",
+                             bind=URL)
+    reasons = trainer.available_devices()
+    devices = [d for d, why in reasons.items() if why is None]
+    device = st.selectbox("Device", devices, key="sweep_device", bind=URL,
+                          help="Where the sweep trains. All settings train together as "
+                               "one batch of tensors.")
+    missing = [f"{d} ({why})" for d, why in reasons.items() if why is not None]
+    if missing:
+        st.caption("Not available here: " + "; ".join(missing))
+
+dataset, why = load(data_name, os.environ.get("OPTVIZ_DATA_DIR"))
+if dataset is None:
+    st.warning(f"Cannot load the airfoil data: {why}", icon=":material/cloud_off:")
+    st.button("Use the synthetic data set instead", on_click=use_synthetic,
+              icon=":material/science:")
+
+grid = prepared = None
+if not problems:
+    try:
+        grid = sweep.grid(x_param, x_values, y_param, y_values, base, optimizer)
+    except SettingsError as e:
+        problems.append(str(e))
+if grid is not None and dataset is not None:
+    try:
+        prepared = sweep.Sweep(dataset, grid, batch_size=int(batch_size), epochs=int(epochs),
+                               device=device)
+    except SettingsError as e:
+        problems.append(str(e))
+for problem in problems:
+    st.error(problem, icon=":material/error:")
+
+job = st.session_state.get(JOB)
+busy = job is not None and not job.finished
+left, right = st.columns([1, 4], vertical_alignment="center")
+start = left.button("Start sweep", type="primary", icon=":material/play_arrow:",
+                    disabled=prepared is None or busy, key="sweep_start")
+if prepared is not None:
+    steps = prepared.epochs * -(-prepared.n // prepared.batch_size)
+    hp = prepared.hp._asdict()
+    others = ", ".join(f"{settings.label(k)} = {v:g}" for k, v in hp.items()
+                       if k not in (x_param, y_param) and not isinstance(v, bool))
+    right.caption(f"{grid.size:,} settings ({len(grid.values_x)} × {len(grid.values_y)}), "
+                  f"{steps:,} steps each on {DATASETS[data_name].split(' (')[0].lower()} data. "
+                  f"Fixed: {others}.")
+if start and prepared is not None and not busy:
+    submit(prepared, {"spacing": (x_spacing, y_spacing),
+                      "data": DATASETS[data_name].split(" (")[0]})
+    st.rerun()  # drawn again with Start disabled while the job is on
+
+if job is not None:
+    if job.finished:
+        show_result(job, st.session_state.get(META, {"spacing": None, "data": ""}))
+    else:
+        watch()

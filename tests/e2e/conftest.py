@@ -77,11 +77,15 @@ def app_url():
         yield given.rstrip("/")
         return
     port = _free_port()
+    env = dict(os.environ)
+    shared = ROOT.parent / "shared" / "data"
+    if "OPTVIZ_DATA_DIR" not in env and shared.is_dir():
+        env["OPTVIZ_DATA_DIR"] = str(shared)  # the chapter's data, offline (never committed)
     log = open(ROOT / "tests" / "e2e" / ".streamlit-server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -11,7 +11,6 @@ import pytest
 from optviz import cli, data
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
 EXAMPLE = ["train", "--data", "airfoil", "--impl", "both", "--optimizer", "adam",
            "--lr", "0.01", "--beta1", "0.9", "--beta2", "0.999", "--eps", "1e-6",
            "--batch-size", "10", "--epochs", "2", "--device", "cpu", "--seed", "0", "--json"]
@@ -20,16 +19,10 @@ RESULT_KEYS = {"examples", "losses", "sec_per_epoch", "final_loss", "diverged", 
 
 
 @pytest.fixture
-def shared_data(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """OPTVIZ_DATA_DIR at the real airfoil file; a loud skip without it (CI=true: failure)."""
-    if not (SHARED_DATA / data.AIRFOIL_FILE).exists():
-        reason = (f"NO DATA: {SHARED_DATA / data.AIRFOIL_FILE} is missing; the example "
-                  f"command needs the real airfoil data: SKIPPED, not passed")
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
-    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(SHARED_DATA))
-    return SHARED_DATA
+def shared_data(monkeypatch: pytest.MonkeyPatch, shared_data_dir) -> Path:
+    """OPTVIZ_DATA_DIR at the real airfoil file."""
+    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(shared_data_dir))
+    return shared_data_dir
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ run the page again, as the timer would.
 """
 
 import json
-import os
 import threading
 import time
 from pathlib import Path
@@ -18,18 +17,12 @@ from optviz.jobs import JOBS, STOPPED
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "sweep.py")
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture
-def airfoil(monkeypatch):
-    """The real airfoil data through OPTVIZ_DATA_DIR; a loud skip without it."""
-    if not (SHARED_DATA / data.AIRFOIL_FILE).exists():
-        reason = f"NO DATA: {SHARED_DATA / data.AIRFOIL_FILE} is missing: SKIPPED, not passed"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
-    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(SHARED_DATA))
+def airfoil(monkeypatch, shared_data_dir):
+    """The real airfoil data through OPTVIZ_DATA_DIR (shadows conftest's dataset)."""
+    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(shared_data_dir))
 
 
 def _page(**query) -> AppTest:

@@ -5,7 +5,6 @@ import os
 import statistics
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,20 +13,6 @@ import torch
 from optviz import data, rules, trainer
 from optviz.settings import SettingsError
 from optviz.trainer import Progress, Trainer
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def airfoil() -> data.Dataset:
-    """The real airfoil data; a loud skip without it (a failure under CI=true)."""
-    if not (SHARED_DATA / data.AIRFOIL_FILE).exists():
-        reason = (f"NO DATA: {SHARED_DATA / data.AIRFOIL_FILE} is missing; the chapter's "
-                  f"checks need the real airfoil data: SKIPPED, not passed")
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
-    return data.load_airfoil(cache_dir=SHARED_DATA, urls=())
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,11 @@ from optviz.jobs import JOBS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "trainer.py")
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
-def airfoil_offline_copy(monkeypatch, tmp_path):
-    if not (SHARED_DATA / data.AIRFOIL_FILE).exists():
-        pytest.skip(f"NO DATA: {SHARED_DATA} lacks the airfoil file: SKIPPED, not passed")
-    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(SHARED_DATA))
+def airfoil_offline(monkeypatch, shared_data_dir):
+    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(shared_data_dir))
 
 
 def _page() -> AppTest:

@@ -1,0 +1,32 @@
+"""Shared fixtures: the chapter's airfoil data from ../shared/data (never committed).
+
+Tests that need it skip loudly without it, except under CI=true, where they fail.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from optviz import data
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("OPTVIZ_SHARED_DATA") or ROOT.parent / "shared" / "data")
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """The folder holding the real airfoil file."""
+    if not (SHARED_DATA / data.AIRFOIL_FILE).is_file():
+        reason = (f"NO DATA: {SHARED_DATA / data.AIRFOIL_FILE} is missing; tests of the "
+                  "chapter's results need the real airfoil data (set OPTVIZ_SHARED_DATA)")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(f"{reason}: SKIPPED, not passed")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def airfoil(shared_data_dir) -> data.Dataset:
+    """The chapter's data set, loaded by the real loader with the shared file as cache."""
+    return data.load_airfoil(cache_dir=shared_data_dir, urls=())

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from optviz import cli, rules, surfaces
 from optviz.settings import TrajectorySettings
+from tests.cli_helpers import run_json, strict_json
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ["trajectory", "--surface", "d2l", "--optimizer", "adam", "--lr", "0.4",
@@ -25,19 +26,6 @@ RUN_KEYS = {"optimizer", "label", "hyperparameters", "points", "values", "gradie
             "diverged_at", "steps_taken", "state", "explained"}
 
 
-def strict_json(text: str) -> dict:
-    """Parse, refusing NaN and Infinity (which are not JSON)."""
-    def refuse(name: str):
-        raise ValueError(f"not JSON: {name}")
-    return json.loads(text, parse_constant=refuse)
-
-
-def run_json(capsys: pytest.CaptureFixture, *args: str) -> dict:
-    assert cli.main([*args]) == 0
-    out, err = capsys.readouterr()
-    assert err == ""
-    assert out.count("\n") == 1  # one JSON object on one line
-    return strict_json(out)
 
 
 def d2l(x1: float, x2: float) -> float:

@@ -1,6 +1,5 @@
 """`python -m optviz train`: JSON keyed by implementation, summaries, one-line errors."""
 
-import json
 import os
 import subprocess
 import sys
@@ -9,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from optviz import cli, data
+from tests.cli_helpers import run_json, strict_json
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ["train", "--data", "airfoil", "--impl", "both", "--optimizer", "adam",
@@ -36,17 +36,6 @@ def no_airfoil(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(data, "load_airfoil", offline)
 
 
-def strict_json(text: str) -> dict:
-    def refuse(name: str):
-        raise ValueError(f"not JSON: {name}")
-    return json.loads(text, parse_constant=refuse)
-
-
-def run_json(capsys: pytest.CaptureFixture, *args: str) -> dict:
-    assert cli.main([*args]) == 0
-    out, err = capsys.readouterr()
-    assert err == "" and out.count("\n") == 1  # one JSON object on one line
-    return strict_json(out)
 
 
 def error_of(capsys: pytest.CaptureFixture, *args: str) -> str:

@@ -24,8 +24,9 @@ def _page() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=60).run()
 
 
-def _finish(at: AppTest, timeout: float = 60) -> None:
-    job = at.session_state["job"]
+def _finish(at: AppTest, job=None, timeout: float = 60) -> None:
+    """Wait for the page's job (the page may already have collected it), then rerun."""
+    job = job or at.session_state["job"]
     deadline = time.monotonic() + timeout
     while not job.finished and time.monotonic() < deadline:
         job.heartbeat()  # what the page's fragment does while it polls
@@ -72,7 +73,7 @@ def test_stop_ends_the_job():
         job.heartbeat()
         time.sleep(0.01)
     at.button[1].click().run()  # Stop
-    _finish(at)
+    _finish(at, job)
     assert job.status == "stopped"
     assert at.table[0].value["note"][0] == "stopped early"
 

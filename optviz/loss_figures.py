@@ -21,6 +21,7 @@ class Curve:
     epochs: Sequence[float]
     losses: Sequence[float]
     live: bool = False  # still running: drawn thicker, with its last point marked
+    dashed: bool = False  # e.g. torch.optim's run drawn over the from-scratch one
 
 
 def loss_figure(curves: Sequence[Curve], chapter_view: bool = False,
@@ -31,7 +32,8 @@ def loss_figure(curves: Sequence[Curve], chapter_view: bool = False,
         colour = PALETTE[i % len(PALETTE)]
         fig.add_scatter(
             x=list(c.epochs), y=list(c.losses), name=c.label, mode="lines",
-            line={"color": colour, "width": 4 if c.live else 2.5},
+            line={"color": colour, "width": 4 if c.live else 2.5,
+                  "dash": "dash" if c.dashed else "solid"},
             hovertemplate="epoch %{x:.2f}<br>loss %{y:.4f}<extra>" + c.label + "</extra>")
         if c.live and len(c.epochs):
             fig.add_scatter(x=[c.epochs[-1]], y=[c.losses[-1]], mode="markers",

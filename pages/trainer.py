@@ -69,7 +69,8 @@ def curves_of(job, labels: list[str]) -> list[Curve]:
     points: dict[int, list] = {}
     for i, progress in list(job.items):
         points.setdefault(i, []).append(progress)
-    return [Curve(labels[i], [p.epoch for p in ps], [p.loss for p in ps], live=True)
+    return [Curve(labels[i], [p.epoch for p in ps], [p.loss for p in ps], live=True,
+                  dashed=IMPL_LABEL["torch"] in labels[i])
             for i, ps in sorted(points.items())]
 
 
@@ -152,7 +153,8 @@ if start and dataset is not None:
 def live() -> None:
     job = st.session_state.get("job")
     labels = st.session_state.get("labels", [])
-    earlier = [Curve(r["label"], r["epochs"], r["losses"]) for r in st.session_state.runs]
+    earlier = [Curve(r["label"], r["epochs"], r["losses"], dashed=IMPL_LABEL["torch"] in r["label"])
+               for r in st.session_state.runs]
     current: list[Curve] = []
     if job is not None:
         job.heartbeat()

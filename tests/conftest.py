@@ -1,6 +1,7 @@
 """Shared fixtures: the chapter's airfoil data from ../shared/data (never committed).
 
-Tests that need it skip loudly without it, except under CI=true, where they fail.
+Tests that need it, or a browser (marked e2e), skip loudly without it, except under
+CI=true, where they fail.
 """
 
 import os
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from optviz import data
+from tests.browser import chromium_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("OPTVIZ_SHARED_DATA") or ROOT.parent / "shared" / "data")
@@ -30,3 +32,16 @@ def shared_data_dir() -> Path:
 def airfoil(shared_data_dir) -> data.Dataset:
     """The chapter's data set, loaded by the real loader with the shared file as cache."""
     return data.load_airfoil(cache_dir=shared_data_dir, urls=())
+
+
+def pytest_collection_modifyitems(config, items):
+    if chromium_path() or not any("e2e" in item.keywords for item in items):
+        return
+    reason = ("NO BROWSER: Chromium not found; the end-to-end tests need Debian's chromium "
+              "(apt-get install -y chromium, or set OPTVIZ_CHROMIUM)")
+    if os.environ.get("CI") == "true":
+        raise pytest.UsageError(f"CI=true and {reason}")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=f"{reason}: SKIPPED, not passed"))
+    config.issue_config_time_warning(pytest.PytestWarning(reason), stacklevel=2)

@@ -1,6 +1,5 @@
 """The command line, in process through `cli.main` and once as `python -m optviz`."""
 
-import importlib.util
 import json
 import math
 import os
@@ -190,8 +189,6 @@ def test_trajectory_help_lists_every_hyperparameter(capsys: pytest.CaptureFixtur
 
 
 def test_html(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    if importlib.util.find_spec("optviz.figures") is None:
-        pytest.skip("optviz.figures (the plotly figure builder) does not exist yet")
     path = tmp_path / "trajectory.html"
     assert cli.main(["trajectory", "--optimizer", "adam", "--optimizer", "momentum",
                      "--html", str(path)]) == 0

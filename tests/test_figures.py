@@ -7,8 +7,6 @@ import concurrent.futures
 import dataclasses
 import json
 import math
-import os
-import shutil
 import struct
 import time
 import zlib
@@ -22,6 +20,7 @@ from hypothesis import strategies as st
 from optviz import figures
 from optviz.surfaces import SURFACES, get_surface
 from optviz.trajectory import Run, run
+from tests.browser import CHROMIUM_ARGS, chromium_path
 
 # ---------------------------------------------------------------------- helpers
 
@@ -422,11 +421,9 @@ def test_building_is_fast():
 
 # ------------------------------------------------------------------- in a browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no Chromium")
 def test_animation_keeps_the_surface_in_a_browser(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     surface, trajs = runs_on("d2l", D2L, 40)
@@ -436,9 +433,7 @@ def test_animation_keeps_the_surface_in_a_browser(tmp_path):
 
     def look() -> tuple[list, list, int, int, int]:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"])
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1000, "height": 640})
                 page.goto(path.as_uri())
@@ -720,7 +715,6 @@ def test_state_figure_is_fast():
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no Chromium")
 def test_click_grid_takes_clicks_in_a_browser(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     surface, trajs = runs_on("d2l", D2L[:1], 20)
@@ -730,9 +724,7 @@ def test_click_grid_takes_clicks_in_a_browser(tmp_path):
 
     def click() -> tuple[list, list]:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"])
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1000, "height": 640})
                 page.goto(path.as_uri())

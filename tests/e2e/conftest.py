@@ -6,7 +6,6 @@ a missing browser is a failure: CI installs it (.ci/run).
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,37 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM_ARGS, chromium_path
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _chromium() -> str | None:
-    if "OPTVIZ_CHROMIUM" in os.environ:
-        candidate = os.environ["OPTVIZ_CHROMIUM"]
-        return candidate if Path(candidate).exists() else None
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
-
-
-def pytest_collection_modifyitems(config, items):
-    if _chromium():
-        return
-    reason = ("NO BROWSER: Chromium not found; the end-to-end tests need Debian's chromium "
-              "(apt-get install -y chromium, or set OPTVIZ_CHROMIUM)")
-    if os.environ.get("CI") == "true":
-        raise pytest.UsageError(f"CI=true and {reason}")
-    for item in items:
-        if "e2e" in item.keywords:
-            item.add_marker(pytest.mark.skip(reason=f"{reason}: SKIPPED, not passed"))
-    config.issue_config_time_warning(pytest.PytestWarning(reason), stacklevel=2)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -103,7 +74,8 @@ def app_url():
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright's launch options, pointed at the system Chromium."""
-    return {**browser_type_launch_args, "executable_path": _chromium(), "args": CHROMIUM_ARGS}
+    return {**browser_type_launch_args, "executable_path": chromium_path(),
+            "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture

@@ -149,14 +149,3 @@ def test_help_lists_train(capsys) -> None:
     assert cli.main(["train", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--batch-size" in out and "--impl" in out and "example:" in out
-
-
-def test_trajectory_stays_torch_free() -> None:
-    code = ("import sys, io, contextlib\n"
-            "from optviz import cli\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    assert cli.main(['trajectory', '--json']) == 0\n"
-            "assert 'torch' not in sys.modules, 'torch was imported'\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr

@@ -29,21 +29,14 @@ from hypothesis import strategies as st
 
 from optviz import data
 from optviz.data import DataError, Dataset, DataUnavailable
+from tests.conftest import ROOT, SHARED_DATA
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = Path(os.environ.get("OPTVIZ_SHARED_DATA") or ROOT.parent / "shared" / "data")
-SHARED = SHARED_DIR / data.AIRFOIL_FILE
+SHARED = SHARED_DATA / data.AIRFOIL_FILE  # read only by tests that ask for airfoil_raw
 
 
 @pytest.fixture(scope="module")
-def airfoil_raw() -> bytes:
-    if not SHARED.is_file():
-        reason = (f"NO AIRFOIL DATA: {SHARED} not found; the real-loader tests need it "
-                  f"(set OPTVIZ_SHARED_DATA to the folder holding {data.AIRFOIL_FILE})")
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(f"{reason}: SKIPPED, not passed")
-    return SHARED.read_bytes()
+def airfoil_raw(shared_data_dir) -> bytes:
+    return (shared_data_dir / data.AIRFOIL_FILE).read_bytes()
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from playwright.sync_api import sync_playwright
 
 from optviz import figures
 from optviz.surfaces import SURFACES, get_surface
@@ -422,22 +423,27 @@ def test_building_is_fast():
 # ------------------------------------------------------------------- in a browser
 
 
+def _open_figure(playwright, path):
+    """Chromium showing the figure saved at `path`, once plotly has drawn it."""
+    browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1000, "height": 640})
+    page.goto(path.as_uri())
+    page.wait_for_selector(".js-plotly-plot .scatterlayer")
+    return browser, page
+
+
 
 @pytest.mark.e2e
 def test_animation_keeps_the_surface_in_a_browser(tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
     surface, trajs = runs_on("d2l", D2L, 40)
     path = tmp_path / "fig.html"
     figures.write_html(figures.trajectory_figure(surface, trajs), path)
     js_lengths = "() => document.querySelector('.js-plotly-plot')._fullData.map(t => t.x.length)"
 
     def look() -> tuple[list, list, int, int, int]:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        with sync_playwright() as p:
+            browser, page = _open_figure(p, path)
             try:
-                page = browser.new_page(viewport={"width": 1000, "height": 640})
-                page.goto(path.as_uri())
-                page.wait_for_selector(".js-plotly-plot .scatterlayer")
                 before = page.evaluate(js_lengths)
                 images = page.locator(".layer-subplot image").count()
                 page.evaluate("""() => Plotly.animate(document.querySelector('.js-plotly-plot'),
@@ -716,19 +722,15 @@ def test_state_figure_is_fast():
 
 @pytest.mark.e2e
 def test_click_grid_takes_clicks_in_a_browser(tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
     surface, trajs = runs_on("d2l", D2L[:1], 20)
     fig = figures.trajectory_figure(surface, trajs, click_grid=41)
     path = tmp_path / "fig.html"
     figures.write_html(fig, path)
 
     def click() -> tuple[list, list]:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        with sync_playwright() as p:
+            browser, page = _open_figure(p, path)
             try:
-                page = browser.new_page(viewport={"width": 1000, "height": 640})
-                page.goto(path.as_uri())
-                page.wait_for_selector(".js-plotly-plot .scatterlayer")
                 page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
                     window.clicks = []; gd.on('plotly_click', e => window.clicks.push(
                         e.points.map(p => [p.data.name, p.x, p.y]))); }""")
@@ -753,7 +755,7 @@ def test_click_grid_takes_clicks_in_a_browser(tmp_path):
 
 
 def test_clicked_start_reads_streamlits_own_state_object():
-    util = pytest.importorskip("streamlit.util")
+    from streamlit import util  # a runtime dependency; imported here to keep the rest fast
     point = {"curve_number": 8, "point_number": 3, "point_index": 3, "x": 0.39, "y": 1.12}
     state = util.ReadOnlyAttributeDictionary({"selection": util.ReadOnlyAttributeDictionary(
         {"points": [point], "point_indices": [3], "box": [], "lasso": []})})

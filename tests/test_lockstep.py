@@ -13,8 +13,6 @@ from optviz.settings import OptimizerSettings
 from optviz.surfaces import get_surface
 from optviz.trajectory import run
 
-pytest.importorskip("torch")
-
 D2L = get_surface("d2l")
 
 

@@ -5,6 +5,7 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 
 from optviz import data, sweep, trainer
 from optviz.settings import SettingsError
@@ -29,6 +30,15 @@ def test_a_3x3_grid_equals_nine_separate_runs(airfoil, engine: str) -> None:
         np.testing.assert_allclose(s.curves[i], one.losses, rtol=0, atol=1e-5)
     assert not s.diverged.any() and not s.stopped
     np.testing.assert_array_equal(s.final_loss, s.curves[:, -1])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="no CUDA GPU here: the cuda path is checked only where one exists")
+def test_a_cuda_sweep_gives_the_cpu_curves(airfoil) -> None:
+    gpu = Sweep(airfoil, GRID, seed=4, device="cuda").fit()
+    cpu = Sweep(airfoil, GRID, seed=4, device="cpu").fit()
+    assert gpu.device.type == "cuda"
+    np.testing.assert_allclose(gpu.curves, cpu.curves, rtol=0, atol=1e-5)
 
 
 def test_settings_are_ordered_rows_of_y_columns_of_x() -> None:

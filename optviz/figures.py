@@ -12,12 +12,14 @@ The figure is made for a projector: a muted colour map of f with level lines
 1, 10, ...), one strongly coloured path per run (Okabe-Ito colours), the known minima
 as stars, the start points as squares and a "current position" dot per run.
 
-The surface is drawn as a PNG image in the layout (the colours) under one scatter
-trace of level lines (marching squares, computed here), not as a plotly contour
-trace: plotly.js removes non-animatable traces such as contours and heatmaps from
-the plot as soon as a redraw-free animation frame runs (plotly.js #4491, plotly.py
-#2151), and redrawing them every frame makes the animation stutter. The image and
-the scatter trace stay put, and so does an invisible trace that carries the colour bar.
+The surface is drawn as a PNG image in the layout (the colours) under a layout shape
+of level lines (marching squares, computed here, as one SVG path: plotly draws it
+several times faster than the same segments as a scatter trace), not as a plotly
+contour trace: plotly.js removes non-animatable traces such as contours and heatmaps
+from the plot as soon as a redraw-free animation frame runs (plotly.js #4491,
+plotly.py #2151), and redrawing them every frame makes the animation stutter. The
+image and the shape stay put, and so does an invisible trace that carries the colour
+bar.
 
 Animation. With `animate=True` the figure carries plotly frames that play in the
 browser (Play / Pause buttons and a "Step k" slider under the plot): frame k shows
@@ -115,11 +117,15 @@ CONTOUR_COLORSCALE = (
     (1.0, "#b7c4cd"),
 )
 CONTOUR_LINE = "rgba(60, 72, 88, 0.35)"
-CONTOUR_NAME = "contours of f"  # the trace of level lines
+CONTOUR_NAME = "contours of f"  # the layout shape of level lines
 CLICK_GRID_NAME = "click to start here"  # the invisible lattice of clickable points
 COLORBAR_NAME = "f colour scale"  # the invisible trace carrying the colour bar
 DOT_SIZE = 19  # the current-position rings: open, so a minimum under them shows
 FONT = {"family": "Inter, Helvetica Neue, Arial, sans-serif", "size": 16, "color": "#222"}
+
+# plotly_white's look without its per-trace-type defaults, which plotly would merge
+# into every redraw of a figure that uses only scatter traces.
+_TEMPLATE = {"layout": pio.templates["plotly_white"].layout.to_plotly_json()}
 
 _LOG_DECADES = 6.0  # log levels span at most this many decades below the top of f
 _LOG_STEP = 0.25  # four levels per decade
@@ -145,6 +151,16 @@ class Levels(NamedTuple):
     lines_x: np.ndarray  # every level line as segments "x0, x1, NaN", float32
     lines_y: np.ndarray
     image: str  # a PNG data URI of the colour-mapped grid, one pixel per node
+
+    @property
+    def path(self) -> str:
+        """The level lines as one SVG path in data coordinates ("Mx,yLx,y..."): a
+        single layout shape, which plotly draws far faster than a scatter trace of
+        the same segments (one SVG element instead of one per segment)."""
+        seg_x = self.lines_x.reshape(-1, 3)[:, :2]
+        seg_y = self.lines_y.reshape(-1, 3)[:, :2]
+        return "".join(f"M{a:.6g},{b:.6g}L{c:.6g},{d:.6g}" for a, c, b, d in
+                       zip(seg_x[:, 0], seg_x[:, 1], seg_y[:, 0], seg_y[:, 1], strict=True))
 
 
 # ---------------------------------------------------------------------- the grid
@@ -537,10 +553,8 @@ def trajectory_figure(
         "sizex": float(x1s[-1] - x1s[0] + dx), "sizey": float(x2s[-1] - x2s[0] + dy),
         "xanchor": "left", "yanchor": "top", "sizing": "stretch", "opacity": 1.0,
     }]
-    traces.append(_scatter(
-        x=lev.lines_x, y=lev.lines_y, mode="lines", name=CONTOUR_NAME, showlegend=False,
-        line={"color": CONTOUR_LINE, "width": 1}, hoverinfo="skip", connectgaps=False,
-    ))
+    shapes = [{"type": "path", "path": lev.path, "name": CONTOUR_NAME, "layer": "between",
+               "xref": "x", "yref": "y", "line": {"color": CONTOUR_LINE, "width": 1}}]
     colorbar = {
         "title": {"text": "f", "side": "top"}, "thickness": 14, "len": 0.9,
         "outlinewidth": 0, "tickfont": {"size": 14}, "x": 1.01, "xpad": 4,
@@ -620,7 +634,7 @@ def trajectory_figure(
         # A click selects a point, and plotly then fades every unselected marker on
         # the plot to 20 %; keep the paths, dots, starts and minima as they were.
         for tr in traces[:-1]:
-            if tr["name"] not in (CONTOUR_NAME, COLORBAR_NAME):
+            if tr["name"] != COLORBAR_NAME:
                 tr["unselected"] = {"marker": {"opacity": 1}}
 
     # ---- layout
@@ -642,7 +656,7 @@ def trajectory_figure(
     if sub:
         heading += f"<span style='font-size:16px;color:#555'>&nbsp;&nbsp;&nbsp;{sub}</span>"
     layout = {
-        "template": pio.templates["plotly_white"],
+        "template": _TEMPLATE,
         "height": int(height),
         "font": FONT,
         "title": {"text": heading, "x": 0.5, "xref": "paper", "xanchor": "center",
@@ -658,6 +672,7 @@ def trajectory_figure(
         "plot_bgcolor": "white",
         "uirevision": f"optviz-{surface.name}",
         "images": images,
+        "shapes": shapes,
     }
 
     # ---- diverged runs: a note at the last good point, or where the path leaves the
@@ -931,7 +946,7 @@ def state_figure(traj: Trajectory, step: int, overlay: Trajectory | None = None)
     row_h = (1 - n * gap) / n
     traces: list = []
     layout: dict = {
-        "template": pio.templates["plotly_white"],
+        "template": _TEMPLATE,
         "height": height,
         "font": {**FONT, "size": 14},
         "margin": {"l": 70, "r": 20, "t": top, "b": bottom},

@@ -12,7 +12,7 @@ from ui.widgets import URL, hyper_fields, page_setup
 
 page_setup()
 
-CLICK_GRID = 21  # clickable points a side: each one is an SVG node to redraw
+CLICK_GRID = 15  # clickable points a side: each one is an SVG node to redraw
 TOLERANCE = 1e-3
 # Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
 BY_REPR = {settings.TrajectorySettings: repr, trajectory.Run: repr}

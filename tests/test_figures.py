@@ -158,9 +158,22 @@ def test_surface_image_is_a_png_of_the_grid():
 # ------------------------------------------------------------------ the figure
 
 
-def test_one_contour_trace_one_path_per_run_and_the_minima(case):
+def test_level_lines_are_one_path_shape_of_the_segments():
+    _, _, _, lev = figures.contour_grid("d2l", ((-5.0, 5.0), (-5.0, 5.0)), 40)
+    parts = lev.path.split("M")[1:]
+    assert len(parts) == len(lev.lines_x) // 3  # one "Mx,yLx,y" per segment
+    for part, k in zip(parts[:50], range(0, 150, 3), strict=False):
+        (a, b), (c, d) = (map(float, xy.split(",")) for xy in part.split("L"))
+        np.testing.assert_allclose([a, c, b, d], [lev.lines_x[k], lev.lines_x[k + 1],
+                                   lev.lines_y[k], lev.lines_y[k + 1]], rtol=1e-5, atol=1e-6)
+
+
+def test_level_lines_a_shape_under_one_path_per_run_and_the_minima(case):
     surface, trajs, fig = case
-    assert len(traces_named(fig, figures.CONTOUR_NAME)) == 1
+    (shape,) = [s for s in fig.layout.shapes if s.name == figures.CONTOUR_NAME]
+    assert shape.type == "path" and shape.layer == "between" and shape.xref == "x"
+    assert shape.path.startswith("M") and shape.path.count("M") > 10
+    assert not traces_named(fig, figures.CONTOUR_NAME)
     paths = path_traces(fig)
     assert len(paths) == len(trajs)
     for t, p in zip(trajs, paths, strict=True):
@@ -188,11 +201,10 @@ def test_frames_carry_only_paths_and_dots(case):
     _, trajs, fig = case
     assert 1 <= len(fig.frames) <= figures.MAX_FRAMES + 1
     paths = [i for i, t in enumerate(fig.data) if t.legendgroup and t.showlegend is not False]
-    contour = [i for i, t in enumerate(fig.data) if t.name == figures.CONTOUR_NAME]
     for fr in fig.frames:
         assert len(fr.traces) == 2 * len(trajs)
         assert set(fr.traces[: len(trajs)]) == set(paths)
-        assert not set(fr.traces) & set(contour)
+        assert "shapes" not in fr.to_plotly_json().get("layout", {})
         for d in fr.to_plotly_json()["data"]:
             assert set(d) == {"type", "x", "y"} and d["type"] == "scatter"
 
@@ -440,29 +452,35 @@ def test_animation_keeps_the_surface_in_a_browser(tmp_path):
     figures.write_html(figures.trajectory_figure(surface, trajs), path)
     js_lengths = "() => document.querySelector('.js-plotly-plot')._fullData.map(t => t.x.length)"
 
-    def look() -> tuple[list, list, int, int, int]:
+    shapes = "() => document.querySelectorAll('.shapelayer path').length"
+
+    def look() -> tuple[list, list, int, int, int, int, int]:
         with sync_playwright() as p:
             browser, page = _open_figure(p, path)
             try:
                 before = page.evaluate(js_lengths)
                 images = page.locator(".layer-subplot image").count()
+                lines = page.evaluate(shapes)
                 page.evaluate("""() => Plotly.animate(document.querySelector('.js-plotly-plot'),
                     ['12'], {frame: {duration: 0, redraw: false}, transition: {duration: 0},
                     mode: 'immediate'})""")
                 page.wait_for_timeout(200)
                 return (before, page.evaluate(js_lengths), images,
                         page.locator(".layer-subplot image").count(),
-                        page.locator(".scatterlayer .trace").count())
+                        page.locator(".scatterlayer .trace").count(),
+                        lines, page.evaluate(shapes))
             finally:
                 browser.close()
 
     # Playwright's sync API refuses a thread with a running asyncio loop, which
     # other tests (Streamlit's) may leave behind: use a thread of its own.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        before, after, images_before, images_after, drawn = pool.submit(look).result()
+        (before, after, images_before, images_after, drawn,
+         lines_before, lines_after) = pool.submit(look).result()
     assert images_before == images_after == 1
-    # Paths cut at step 12; the level lines and every other trace still drawn.
-    assert after[0] == before[0] and after[2:5] == [13, 13, 13]
+    assert lines_before == lines_after == 1  # the level lines: one path shape
+    # Paths cut at step 12 (traces: colour bar, 3 paths, ...); every trace still drawn.
+    assert after[0] == before[0] and after[1:4] == [13, 13, 13] and before[1] == 41
     assert drawn == len(before)
 
 

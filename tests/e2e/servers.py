@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_SITE = ROOT / "deploy" / "nginx" / "optviz.conf"
 
@@ -72,6 +74,18 @@ def nginx_path() -> str | None:
     """nginx on PATH, or Debian's /usr/sbin/nginx (not on a normal user's PATH)."""
     return shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+def require_nginx() -> str:
+    """nginx's path; without it a loud skip, or a failure under CI=true (CI installs it)."""
+    found = nginx_path()
+    if found:
+        return found
+    reason = ("NO NGINX: the scale-out tests put nginx in front of the app "
+              "(apt-get install -y nginx)")
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(f"{reason}: SKIPPED, not passed")
 
 
 def render_site(upstreams: list[str], port: int, access_log: Path) -> str:

@@ -31,7 +31,7 @@ from tests.e2e.explorer_ui import (
     paths,
     wait_for_new_paths,
 )
-from tests.e2e.servers import nginx_path, nginx_proxy, streamlit_app
+from tests.e2e.servers import nginx_proxy, require_nginx, streamlit_app
 
 pytestmark = pytest.mark.e2e
 
@@ -54,17 +54,6 @@ class Proxied:
 
     def served(self, cookie: str) -> list[dict[str, str]]:
         return [e for e in self.log() if e["cookie"] == cookie]
-
-
-def require_nginx() -> str:
-    found = nginx_path()
-    if found:
-        return found
-    reason = ("NO NGINX: the scale-out test puts nginx in front of two app processes "
-              "(apt-get install -y nginx)")
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and {reason}")
-    pytest.skip(f"{reason}: SKIPPED, not passed")
 
 
 @pytest.fixture(scope="module")

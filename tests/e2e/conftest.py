@@ -6,37 +6,11 @@ a missing browser is a failure: CI installs it (.ci/run).
 """
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.browser import CHROMIUM_ARGS, chromium_path
-
-ROOT = Path(__file__).resolve().parents[2]
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"{url} did not become healthy in {timeout:.0f} s")
+from tests.e2e.servers import ROOT, streamlit_app, wait_healthy
 
 
 @pytest.fixture(scope="session")
@@ -47,28 +21,8 @@ def app_url():
         wait_healthy(given.rstrip("/"))
         yield given.rstrip("/")
         return
-    port = _free_port()
-    env = dict(os.environ)
-    shared = ROOT.parent / "shared" / "data"
-    if "OPTVIZ_DATA_DIR" not in env and shared.is_dir():
-        env["OPTVIZ_DATA_DIR"] = str(shared)  # the chapter's data, offline (never committed)
-    log = open(ROOT / "tests" / "e2e" / ".streamlit-server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc=proc)
+    with streamlit_app(ROOT / "tests" / "e2e" / ".streamlit-server.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")

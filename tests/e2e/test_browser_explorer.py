@@ -26,82 +26,29 @@ from PIL import Image  # a dependency of streamlit
 from playwright.sync_api import Page, expect
 
 from optviz import settings
+from tests.e2e.explorer_ui import (
+    adam_input,
+    expect_no_exception,
+    open_explorer,
+    paths,
+    sidebar_input,
+    wait_for_new_paths,
+)
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT_MS = 30_000
-VIEWPORT = {"width": 1400, "height": 1000}
-
-# A run's path: the trace of its legend group "run<i>" drawn with lines; its
-# "current position" dot: the same group, markers only (see optviz/figures.py).
-PATHS_JS = """() => {
-  const d = document.querySelector('.js-plotly-plot');
-  if (!d || !d._fullData) return null;
-  return d._fullData
-    .filter(t => String(t.legendgroup || '').startsWith('run') && String(t.mode).includes('lines'))
-    .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}));
-}"""
+# A run's "current position" dot: its legend group "run<i>", markers only.
 DOTS_JS = """() => {
   const d = document.querySelector('.js-plotly-plot');
   return d._fullData
     .filter(t => String(t.legendgroup || '').startsWith('run') && t.mode === 'markers')
     .map(t => [t.x[0], t.y[0]]);
 }"""
-CHART_DRAWN_JS = """() => {
-  const d = document.querySelector('.js-plotly-plot');
-  return !!(d && d._fullData && d._fullData.some(
-    t => String(t.legendgroup || '').startsWith('run') && t.x && t.x.length > 0)
-    && d.querySelector('.nsewdrag'));
-}"""
-
-
-def wait_idle(page: Page) -> None:
-    """Wait until the script run is over (Streamlit's own state flag)."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                           timeout=TIMEOUT_MS)
-
-
-def open_explorer(page: Page, app_url: str, query: str = "") -> None:
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size(VIEWPORT)
-    page.goto(f"{app_url}/explorer{query}")
-    page.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
-    wait_idle(page)
-    # A rerun (the deep-link fix-up, say) may draw the chart a second time.
-    page.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
-
-
-def paths(page: Page) -> list[dict]:
-    return page.evaluate(PATHS_JS)
-
-
-def wait_for_new_paths(page: Page, before: list[dict]) -> list[dict]:
-    """Wait until the chart's paths differ from `before`, then for the run to end."""
-    page.wait_for_function(
-        f"(before) => {{ const now = ({PATHS_JS})(); "
-        "return now !== null && JSON.stringify(now) !== JSON.stringify(before); }",
-        arg=before, timeout=TIMEOUT_MS)
-    wait_idle(page)
-    return paths(page)
 
 
 def query(page: Page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
-
-
-def expect_no_exception(page: Page) -> None:
-    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
-
-
-def sidebar_input(page: Page, label: str):
-    return page.locator('[data-testid="stSidebar"]').get_by_label(label, exact=True)
-
-
-def adam_input(page: Page, label: str):
-    adam = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(
-        has=page.get_by_text("Adam", exact=True))
-    return adam.get_by_label(label, exact=True)
 
 
 def selected_optimizers(page: Page) -> list[str]:

@@ -8,9 +8,14 @@ a missing browser is a failure: CI installs it (.ci/run).
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.e2e.servers import ROOT, streamlit_app, wait_healthy
+
+# Playwright's assertions wait 5 s by default: too short for a rerun on a busy 2-core CI
+# machine. A passing assertion returns as soon as it holds, so a long bound costs nothing.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")

@@ -65,6 +65,7 @@ its `grid=` argument takes the cached result.
 from __future__ import annotations
 
 import base64
+import copy
 import math
 import os
 import struct
@@ -517,6 +518,7 @@ def trajectory_figure(
     title: str | None = None,
     click_grid: int = 0,
     dashed: Sequence[int] = (),
+    scale: float = 1.0,
 ) -> go.Figure:
     """The runs' paths over a contour of `surface`, animated step by step.
 
@@ -533,6 +535,8 @@ def trajectory_figure(
         selection_mode="points"), gives a start point through `clicked_start`.
     dashed: indices of `trajectories` drawn dashed and semi-transparent, e.g. a
         reference run to compare with (Adam with bias correction, when it is off).
+    scale: every font, line, marker and control this many times larger (lecture
+        mode: 1.5 reads from the back of a lecture hall); `height` is as given.
     """
     trajectories = list(trajectories)
     dashed = set(dashed)
@@ -655,7 +659,8 @@ def trajectory_figure(
     sub = _subtitle(surface)
     heading = f"<b>{title or surface.title}</b>"
     if sub:
-        heading += f"<span style='font-size:16px;color:#555'>&nbsp;&nbsp;&nbsp;{sub}</span>"
+        heading += (f"<span style='font-size:{round(16 * scale)}px;color:#555'>"
+                    f"&nbsp;&nbsp;&nbsp;{sub}</span>")
     layout = {
         "template": _TEMPLATE,
         "height": int(height),
@@ -705,6 +710,12 @@ def trajectory_figure(
         frames, controls = _animation(trajectories, path_idx, dot_idx, max_frames)
         layout.update(controls)
         layout["margin"]["b"] = 80
+    if scale != 1.0:  # on copies: the dicts above share module constants (FONT, ...)
+        traces = copy.deepcopy(traces)
+        own = copy.deepcopy({k: v for k, v in layout.items() if k != "template"})
+        _enlarge(traces, scale)
+        _enlarge(own, scale)
+        layout = {**own, "template": layout["template"]}
     # Every trace and layout value above is built here from plain numbers, so
     # plotly's validation (~30 ms, most of it for the 200 slider steps) buys
     # nothing; the tests check that the figure validates.
@@ -774,6 +785,22 @@ def _animation(trajectories: list[Trajectory], path_idx: list[int], dot_idx: lis
                       for k in steps.tolist()],
         }],
     )
+
+
+_SCALED = frozenset({"size", "width", "thickness", "ticklen", "standoff", "borderpad"})
+_SCALED_ALL = frozenset({"pad", "margin"})  # every number inside is a length
+
+
+def _enlarge(obj, k: float, every: bool = False) -> None:
+    """Multiply, in place, the lengths (font and marker sizes, line widths, paddings)
+    in a figure's plain dicts and lists by k."""
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+    for key, value in list(items):
+        if isinstance(value, dict | list):
+            _enlarge(value, k, every or key in _SCALED_ALL)
+        elif (isinstance(value, int | float) and not isinstance(value, bool)
+              and (every or key in _SCALED)):
+            obj[key] = value * k
 
 
 def _faded(on: bool) -> dict:

@@ -15,8 +15,9 @@ from optviz.settings import SettingsError
 SURFACE, CONDITION, STEPS, X1, X2, BIAS, OPTIMIZERS, TAB = (
     "surface", "condition", "steps", "x1", "x2", "bias", "opt", "tab")
 TABS = ("Results", "State inspector", "Lock-step check", "Downloads")
-# Keys Streamlit itself or other features put in a URL: not ours to judge.
-FOREIGN = frozenset({"embed", "embed_options", "lecture", "preset"})
+LECTURE, PRESET = "lecture", "preset"  # projector view; a lecture preset's title and lesson
+# Keys Streamlit itself puts in a URL: not ours to judge.
+FOREIGN = frozenset({"embed", "embed_options"})
 
 
 def _by_title(registry) -> dict[str, str]:
@@ -64,6 +65,12 @@ def _check_one(key: str, values: Sequence[str]) -> None:
             raise SettingsError(f"Unknown tab {text[:40]!r}; choose one of: {', '.join(TABS)}")
     elif key == BIAS:
         settings.parse_bool(text, "bias_correction")
+    elif key == LECTURE:
+        settings.parse_bool(text, "lecture")
+    elif key == PRESET:
+        from optviz import presets  # presets builds on this module
+
+        presets.get(text)
     elif "." in key:
         name, field = key.split(".", 1)
         rule = rules.get_rule(settings.optimizer_name(name))
@@ -86,6 +93,15 @@ def check_query(params: Mapping[str, Sequence[str]]) -> list[str]:
         except (SettingsError, ValueError) as e:
             problems.append(f"{str(e).rstrip('.')}")
     return problems
+
+
+def lecture_mode(params: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a link asks for the projector view (`lecture=1`); a bad value is off."""
+    try:
+        (text,) = params.get(LECTURE, ["0"])
+        return settings.parse_bool(text, "lecture")
+    except (SettingsError, ValueError):
+        return False
 
 
 def lenient_optimizer(name: str, values: Mapping[str, float | bool]) -> tuple[

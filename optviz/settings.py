@@ -84,6 +84,7 @@ FIELD_LABELS: dict[str, str] = {
     "bound": "Bound",
     "optimizers": "Optimizers",
     "label": "Label",
+    "lecture": "Lecture mode",
 }
 
 

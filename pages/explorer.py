@@ -4,16 +4,19 @@ Thin by design: widgets -> optviz settings -> cached computation -> optviz figur
 Every widget is bound to the URL, so a copied link reopens the same view.
 """
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
-from optviz import export, figures, links, rules, settings, surfaces, trajectory
+from optviz import export, figures, links, presets, rules, settings, surfaces, trajectory
 from optviz.metrics import summarize
-from ui.widgets import URL, hyper_fields, page_setup
+from ui.widgets import URL, hyper_fields, lecture_style, page_setup
 
 page_setup()
 
 CLICK_GRID = 15  # clickable points a side: each one is an SVG node to redraw
 TOLERANCE = 1e-3
+LECTURE_FIGURE = {"scale": 1.5, "height": 800}  # readable from the back of a lecture hall
 # Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
 BY_REPR = {settings.TrajectorySettings: repr, trajectory.Run: repr}
 
@@ -47,10 +50,16 @@ def start_from_click() -> None:
         st.session_state[links.X1], st.session_state[links.X2] = point
 
 
-st.title("Trajectory explorer")
+query = {k: st.query_params.get_all(k) for k in st.query_params}
+lecture = links.lecture_mode(query)  # the chart alone, large, for a projector
+preset = presets.PRESETS.get(st.query_params.get(links.PRESET, ""))
+if lecture:
+    lecture_style()
+st.title(preset.title if preset else "Trajectory explorer")
+if preset:
+    st.markdown(preset.lesson)
 # Bad values from the link and from the fields, each once, in the order found.
-problems = dict.fromkeys(links.check_query(
-    {k: st.query_params.get_all(k) for k in st.query_params}))
+problems = dict.fromkeys(links.check_query(query))
 
 with st.sidebar:
     name = st.selectbox("Function", list(surfaces.SURFACES), key=links.SURFACE, bind=URL,
@@ -112,14 +121,23 @@ if not bias:  # overlay what bias correction would have done, for comparison
 
 window = figures.view_window(surface, trajectories)
 fig = figures.trajectory_figure(surface, trajectories, click_grid=CLICK_GRID,
-                                grid=contour(name, window, condition), dashed=dashed)
+                                grid=contour(name, window, condition), dashed=dashed,
+                                **(LECTURE_FIGURE if lecture else {}))
 st.plotly_chart(fig, key="plot", on_select=start_from_click, selection_mode="points",
                 config={"displaylogo": False, "scrollZoom": True})
-st.caption("Press ▶ Play to animate; click anywhere on the plot to start from there; "
-           "scroll to zoom, double-click to reset the view.")
 
 shown = trajectories[: len(optimizers)]
 labels = [o.label or o.rule.title for o in optimizers]
+if lecture:
+    st.table([{"optimizer": label, "result": str(summarize(t, surface, TOLERANCE))}
+              for label, t in zip(labels, shown, strict=True)])
+    rest = urlencode([(k, v) for k, vs in query.items() if k != links.LECTURE for v in vs])
+    st.markdown(f'<a href="{presets.PAGE}?{rest}" target="_self">Leave lecture mode</a>',
+                unsafe_allow_html=True)
+    st.stop()
+
+st.caption("Press ▶ Play to animate; click anywhere on the plot to start from there; "
+           "scroll to zoom, double-click to reset the view.")
 # Tabs run lazily: only the open one computes (the lock-step check runs torch), and the
 # light results tab opens first, so a change redraws little besides the main chart.
 results, inspect, check, download = st.tabs(links.TABS, key=links.TAB, on_change="rerun",

@@ -3,6 +3,7 @@
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from optviz import presets
 from ui.widgets import page_setup
 
 page_setup()
@@ -99,6 +100,19 @@ for path, label, icon, blurb in PLANNED_PAGES:
         st.caption(blurb[0].upper() + blurb[1:])
     else:
         st.markdown(f"**{label}** (coming): {blurb}")
+
+st.header("For a lecture")
+
+st.markdown(
+    "Each preset opens the explorer on one lesson. **Lecture mode** shows only the chart, "
+    "large, for a projector (add `lecture=1` to any explorer link); **settings** opens the "
+    "same view with every control, to change it live."
+)
+for p in presets.PRESETS.values():
+    st.markdown(
+        f'**{p.title}** · <a href="{p.url(lecture=True)}" target="_self">lecture mode</a> · '
+        f'<a href="{p.url(lecture=False)}" target="_self">settings</a>',
+        unsafe_allow_html=True)
 
 st.markdown("Without the dashboard, the command line computes a trajectory and prints it:")
 st.code(

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from optviz import presets
+
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
@@ -42,3 +44,10 @@ def test_home_page_shows_five_equations(at: AppTest) -> None:
 
 def test_home_page_mentions_cli(at: AppTest) -> None:
     assert any("python -m optviz trajectory" in c.value for c in at.code)
+
+
+def test_home_page_links_every_lecture_preset(at: AppTest) -> None:
+    html = "\n".join(m.value for m in at.markdown)
+    for p in presets.PRESETS.values():
+        assert f'href="{p.url(lecture=True)}"' in html
+        assert f'href="{p.url(lecture=False)}"' in html and p.title in html

@@ -2,11 +2,12 @@
 
 import json
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from optviz import rules, surfaces
+from optviz import presets, rules, surfaces
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explorer.py")
 
@@ -153,3 +154,37 @@ def test_lockstep_check_reads_about_1e_7():
     metric = at.metric[0]
     assert "torch.optim.Adam" in metric.label
     assert float(metric.value) < 1e-5
+
+
+def _preset_page(name: str, lecture: bool) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for key, values in parse_qs(urlsplit(presets.get(name).url(lecture)).query).items():
+        at.query_params[key] = values if len(values) > 1 else values[0]
+    return at.run()
+
+
+@pytest.mark.parametrize("name", list(presets.PRESETS))
+def test_each_preset_opens_with_its_title_and_lesson(name):
+    preset = presets.get(name)
+    for lecture in (True, False):
+        at = _preset_page(name, lecture)
+        _ok(at)
+        assert not at.warning and not at.error
+        assert at.title[0].value == preset.title
+        assert any(m.value == preset.lesson for m in at.markdown)
+        # The settings came from the link: one path per optimizer, as the preset says.
+        assert [p["name"].split(" (")[0] for p in _paths(at)][: len(preset.optimizers)] == [
+            rules.RULES[o].title for o in preset.optimizers]
+
+
+def test_lecture_mode_is_the_chart_large_without_tabs():
+    at = _preset_page("rosenbrock", lecture=True)
+    figure = _figure(at)
+    assert figure["layout"]["font"]["size"] == 24 and figure["layout"]["height"] == 800
+    assert not at.tabs and len(at.table) == 1
+    leave = [m.value for m in at.markdown if "Leave lecture mode" in m.value]
+    assert len(leave) == 1 and "lecture=" not in leave[0] and "preset=rosenbrock" in leave[0]
+    assert any("stSidebar" in h.proto.body for h in at.get("html"))
+    normal = _preset_page("rosenbrock", lecture=False)
+    assert _figure(normal)["layout"]["font"]["size"] == 16 and normal.tabs
+    assert not normal.get("html")

@@ -49,3 +49,20 @@ def hyper_fields(name: str, defaults, prefix: str = "", bias_correction: bool | 
     if bias_correction is not None and "bias_correction" in rule.tunable:
         values["bias_correction"] = bias_correction
     return links.lenient_optimizer(name, values)
+
+
+# Lecture mode: no sidebar, no header or toolbar, larger type; the chart's own sizes are
+# scaled by optviz.figures (its `scale`).
+_LECTURE_CSS = """<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] { display: none; }
+html { font-size: 24px; }
+h1 { font-size: 1.8rem !important; }
+.block-container, [data-testid="stMainBlockContainer"] { max-width: 100%;
+  padding-top: 1.5rem; }
+</style>"""
+
+
+def lecture_style() -> None:
+    """Restyle the page for a projector (see `_LECTURE_CSS`)."""
+    st.html(_LECTURE_CSS)

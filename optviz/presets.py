@@ -1,0 +1,119 @@
+"""Lecture presets: one link each to an explorer view that makes one point about Adam.
+
+    presets.PRESETS["eps-large"].url(lecture=True)
+    # 'explorer?surface=D2L+quadratic&steps=50&...&preset=eps-large&lecture=1'
+
+A preset is nothing but explorer settings in the URL (the same query string the page
+writes for a shared link) plus `preset=<name>`, which gives the page its title and
+one-sentence lesson. `lecture=1` shows the chart alone, large, for a projector. The
+links are relative, so they work under any base path (behind a proxy, say).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from optviz import links, rules, settings, surfaces
+
+PAGE = "explorer"  # the explorer's URL path, as app.py's navigation names it
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    lesson: str  # one or two sentences, shown above the chart
+    surface: str = "d2l"
+    steps: int = 20
+    optimizers: tuple[str, ...] = ("adam",)
+    hyper: tuple[tuple[str, str, float], ...] = ()  # (optimizer, field, value)
+    bias_correction: bool = True
+
+    def query(self, lecture: bool = True) -> list[tuple[str, str]]:
+        """The explorer's query parameters, as its widgets write them."""
+        q = [(links.SURFACE, surfaces.SURFACES[self.surface].title),
+             (links.STEPS, str(self.steps))]
+        q += [(links.OPTIMIZERS, rules.RULES[o].title) for o in self.optimizers]
+        q += [(links.hyper_key(o, f), repr(float(v))) for o, f, v in self.hyper]
+        if not self.bias_correction:
+            q.append((links.BIAS, "false"))
+        q.append((links.PRESET, self.name))
+        if lecture:
+            q.append((links.LECTURE, "1"))
+        return q
+
+    def settings(self) -> settings.TrajectorySettings:
+        """The computation the explorer runs for this preset (the runs shown solid)."""
+        hyper: dict[str, dict] = {o: {} for o in self.optimizers}
+        for o, field, value in self.hyper:
+            hyper[o][field] = value
+        for o in self.optimizers:
+            if not self.bias_correction and "bias_correction" in rules.RULES[o].tunable:
+                hyper[o]["bias_correction"] = False
+        return settings.TrajectorySettings(
+            surface=self.surface, steps=self.steps,
+            optimizers=tuple(settings.OptimizerSettings(o, hyper[o]) for o in self.optimizers))
+
+    def url(self, lecture: bool = True) -> str:
+        """A link relative to the app's root: "explorer?surface=...&preset=...&lecture=1"."""
+        return f"{PAGE}?{urlencode(self.query(lecture))}"
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset(
+        "chapter", "The chapter's example",
+        "Adam on f = 0.1·x1² + 2·x2² from (−5, −2) with η = 0.4, β1 = 0.9, β2 = 0.999: the "
+        "gradient is 20 times steeper in x2, yet both coordinates move at about the same "
+        "pace, because each step is divided by the root of its own running mean of g².",
+    ),
+    Preset(
+        "beta2-small", "β2 too small: noisy steps",
+        "With β2 = 0.5, v̂ remembers only the last few squared gradients, so the step size "
+        "η/(√v̂ + ε) jumps with every change of the gradient; with the default 0.999 it "
+        "shrinks smoothly. Compare the spacing of the dots.",
+        steps=50, hyper=(("adam", "beta2", 0.5),),
+    ),
+    Preset(
+        "eps-large", "ε large: Adam turns into momentum SGD",
+        "With ε = 100 far above √v̂, Adam's step η·m/(√v + ε) is about (η/ε)·m: momentum "
+        "SGD with learning rate η(1 − β1)/ε = 0.04 and momentum β1 = 0.9, drawn alongside. "
+        "The two paths coincide (bias correction is off here so that m is the plain "
+        "running average; the dashed path is Adam with it on).",
+        steps=50, optimizers=("adam", "momentum"),
+        hyper=(("adam", "lr", 40.0), ("adam", "eps", 100.0),
+               ("momentum", "lr", 0.04), ("momentum", "momentum", 0.9)),
+        bias_correction=False,
+    ),
+    Preset(
+        "bias-off", "Bias correction off: the first steps",
+        "m and v start at 0, so without dividing by 1 − βᵗ the first step is "
+        "η(1 − β1)/√(1 − β2) ≈ 3.2·η long instead of η. The dashed path is the same Adam "
+        "with bias correction on.",
+        steps=10, bias_correction=False,
+    ),
+    Preset(
+        "rosenbrock", "Adam vs SGD vs momentum on Rosenbrock",
+        "Down the curved valley of f = (1 − x1)² + 100·(x2 − x1²)², plain SGD (η = 0.001) "
+        "crawls, momentum (η = 0.001, 0.9) gathers speed along the valley floor, and Adam "
+        "(η = 0.1) walks at its own pace, set by η rather than by the gradient.",
+        surface="rosenbrock", steps=300, optimizers=("adam", "sgd", "momentum"),
+        hyper=(("adam", "lr", 0.1), ("sgd", "lr", 0.001), ("momentum", "lr", 0.001),
+               ("momentum", "momentum", 0.9)),
+    ),
+    Preset(
+        "lr-too-large", "Learning rate too large: divergence",
+        "SGD with η = 0.6 on f = 0.1·x1² + 2·x2²: in x2 each step multiplies the distance "
+        "to the minimum by 1 − 4η = −1.4, so the run overshoots further every step and is "
+        "cut where it leaves any reasonable range. Adam's steps are bounded by about η, "
+        "so at the same scale it does not diverge.",
+        steps=50, optimizers=("sgd", "adam"), hyper=(("sgd", "lr", 0.6),),
+    ),
+)}
+
+
+def get(name: str) -> Preset:
+    """The preset called `name`, or ValueError naming the known ones."""
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset {name[:40]!r}; choose one of: {', '.join(PRESETS)}")
+    return PRESETS[name]

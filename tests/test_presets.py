@@ -1,0 +1,79 @@
+"""Lecture presets: each link is a valid explorer view, and each shows its lesson."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import pytest
+
+from optviz import links, presets, settings
+
+ALL = list(presets.PRESETS.values())
+
+
+@pytest.mark.parametrize("preset", ALL, ids=lambda p: p.name)
+def test_each_link_is_a_clean_explorer_view(preset):
+    for lecture in (True, False):
+        url = preset.url(lecture=lecture)
+        assert url.startswith("explorer?")
+        query = parse_qs(urlsplit(url).query)
+        assert links.check_query(query) == []
+        assert links.lecture_mode(query) is lecture
+        assert query[links.PRESET] == [preset.name]
+    trajectories = preset.settings().compute()
+    assert len(trajectories) == len(preset.optimizers)
+
+
+def _steps(t) -> np.ndarray:
+    return np.linalg.norm(np.diff(t.points, axis=0), axis=1)
+
+
+def test_the_chapters_example_is_the_explorers_default():
+    assert presets.get("chapter").settings() == settings.TrajectorySettings()
+
+
+def test_small_beta2_makes_the_step_size_jump():
+    (noisy,) = presets.get("beta2-small").settings().compute()
+    (smooth,) = settings.TrajectorySettings(steps=50).compute()
+    # The default's steps shrink smoothly at first; with beta2 = 0.5 they go up and down.
+    assert (np.diff(_steps(smooth)[:10]) < 0).all()
+    assert (np.diff(_steps(noisy)[:12]) > 0).any() and (np.diff(_steps(noisy)[:12]) < 0).any()
+
+
+def test_large_eps_makes_adam_momentum_sgd():
+    adam, momentum = presets.get("eps-large").settings().compute()
+    assert np.abs(adam.points - momentum.points).max() < 0.02
+    assert np.linalg.norm(adam.points[-1] - adam.points[0]) > 4  # it went somewhere
+
+
+def test_without_bias_correction_the_first_step_is_3_2_times_longer():
+    (off,) = presets.get("bias-off").settings().compute()
+    (on,) = settings.TrajectorySettings(steps=10).compute()
+    lr = 0.4
+    # Per coordinate: eta * (1 - beta1) / sqrt(1 - beta2) against eta.
+    np.testing.assert_allclose(np.abs(off.points[1] - off.points[0]), lr * 0.1 / 0.001**0.5,
+                               rtol=1e-3)
+    np.testing.assert_allclose(np.abs(on.points[1] - on.points[0]), lr, rtol=1e-3)
+
+
+def test_on_rosenbrock_momentum_beats_adam_beats_sgd():
+    adam, sgd, momentum = presets.get("rosenbrock").settings().compute()
+    assert momentum.values[-1] < adam.values[-1] < sgd.values[-1]
+    assert not any(t.diverged_at for t in (adam, sgd, momentum))
+
+
+def test_too_large_a_learning_rate_diverges_cleanly():
+    sgd, adam = presets.get("lr-too-large").settings().compute()
+    assert sgd.diverged_at is not None and 20 < sgd.diverged_at < 50
+    assert np.isfinite(sgd.points).all()  # cut at the last good point
+    assert adam.diverged_at is None
+
+
+def test_unknown_presets_and_bad_lecture_values_are_named():
+    problems = links.check_query({"preset": ["nope"], "lecture": ["maybe"]})
+    assert problems == [
+        "Unknown preset 'nope'; choose one of: " + ", ".join(presets.PRESETS),
+        "Lecture mode must be true or false, got 'maybe'",
+    ]
+    assert links.lecture_mode({"lecture": ["maybe"]}) is False
+    assert links.lecture_mode({"lecture": ["1", "1"]}) is False
+    assert links.lecture_mode({}) is False

@@ -22,7 +22,7 @@ COPY requirements.txt /tmp/requirements.txt
 # One layer, so that what is removed never lands in the image (1.5 GB is the budget):
 # the packages' own test suites, torch's C++ test programs and headers, and bytecode
 # for modules the app never loads. Pip compiles nothing; the imports below write
-# bytecode for what the server and the pages load (70 of the 250 MB pip would write).
+# bytecode for what the server and the pages load (about 80 of the 250 MB pip would write).
 RUN python -m venv /opt/venv \
     && pip install --no-cache-dir --no-compile --disable-pip-version-check \
         ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} -r /tmp/requirements.txt \

@@ -21,7 +21,9 @@ def _idle(page):
 def _open(page, app_url):
     page.set_default_timeout(30_000)
     page.goto(f"{app_url}/trainer")
-    expect(page.get_by_role("heading", name="Linear regression, live")).to_be_visible()
+    # The first visit to a fresh server imports torch (seconds on a busy or cold machine).
+    expect(page.get_by_role("heading", name="Linear regression, live")).to_be_visible(
+        timeout=30_000)
     _idle(page)
 
 

@@ -715,6 +715,10 @@ def trajectory_figure(
         own = copy.deepcopy({k: v for k, v in layout.items() if k != "template"})
         _enlarge(traces, scale)
         _enlarge(own, scale)
+        # Tick labels and the axis title grow too: move the controls further down.
+        for control in own.get("sliders", []) + own.get("updatemenus", []):
+            control["pad"]["t"] += 40 * (scale - 1)
+        own["margin"]["b"] += 40 * (scale - 1)
         layout = {**own, "template": layout["template"]}
     # Every trace and layout value above is built here from plain numbers, so
     # plotly's validation (~30 ms, most of it for the 200 slider steps) buys

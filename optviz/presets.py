@@ -103,11 +103,11 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
     ),
     Preset(
         "lr-too-large", "Learning rate too large: divergence",
-        "SGD with η = 0.6 on f = 0.1·x1² + 2·x2²: in x2 each step multiplies the distance "
-        "to the minimum by 1 − 4η = −1.4, so the run overshoots further every step and is "
-        "cut where it leaves any reasonable range. Adam's steps are bounded by about η, "
-        "so at the same scale it does not diverge.",
-        steps=50, optimizers=("sgd", "adam"), hyper=(("sgd", "lr", 0.6),),
+        "SGD with η = 1 on f = 0.1·x1² + 2·x2²: in x2 each step multiplies the distance to "
+        "the minimum by 1 − 4η = −3, so the run overshoots further every step and is cut "
+        "where it leaves any reasonable range. Adam's steps are bounded by about η, so at "
+        "the same η it does not diverge.",
+        optimizers=("sgd", "adam"), hyper=(("sgd", "lr", 1.0),),
     ),
 )}
 

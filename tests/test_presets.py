@@ -63,7 +63,7 @@ def test_on_rosenbrock_momentum_beats_adam_beats_sgd():
 
 def test_too_large_a_learning_rate_diverges_cleanly():
     sgd, adam = presets.get("lr-too-large").settings().compute()
-    assert sgd.diverged_at is not None and 20 < sgd.diverged_at < 50
+    assert sgd.diverged_at is not None and 5 < sgd.diverged_at < 20
     assert np.isfinite(sgd.points).all()  # cut at the last good point
     assert adam.diverged_at is None
 

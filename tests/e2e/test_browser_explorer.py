@@ -9,11 +9,13 @@ The first test to run opens /explorer as the very first visit of a fresh server
 legacy pages/ mode (see the top of pages/explorer.py);
 `test_page_opens_with_a_path_and_named_navigation` checks the navigation labels.
 
-Screenshots for the README (docs/explorer.png, docs/explorer-rosenbrock.png) are
+Screenshots for the README (docs/explorer.png, docs/explorer-rosenbrock.png,
+docs/lecture.png) are
 taken on every run, into pytest's tmp_path; with OPTVIZ_SCREENSHOTS=1 they are
 written to docs/ instead (so a plain test run leaves the working tree alone):
 
-    OPTVIZ_SCREENSHOTS=1 .venv/bin/python -m pytest tests/e2e -k "screenshot or navigation"
+    OPTVIZ_SCREENSHOTS=1 .venv/bin/python -m pytest tests/e2e \\
+        -k "screenshot or lecture or navigation"
 """
 
 import io
@@ -25,7 +27,7 @@ import pytest
 from PIL import Image  # a dependency of streamlit
 from playwright.sync_api import Page, expect
 
-from optviz import settings
+from optviz import presets, settings
 from tests.e2e.explorer_ui import (
     adam_input,
     expect_no_exception,
@@ -195,3 +197,29 @@ def test_screenshot_rosenbrock(page, app_url, tmp_path):
     assert [p["name"].split(" (")[0] for p in found] == ["Adam", "Momentum", "SGD"]
     assert all(len(p["x"]) == 501 for p in found)
     screenshot(page, "explorer-rosenbrock.png", tmp_path)
+
+
+def test_lecture_preset_shows_the_chart_alone_and_still_plays(page, app_url, tmp_path):
+    preset = presets.get("lr-too-large")
+    page.set_viewport_size({"width": 1600, "height": 1200})
+    open_explorer(page, app_url, "?" + preset.url(lecture=True).split("?", 1)[1])
+    page.set_viewport_size({"width": 1600, "height": 1200})
+    expect_no_exception(page)
+    expect(page.get_by_role("heading", name=preset.title)).to_be_visible()
+    expect(page.get_by_text(preset.lesson)).to_be_visible()
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
+    expect(page.locator('[data-testid="stTabs"]')).to_have_count(0)
+    expect(page.get_by_text("diverged at step").first).to_be_visible()
+    font = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.font.size")
+    assert font == 24
+    screenshot(page, "lecture.png", tmp_path)
+    # The animation still plays.
+    end = page.evaluate(DOTS_JS)[0]
+    page.locator(".js-plotly-plot .updatemenu-button", has_text="Play").click()
+    page.wait_for_function(f"(end) => {{ const p = ({DOTS_JS})()[0]; "
+                           "return p[0] !== end[0] || p[1] !== end[1]; }", arg=end)
+    # Leaving lecture mode keeps the preset's settings and brings the controls back.
+    page.get_by_text("Leave lecture mode").click()
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()
+    assert "lecture" not in query(page) and query(page)["sgd.lr"] == ["1.0"]
+    expect(sidebar_input(page, "Steps")).to_have_value("20")

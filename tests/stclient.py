@@ -8,9 +8,10 @@ It speaks Streamlit 1.67's protocol with the protobuf classes Streamlit ships:
 - Every run is a BackMsg `rerun_script` (ClientState): the query string, the page (its
   URL path as `page_name`, e.g. "explorer"; "" is the default page) and the widget
   values this client has set. The server answers with ForwardMsgs: `new_session` when
-  a run starts, `delta`s (elements at a `delta_path`), `page_info_changed` (the URL's
-  query string as the app rewrote it), then `script_finished` and
-  `session_status_changed` (not running) when it ends.
+  a run starts, `navigation` (the page st.navigation ran: its hash goes with the next
+  rerun), `delta`s (elements at a `delta_path`), `page_info_changed` (the URL's query
+  string as the app rewrote it), then `script_finished` and `session_status_changed`
+  (not running) when it ends. Bound widgets write the URL in the browser, not here.
 
     with Session("http://127.0.0.1:8501") as s:
         run = s.open("explorer", "steps=abc")

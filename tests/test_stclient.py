@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from tests.e2e.conftest import _free_port, wait_healthy
+from tests.e2e.servers import free_port, wait_healthy
 from tests.stclient import Session
 
 APP = textwrap.dedent("""
@@ -32,7 +32,7 @@ APP = textwrap.dedent("""
 def url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("app")
     (folder / "app.py").write_text(APP)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",

@@ -10,7 +10,7 @@ import streamlit as st
 
 from optviz import export, figures, links, presets, rules, settings, surfaces, trajectory
 from optviz.metrics import summarize
-from ui.widgets import URL, hyper_fields, lecture_style, page_setup
+from ui.widgets import URL, hyper_fields, lecture_style, link_as_given, page_setup
 
 page_setup()
 
@@ -50,7 +50,7 @@ def start_from_click() -> None:
         st.session_state[links.X1], st.session_state[links.X2] = point
 
 
-query = {k: st.query_params.get_all(k) for k in st.query_params}
+query = link_as_given([links.STEPS])  # the link as the visitor gave it
 lecture = links.lecture_mode(query)  # the chart alone, large, for a projector
 preset = presets.PRESETS.get(st.query_params.get(links.PRESET, ""))
 if lecture:
@@ -66,7 +66,8 @@ with st.sidebar:
                         format_func=lambda n: surfaces.SURFACES[n].title, on_change=reset_start)
     condition = None
     if name == "rotated":
-        condition = st.number_input("Condition number κ", min_value=1.0, max_value=1e6,
+        condition = st.number_input("Condition number κ", min_value=links.CONDITION_RANGE[0],
+                                    max_value=links.CONDITION_RANGE[1],
                                     value=settings.DEFAULT_CONDITION, format="%g",
                                     key=links.CONDITION, bind=URL)
     surface = surfaces.get_surface(name, condition)

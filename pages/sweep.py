@@ -6,23 +6,20 @@ optviz.sweep_figures.sweep_heatmap. A fragment polls the job twice a second; its
 heartbeat keeps the job alive, so closing the tab frees the slot.
 """
 
-import math
 import os
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from optviz import data, links, rules, settings, sweep, trainer
 from optviz import sweep_figures as sf
 from optviz.jobs import FAILED, JOBS, STOPPED, WAITING
 from optviz.settings import SettingsError
-from ui.widgets import page_setup
+from ui.widgets import link_as_given, page_setup
 
 page_setup()
 
 URL = "query-params"
 JOB, META, FIGURE = "sweep_job", "sweep_meta", "sweep_figure"  # session state
-LINKED = "sweep_link_as_given"  # session state: the link, across one rerun
 # The Adam family: every optimizer that takes all of lr, β1, β2 and ε.
 OPTIMIZERS = tuple(n for n, r in rules.RULES.items() if set(sweep.SWEEPABLE) <= set(r.tunable))
 DATASETS = {"airfoil": "Airfoil self-noise (the chapter's)",
@@ -103,36 +100,6 @@ def link_fields(axes: tuple[str, str], devices: list[str]) -> dict[str, links.Fi
             f"{name} spacing", [sf.SPACING_NAMES[s] for s in sf.spacings(p)])
         fields[f"fixed_{p}"] = links.number(f"Fixed {name}")
     return fields
-
-
-def _infinite(text: str) -> bool:
-    try:
-        return math.isinf(float(text))
-    except ValueError:
-        return False
-
-
-def link_as_given(whole_number_keys: list[str]) -> dict[str, list[str]]:
-    """The link's query, key by key, as the visitor gave it.
-
-    Streamlit 1.67 raises OverflowError when it seeds a whole-number field from the URL
-    with an infinite value (?sweep_batch=inf, or 400 nines): such values are taken out of
-    the URL first and the page reruns without them; the link as given is kept, so its
-    message still shows.
-    """
-    linked = {k: st.query_params.get_all(k) for k in st.query_params}
-    overflowing = [k for k in whole_number_keys
-                   if k in linked and any(map(_infinite, linked[k]))]
-    if overflowing:
-        try:
-            for key in overflowing:
-                del st.query_params[key]
-        except StreamlitAPIException:  # bound by an earlier run: only a fresh tab gets here
-            pass
-        else:
-            st.session_state[LINKED] = linked
-            st.rerun()
-    return st.session_state.pop(LINKED, linked)
 
 
 class _Watched:

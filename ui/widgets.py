@@ -1,11 +1,15 @@
 """Widgets and page set-up shared by the pages."""
 
+import math
+
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.pages_manager import PagesManager
 
 from optviz import links, rules, settings
 
 URL = "query-params"
+LINKED = "link_as_given"  # session state: a page's link, across one rerun
 # The hyperparameters worth a field of their own, in this order; the rest keep defaults.
 FIELDS = ("lr", "beta1", "beta2", "eps", "momentum", "alpha", "rho", "weight_decay",
           "amsgrad", "centered")
@@ -23,6 +27,36 @@ def page_setup() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def _infinite(text: str) -> bool:
+    try:
+        return math.isinf(float(text))
+    except ValueError:
+        return False
+
+
+def link_as_given(whole_number_keys: list[str]) -> dict[str, list[str]]:
+    """The link's query, key by key, as the visitor gave it.
+
+    Streamlit 1.67 raises OverflowError when it seeds a whole-number field from the URL
+    with an infinite value (?steps=inf, or 400 nines): such values are taken out of
+    the URL first and the page reruns without them; the link as given is kept, so its
+    message still shows.
+    """
+    linked = {k: st.query_params.get_all(k) for k in st.query_params}
+    overflowing = [k for k in whole_number_keys
+                   if k in linked and any(map(_infinite, linked[k]))]
+    if overflowing:
+        try:
+            for key in overflowing:
+                del st.query_params[key]
+        except StreamlitAPIException:  # bound by an earlier run: only a fresh tab gets here
+            pass
+        else:
+            st.session_state[LINKED] = linked
+            st.rerun()
+    return st.session_state.pop(LINKED, linked)
 
 
 def hyper_fields(name: str, defaults, prefix: str = "", bias_correction: bool | None = None,

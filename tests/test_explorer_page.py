@@ -105,6 +105,10 @@ def test_changing_beta1_changes_the_path():
     ({"adam.eps": "0"}, "ε must be in (0, ∞)"),
     ({"adam.lr": "nan"}, "Learning rate must be a finite number"),
     ({"steps": "999999"}, "Steps must be a whole number"),
+    ({"steps": "inf"}, "Steps must be a finite number"),  # Streamlit's field would overflow
+    ({"steps": "9" * 400}, "Steps must be a finite number"),
+    ({"lecture": "maybe"}, "Lecture mode must be true or false, got 'maybe'"),
+    ({"preset": "nope"}, "Unknown preset 'nope'"),
     ({"surface": "nowhere"}, "Unknown function 'nowhere'"),
     ({"x1": "abc"}, "Start x1 must be a number"),
     ({"opt": "adamax"}, "Unknown optimizer 'adamax'"),

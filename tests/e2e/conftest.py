@@ -5,6 +5,7 @@ starting one. Without a browser the tests skip, loudly, except under CI=true, wh
 a missing browser is a failure: CI installs it (.ci/run).
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -39,20 +40,17 @@ def wait_healthy(url: str, timeout: float = 60.0, proc: subprocess.Popen | None 
     raise RuntimeError(f"{url} did not become healthy in {timeout:.0f} s")
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """The app's base URL: OPTVIZ_BASE_URL, or a server started for this session."""
-    given = os.environ.get("OPTVIZ_BASE_URL")
-    if given:
-        wait_healthy(given.rstrip("/"))
-        yield given.rstrip("/")
-        return
+@contextlib.contextmanager
+def serve(env_overrides: dict[str, str] | None = None, log_name: str = ".streamlit-server.log"):
+    """`streamlit run app.py` on a free 127.0.0.1 port, with extra environment; yields
+    (base URL, process) once healthy, and ends the process afterwards."""
     port = _free_port()
     env = dict(os.environ)
     shared = ROOT.parent / "shared" / "data"
     if "OPTVIZ_DATA_DIR" not in env and shared.is_dir():
         env["OPTVIZ_DATA_DIR"] = str(shared)  # the chapter's data, offline (never committed)
-    log = open(ROOT / "tests" / "e2e" / ".streamlit-server.log", "w")  # noqa: SIM115
+    env.update(env_overrides or {})
+    log = open(ROOT / "tests" / "e2e" / log_name, "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -61,7 +59,7 @@ def app_url():
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc=proc)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -69,6 +67,18 @@ def app_url():
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The app's base URL: OPTVIZ_BASE_URL, or a server started for this session."""
+    given = os.environ.get("OPTVIZ_BASE_URL")
+    if given:
+        wait_healthy(given.rstrip("/"))
+        yield given.rstrip("/")
+        return
+    with serve() as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -130,8 +130,8 @@ active = job is not None and not job.finished
 
 left, right, _ = st.columns([1, 1, 3])
 start = left.button("Start", type="primary", disabled=dataset is None or active,
-                    icon=":material/play_arrow:")
-if right.button("Stop", disabled=not active, icon=":material/stop:"):
+                    icon=":material/play_arrow:", key="train_start")
+if right.button("Stop", disabled=not active, icon=":material/stop:", key="train_stop"):
     job.stop()
 chapter_view = st.toggle("The chapter's plot (loss from 0.22 to 0.35)", value=False)
 

@@ -336,7 +336,9 @@ def _decode(data: bytes | str, max_bytes: int) -> str:
 
 
 def _size(n: int) -> str:
-    return f"{n / _MB:.1f} MB" if n >= _MB else f"{n:,} bytes"
+    """n bytes, for a person; MB rounded up, so a file just over a limit never reads as
+    the limit itself ("20.1 MB; the limit is 20.0 MB")."""
+    return f"{math.ceil(n / _MB * 10) / 10:.1f} MB" if n >= _MB else f"{n:,} bytes"
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -354,6 +356,9 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
             if any(cell.strip() for cell in row):
                 yield reader.line_num, row
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise DataError(f"row {reader.line_num} has a cell longer than "
+                            f"{csv.field_size_limit():,} characters") from None
         raise DataError(f"row {reader.line_num} is not valid CSV: {_reason(exc)}") from None
 
 

@@ -1,4 +1,4 @@
-"""The explorer's settings as a URL query string, and lenient reading of user input.
+"""The pages' settings as a URL query string, and lenient reading of user input.
 
 A shared link carries only the settings that differ from the defaults (Streamlit's
 `bind="query-params"` drops the rest). A value the explorer cannot use, from a link or
@@ -7,7 +7,9 @@ typed into a field, never stops the page: it yields one message and the default.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from optviz import rules, settings, surfaces
 from optviz.settings import SettingsError
@@ -17,6 +19,8 @@ SURFACE, CONDITION, STEPS, X1, X2, BIAS, OPTIMIZERS, TAB = (
 TABS = ("Results", "State inspector", "Lock-step check", "Downloads")
 # Keys Streamlit itself or other features put in a URL: not ours to judge.
 FOREIGN = frozenset({"embed", "embed_options", "lecture", "preset"})
+# The explorer's condition number field takes κ in this range.
+CONDITION_RANGE = (1.0, 1e6)
 
 
 def _by_title(registry) -> dict[str, str]:
@@ -53,8 +57,11 @@ def _check_one(key: str, values: Sequence[str]) -> None:
     if key == SURFACE:
         _titled(text, SURFACE_TITLES, "function")
     elif key == CONDITION:
-        settings.TrajectorySettings(surface="rotated",
-                                    condition=settings.parse_number(text, "condition"))
+        condition = settings.parse_number(text, "condition")
+        low, high = CONDITION_RANGE
+        if not low <= condition <= high:
+            raise SettingsError(f"{settings.label(CONDITION)} must be from {low:g} to "
+                                f"{high:g}, got {text.strip()[:40]!r}")
     elif key == STEPS:
         settings.TrajectorySettings(steps=settings.parse_number(text, "steps"))
     elif key in (X1, X2):
@@ -101,3 +108,66 @@ def lenient_optimizer(name: str, values: Mapping[str, float | bool]) -> tuple[
         except SettingsError as e:
             problems.append(str(e))
     return settings.OptimizerSettings(name, kept), problems
+
+
+# ------------------------------------------------- other pages' widgets in the URL
+
+
+class Field(NamedTuple):
+    """A query key a page's widget reads: its label, and a check that raises SettingsError."""
+
+    label: str
+    check: Callable[[str], object]
+
+
+def choice(label: str, options: Iterable[str]) -> Field:
+    """A selectbox's key: the URL holds the label it shows."""
+    options = tuple(options)
+
+    def check(text: str) -> None:
+        if text not in options:
+            raise SettingsError(f"Unknown {label.lower()} {text[:40]!r}; choose one of: "
+                                f"{', '.join(options)}")
+    return Field(label, check)
+
+
+def number(label: str, low: float = -math.inf, high: float = math.inf,
+           whole: bool = False) -> Field:
+    """A number_input's key: a finite number in [low, high], whole if `whole`."""
+    def check(text: str) -> None:
+        x = settings.parse_number(text, label)
+        if not (low <= x <= high and (x.is_integer() or not whole)):
+            kind = "a whole number" if whole else "a number"
+            where = (f" from {settings._num(low)}" if math.isfinite(low) else "") + (
+                f" to {settings._num(high)}" if math.isfinite(high) else "")
+            raise SettingsError(f"{label} must be {kind}{where}, got {text.strip()[:40]!r}")
+    return Field(label, check)
+
+
+def free_text(label: str) -> Field:
+    """A key whose value the page judges itself, in context; only an empty one is
+    dropped unseen."""
+    def check(text: str) -> None:
+        if not text.strip():
+            raise SettingsError(f"{label} is empty")
+    return Field(label, check)
+
+
+def check_fields(params: Mapping[str, Sequence[str]], fields: Mapping[str, Field]) -> list[str]:
+    """One message per key in a link that a page's widgets cannot use: unknown, given
+    twice, or a value the widget would drop without a word (Streamlit does so)."""
+    problems = []
+    for key, values in params.items():
+        if key in FOREIGN:
+            continue
+        field = fields.get(key)
+        if field is None:
+            problems.append(f"unknown setting {key[:40]!r}")
+        elif len(values) != 1:
+            problems.append(f"{field.label} ({key}) is given {len(values)} times")
+        else:
+            try:
+                field.check(values[0])
+            except (SettingsError, ValueError) as e:
+                problems.append(f"{str(e).rstrip('.')} ({key})")
+    return problems

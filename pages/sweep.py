@@ -6,11 +6,13 @@ optviz.sweep_figures.sweep_heatmap. A fragment polls the job twice a second; its
 heartbeat keeps the job alive, so closing the tab frees the slot.
 """
 
+import math
 import os
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from optviz import data, rules, settings, sweep, trainer
+from optviz import data, links, rules, settings, sweep, trainer
 from optviz import sweep_figures as sf
 from optviz.jobs import FAILED, JOBS, STOPPED, WAITING
 from optviz.settings import SettingsError
@@ -21,6 +23,7 @@ page_setup()
 
 URL = "query-params"
 JOB, META, FIGURE = "sweep_job", "sweep_meta", "sweep_figure"  # session state
+LINKED = "sweep_link_as_given"  # session state: the link, across one rerun
 # The Adam family: every optimizer that takes all of lr, β1, β2 and ε.
 OPTIMIZERS = tuple(n for n, r in rules.RULES.items() if set(sweep.SWEEPABLE) <= set(r.tunable))
 DATASETS = {"airfoil": "Airfoil self-noise (the chapter's)",
@@ -75,6 +78,62 @@ def axis_row(which: str, default: str, other: str | None):
         return param, sf.axis_values(param, low, high, count, spacing), spacing, ""
     except SettingsError as e:
         return param, None, spacing, str(e)
+
+
+def link_fields(axes: tuple[str, str], devices: list[str]) -> dict[str, links.Field]:
+    """What each widget bound to the URL accepts, so a bad link gets a message: Streamlit
+    itself drops a value its widget can't take without a word."""
+    labels = [settings.label(p) for p in sweep.SWEEPABLE]
+    fields = {
+        "x": links.choice(f"{AXES['x']} axis", labels),
+        "y": links.choice(f"{AXES['y']} axis", labels),
+        "sweep_optimizer": links.choice("Optimizer", [rules.RULES[n].title for n in OPTIMIZERS]),
+        "sweep_batch": links.number("Batch size", 1, whole=True),
+        "sweep_epochs": links.number("Epochs", 1, trainer.MAX_EPOCHS, whole=True),
+        "sweep_data": links.choice("Data", DATASETS.values()),
+        "sweep_device": links.choice("Device", devices),
+    }
+    for p in sweep.SWEEPABLE:
+        name = settings.label(p)
+        for end in ("min", "max"):  # an axis on show judges its own range, in context
+            fields[f"{p}_{end}"] = (links.free_text(f"{name} {end}") if p in axes
+                                    else links.number(f"{name} {end}"))
+        fields[f"{p}_n"] = links.number(f"{name}: values", sf.MIN_VALUES, sf.MAX_VALUES,
+                                        whole=True)
+        fields[f"{p}_spacing"] = links.choice(
+            f"{name} spacing", [sf.SPACING_NAMES[s] for s in sf.spacings(p)])
+        fields[f"fixed_{p}"] = links.number(f"Fixed {name}")
+    return fields
+
+
+def _infinite(text: str) -> bool:
+    try:
+        return math.isinf(float(text))
+    except ValueError:
+        return False
+
+
+def link_as_given(whole_number_keys: list[str]) -> dict[str, list[str]]:
+    """The link's query, key by key, as the visitor gave it.
+
+    Streamlit 1.67 raises OverflowError when it seeds a whole-number field from the URL
+    with an infinite value (?sweep_batch=inf, or 400 nines): such values are taken out of
+    the URL first and the page reruns without them; the link as given is kept, so its
+    message still shows.
+    """
+    linked = {k: st.query_params.get_all(k) for k in st.query_params}
+    overflowing = [k for k in whole_number_keys
+                   if k in linked and any(map(_infinite, linked[k]))]
+    if overflowing:
+        try:
+            for key in overflowing:
+                del st.query_params[key]
+        except StreamlitAPIException:  # bound by an earlier run: only a fresh tab gets here
+            pass
+        else:
+            st.session_state[LINKED] = linked
+            st.rerun()
+    return st.session_state.pop(LINKED, linked)
 
 
 class _Watched:
@@ -175,6 +234,8 @@ st.caption("Every pair of values of two hyperparameters trains the same model on
            "where each pair ends up.")
 
 problems: list[str] = []
+# The link as given: the widgets below drop values they can't use.
+linked = link_as_given([f"{p}_n" for p in sweep.SWEEPABLE] + ["sweep_batch", "sweep_epochs"])
 
 # ---- base settings
 with st.sidebar:
@@ -211,6 +272,11 @@ with st.sidebar:
     missing = [f"{d} ({why})" for d, why in reasons.items() if why is not None]
     if missing:
         st.caption("Not available here: " + "; ".join(missing))
+
+ignored = links.check_fields(linked, link_fields((x_param, y_param), devices))
+if ignored:
+    st.warning("Ignored, the default is used instead:\n" + "\n".join(f"- {p}" for p in ignored),
+               icon=":material/warning:")
 
 dataset, why = load(data_name, os.environ.get("OPTVIZ_DATA_DIR"))
 if dataset is None:

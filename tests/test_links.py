@@ -32,6 +32,7 @@ def test_a_good_link_has_no_problems():
     ("adamax.lr", ["0.1"], "Unknown optimizer 'adamax'"),
     ("bias", ["maybe"], "Bias correction must be true or false"),
     ("condition", ["0.5"], "Condition number"),
+    ("condition", ["1e7"], "Condition number κ must be from 1 to 1e+06, got '1e7'"),
     ("zzz", ["1"], "unknown setting 'zzz'"),
     ("x" * 5000, ["1"], "unknown setting"),
 ])
@@ -49,3 +50,33 @@ def test_lenient_optimizer_keeps_good_values_and_names_bad_ones():
     assert opt.hyperparams().eps == settings.EXPLORER_DEFAULTS["adam"]["eps"]
     assert opt.hyperparams().bias_correction is False
     assert len(problems) == 2 and "β1" in problems[0] and "ε" in problems[1]
+
+
+FIELDS = {"axis": links.choice("Horizontal axis", ["Learning rate", "β1"]),
+          "n": links.number("Values", 2, 100, whole=True),
+          "fixed": links.number("Fixed ε"),
+          "low": links.free_text("Learning rate min")}
+
+
+def test_a_good_link_to_a_page_of_fields_has_no_problems():
+    params = {"axis": ["β1"], "n": ["7"], "fixed": ["-1e-8"], "low": ["abc"], "lecture": ["1"]}
+    assert links.check_fields(params, FIELDS) == []
+
+
+@pytest.mark.parametrize("key,values,expected", [
+    ("axis", ["beta1"], "Unknown horizontal axis 'beta1'; choose one of: Learning rate, β1"),
+    ("axis", ["β1", "β1"], "Horizontal axis (axis) is given 2 times"),
+    ("n", ["abc"], "Values must be a number, got 'abc' (n)"),
+    ("n", ["inf"], "Values must be a finite number, got inf (n)"),
+    ("n", ["1"], "Values must be a whole number from 2 to 100, got '1' (n)"),
+    ("n", ["2.5"], "Values must be a whole number from 2 to 100, got '2.5' (n)"),
+    ("fixed", ["1e309"], "Fixed ε must be a finite number, got inf (fixed)"),
+    ("fixed", ["9" * 5000], "Fixed ε must be a finite number"),
+    ("low", [" "], "Learning rate min is empty (low)"),
+    ("nonsense", ["1"], "unknown setting 'nonsense'"),
+    ("k" * 5000, ["1"], "unknown setting"),
+])
+def test_each_bad_field_in_a_link_gets_one_clear_message(key, values, expected):
+    (message,) = links.check_fields({key: values}, FIELDS)
+    assert expected in message
+    assert "\n" not in message and len(message) < 300

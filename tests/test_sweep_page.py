@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optviz import data, sweep, trainer
+from optviz import sweep_figures as sf
 from optviz.jobs import JOBS, STOPPED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -261,3 +262,22 @@ def test_stop_stops_a_running_sweep(airfoil):
     at.run()
     _ok(at)
     assert any("Stopped" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_a_bad_link_is_named_and_the_defaults_are_used(airfoil):
+    at = _page(x="bogus", lr_n="abc", sweep_epochs="0", fixed_eps="nan", zzz="1")
+    _ok(at)
+    (warning,) = at.warning
+    for culprit in ("Unknown horizontal axis 'bogus'", "(lr_n)", "Epochs must be a whole",
+                    "Fixed ε must be a finite number", "unknown setting 'zzz'"):
+        assert culprit in warning.value
+    assert at.selectbox(key="x").value == "lr"
+    assert at.number_input(key="lr_n").value == sf.DEFAULT_AXES["lr"][2]
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "9" * 400])
+def test_an_infinite_whole_number_in_a_link_is_named_not_raised(airfoil, value):
+    at = _page(sweep_batch=value)
+    _ok(at)
+    assert "Batch size must be a finite number" in at.warning[0].value
+    assert at.number_input(key="sweep_batch").value == trainer.DEFAULT_BATCH_SIZE

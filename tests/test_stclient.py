@@ -1,0 +1,80 @@
+"""The light Streamlit client (tests/stclient.py) against a throwaway app of known answers.
+
+The app runs with the project's public-server settings that matter to the client: XSRF
+on, CORS on, error details hidden.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.e2e.conftest import _free_port, wait_healthy
+from tests.stclient import Session
+
+APP = textwrap.dedent("""
+    import streamlit as st
+
+    st.title("Known answers")
+    n = st.number_input("Count", 0, 100, 3, key="count")
+    st.toggle("Shout", key="shout")
+    if st.query_params.get("boom") == "1" or n == 13:
+        raise RuntimeError("kaboom")
+    if st.button("Press", key="press"):
+        st.success("pressed")
+    st.warning(f"count is {n}")
+    st.markdown("**shout**" if st.session_state.shout else "quiet")
+""")
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("app")
+    (folder / "app.py").write_text(APP)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--server.enableXsrfProtection", "true", "--server.enableCORS", "true",
+         "--client.showErrorDetails", "none", "--browser.gatherUsageStats", "false"],
+        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc=proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_clean_run_reads_as_the_page_shows(url):
+    with Session(url) as s:
+        run = s.open()
+        assert run.ok and run.exceptions == []
+        assert [h.body for h in run.of_type("heading")] == ["Known answers"]
+        assert run.warnings == ["count is 3"] and run.errors == []
+        assert run.markdown == ["quiet"]
+        assert {"count", "shout", "press"} <= set(run.widgets)
+        assert s.health()
+
+
+def test_an_uncaught_exception_is_reported(url):
+    with Session(url) as s:
+        run = s.open("", "boom=1")
+        assert run.finished and not run.ok
+        (exc,) = run.exceptions
+        assert "redacted" in exc.message  # showErrorDetails = none hides the text
+        assert "kaboom" not in run.text and "Traceback" not in run.text
+        assert s.rerun("").ok  # and the session goes on
+
+
+def test_widgets_are_set_and_clicked_like_a_user_would(url):
+    with Session(url) as s:
+        s.open()
+        assert s.set_widget("count", 7).warnings == ["count is 7"]
+        run = s.set_widget("shout", True)
+        assert run.markdown == ["**shout**"] and run.warnings == ["count is 7"]  # kept
+        assert s.click("press").alerts("success") == ["pressed"]
+        assert s.rerun().alerts("success") == []  # a click is sent once
+        assert s.set_widget("count", 13).exceptions

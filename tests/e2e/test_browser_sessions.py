@@ -134,9 +134,8 @@ def test_a_page_that_goes_away_mid_training_frees_its_job_slot(
         left_at = time.monotonic()
         leave(first, browser_proc)
         expect(second.get_by_text(TRAINING)).to_be_visible(timeout=FREED_WITHIN_S * 1000)
-        freed_after = time.monotonic() - left_at
-        print(f"slot freed {freed_after:.1f} s after the first page went ({leave.__name__})")
-        assert freed_after <= FREED_WITHIN_S
+        print(f"slot freed {time.monotonic() - left_at:.1f} s after the first page went "
+              f"({leave.__name__})")
 
         second.locator(STOP).click()  # free the slot for the next case
         expect(second.locator(START)).to_be_enabled(timeout=SLOW_MS)

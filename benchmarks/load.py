@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/load.py [--sessions 30] [--settle-s 180] [--quick]
 
 What runs. `streamlit run app.py` on a free 127.0.0.1 port, pinned to one core
-(`taskset -c 0`), reading the chapter's data from ../shared/data when it is there
-(else the visitors train on the synthetic set); this process, the load, pins itself to
-another core (1), so the figures speak of the server. Each visitor is a light client
+(`taskset -c 0`), reading the chapter's data from ../shared/data (or OPTVIZ_DATA_DIR,
+or ~/.cache/optviz; without it the script says SKIPPED, since the trainer page would
+fetch the data from the internet); this process, the load, pins itself to another
+core (1), so the figures speak of the server. Each visitor is a light client
 (tests/stclient.py: Streamlit's own websocket protocol, what a browser tab sends and
 receives, without a browser), in its own thread.
 
@@ -52,12 +53,16 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from optviz.data import AIRFOIL_FILE  # noqa: E402
 from tests.stclient import Session  # noqa: E402
 
-AIRFOIL = ROOT.parent / "shared" / "data" / "airfoil_self_noise.dat"
+DATA_DIRS = [ROOT.parent / "shared" / "data", os.environ.get("OPTVIZ_DATA_DIR"),
+             Path.home() / ".cache" / "optviz"]
 BETA1 = "adam.beta1"  # the explorer's widget (and query) key for Adam's β1
 MOVES = 5
 POLL_S = 0.5  # the trainer's fragment interval (pages/trainer.py)
@@ -106,11 +111,15 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def start_server(cpu: int | None, log_path: Path) -> tuple[subprocess.Popen, str]:
+def data_dir() -> Path | None:
+    """The first folder holding the airfoil data, or None."""
+    found = [Path(d) for d in DATA_DIRS if d and (Path(d) / AIRFOIL_FILE).is_file()]
+    return found[0] if found else None
+
+
+def start_server(cpu: int | None, data: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = dict(os.environ)
-    if AIRFOIL.is_file():
-        env.setdefault("OPTVIZ_DATA_DIR", str(AIRFOIL.parent))
+    env = {**os.environ, "OPTVIZ_DATA_DIR": str(data)}
     pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
     proc = subprocess.Popen(  # taskset execs python: proc.pid is the server itself
         [*pin, sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -143,8 +152,15 @@ def wait_quiet(pid: int, bound_s: float = 90.0) -> None:
 # ------------------------------------------------------------------ one visitor
 
 
-def visit(url: str, index: int, args, data_choice: str | None, record: Visit,
-          done: threading.Event, leave: threading.Event) -> None:
+def listed_runs(run) -> list[dict]:
+    """The trainer's table of finished runs (run, final loss, seconds per epoch, note)."""
+    tables = run.of_type("table")
+    return pa.ipc.open_stream(tables[-1].arrow_data.data).read_all().to_pylist() \
+        if tables else []
+
+
+def visit(url: str, index: int, args, record: Visit, done: threading.Event,
+          leave: threading.Event) -> None:
     def interaction(action, *a):
         run = action(*a)
         record.latencies.append(run.seconds)
@@ -163,9 +179,6 @@ def visit(url: str, index: int, args, data_choice: str | None, record: Visit,
                 interaction(s.set_widget, BETA1, beta1)
             time.sleep(args.think_s)
             interaction(s.open, "trainer")
-            if data_choice:
-                time.sleep(args.think_s)
-                interaction(s.set_widget, "data", data_choice)
             time.sleep(args.think_s)
             started = time.monotonic()
             run = interaction(s.click, "train_start")
@@ -181,9 +194,9 @@ def visit(url: str, index: int, args, data_choice: str | None, record: Visit,
                 record.polls.append(run.seconds)
                 if run.exceptions:
                     raise RuntimeError("a poll raised")
-            failed = [e for e in run.errors if e.startswith("Training failed")]
-            if failed or "stopped early" in run.text:
-                raise RuntimeError(failed[0] if failed else "training stopped early")
+            listed = listed_runs(run)  # a failed run lists nothing; a stopped one says so
+            if not listed or any(r["note"] for r in listed):
+                raise RuntimeError(f"training did not end well: {listed}")
             record.trained_s = time.monotonic() - started
             done.set()
             leave.wait()
@@ -230,24 +243,28 @@ def main() -> None:
               and args.load_cpu in cpus and args.server_cpu != args.load_cpu)
     if pinned:
         os.sched_setaffinity(0, {args.load_cpu})
-    data_choice = None if AIRFOIL.is_file() else "Synthetic"
+    data = data_dir()
+    if data is None:
+        print(f"SKIPPED: no {AIRFOIL_FILE} in {', '.join(str(d) for d in DATA_DIRS if d)}; "
+              "the trainer page would download it, and a load test stays on 127.0.0.1")
+        return
     log_path = ROOT / "benchmarks" / ".load-server.log"
     print(f"load: {n} sessions, ramp {args.ramp_s:g} s, think {args.think_s:g} s, "
-          f"data {'airfoil' if data_choice is None else 'synthetic'}; "
+          f"airfoil data from {data}; "
           + (f"server on CPU {args.server_cpu}, load on CPU {args.load_cpu}" if pinned
              else "NOT pinned (taskset or a second CPU missing)")
           + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
           + f"; postScriptGC {post_script_gc()}")
 
-    proc, url = start_server(args.server_cpu if pinned else None, log_path)
+    proc, url = start_server(args.server_cpu if pinned else None, data, log_path)
     try:
         pid = proc.pid
         cold_mb = rss_mb(pid)
         warm = Visit()
         never = threading.Event()
         never.set()
-        visit(url, 0, argparse.Namespace(think_s=0, timeout_s=args.timeout_s), data_choice,
-              warm, threading.Event(), never)
+        visit(url, 0, argparse.Namespace(think_s=0, timeout_s=args.timeout_s), warm,
+              threading.Event(), never)
         if warm.errors:
             print(f"warm-up visit failed: {warm.errors}")
         wait_quiet(pid)
@@ -256,8 +273,8 @@ def main() -> None:
         records = [Visit() for _ in range(n)]
         dones = [threading.Event() for _ in range(n)]
         leave = threading.Event()
-        threads = [threading.Thread(target=visit, args=(url, i + 1, args, data_choice,
-                                                        records[i], dones[i], leave),
+        threads = [threading.Thread(target=visit, args=(url, i + 1, args, records[i],
+                                                        dones[i], leave),
                                     daemon=True) for i in range(n)]
         cpu0, t0, peak_mb = cpu_seconds(pid), time.monotonic(), idle_mb
         for t in threads:

@@ -312,7 +312,8 @@ def main() -> None:
     p50, p95 = pct(latencies, 50), pct(latencies, 95)
     settled = (settled_mb - idle_mb) / idle_mb
 
-    print(f"\nvisit: {t1 - t0:.1f} s wall, {len(latencies)} interactions, {len(polls)} "
+    print(f"\nvisit: {t1 - t0:.1f} s wall (load average now {os.getloadavg()[0]:.1f}), "
+          f"{len(latencies)} interactions, {len(polls)} "
           f"polls, {len(trained)} of {n} trainings done; server alive after: {alive}")
     print(f"{'figure':<44}{'value':>14}   target")
     rows = [

@@ -8,6 +8,7 @@ once the first page is gone, the second one's run starts.
 """
 
 import base64
+import contextlib
 import os
 import re
 import signal
@@ -115,14 +116,19 @@ def _kill_browser(_first, browser_proc):
 @pytest.mark.parametrize("leave", [_close_page, _close_context, _kill_browser],
                          ids=["page closed", "context closed", "browser killed"])
 def test_a_page_that_goes_away_mid_training_frees_its_job_slot(
-        one_slot_url, browser, killable_browser, leave):
-    own_browser, browser_proc = killable_browser
-    first = (own_browser if leave is _kill_browser else browser).new_context().new_page()
-    _start_long_training(first, one_slot_url)
-    expect(first.get_by_text(TRAINING)).to_be_visible(timeout=SLOW_MS)
-
+        one_slot_url, browser, request, leave):
+    browser_proc = None
+    if leave is _kill_browser:  # a Chromium of its own, to kill
+        own_browser, browser_proc = request.getfixturevalue("killable_browser")
+        first_context = own_browser.new_context()
+    else:
+        first_context = browser.new_context()
     second_context = browser.new_context()
     try:
+        first = first_context.new_page()
+        _start_long_training(first, one_slot_url)
+        expect(first.get_by_text(TRAINING)).to_be_visible(timeout=SLOW_MS)
+
         second = second_context.new_page()
         _start_long_training(second, one_slot_url)
         expect(second.get_by_text(WAITING)).to_be_visible(timeout=SLOW_MS)
@@ -140,8 +146,10 @@ def test_a_page_that_goes_away_mid_training_frees_its_job_slot(
         second.locator(STOP).click()  # free the slot for the next case
         expect(second.locator(START)).to_be_enabled(timeout=SLOW_MS)
         expect(second.locator("[data-testid='stException']")).to_have_count(0)
-    finally:
-        second_context.close()
+    finally:  # a failed case must not leave its jobs holding the slot for the next one
+        for context in (first_context, second_context):
+            with contextlib.suppress(Exception):  # already closed, or its browser killed
+                context.close()
 
 
 def _open_stream(host: str, port: int) -> socket.socket:

@@ -2,9 +2,11 @@
 
 At most `slots` jobs run at once in this process; the others wait in line, in order.
 A job runs in its own thread and hands its progress to whoever polls it. It ends when
-its work ends, when someone calls `stop()`, or when nobody has polled it for
-`heartbeat_timeout` seconds: a page that polls while it is open frees the slot soon
-after its tab closes, with no help from the browser.
+its work ends, when someone calls `stop()`, when nobody has polled it for
+`heartbeat_timeout` seconds (a page that polls while it is open frees the slot soon
+after its tab closes, with no help from the browser), or, if it was given a
+`connected` test, once that has said False for `disconnect_grace` seconds: the page's
+browser connection is gone and did not come back.
 
 The work is a function `work(job)` that checks `job.alive()` between steps and stops
 when it turns False; it reports with `job.report(item)`.
@@ -40,15 +42,26 @@ class Job:
     result: object = None
     last_seen: float = field(default_factory=time.monotonic)
     heartbeat_timeout: float = 10.0
+    connected: Callable[[], bool] | None = None  # safe to call from any thread
+    disconnect_grace: float = 2.0
+    _gone_since: float | None = None
 
     def heartbeat(self) -> None:
         """Say someone is still watching (a page calls this each time it polls)."""
         self.last_seen = time.monotonic()
 
     def alive(self) -> bool:
-        """Whether the work should go on: not stopped, and watched recently."""
-        if time.monotonic() - self.last_seen > self.heartbeat_timeout:
+        """Whether the work should go on: not stopped, watched recently, still connected."""
+        now = time.monotonic()
+        if now - self.last_seen > self.heartbeat_timeout:
             self.stop_event.set()
+        if self.connected is not None:
+            if self.connected():
+                self._gone_since = None
+            elif self._gone_since is None:
+                self._gone_since = now
+            elif now - self._gone_since > self.disconnect_grace:
+                self.stop_event.set()
         return not self.stop_event.is_set()
 
     def stop(self) -> None:
@@ -65,17 +78,22 @@ class Job:
 class Jobs:
     """A server-wide line of jobs, `slots` of them running at once."""
 
-    def __init__(self, slots: int, heartbeat_timeout: float = 10.0):
+    def __init__(self, slots: int, heartbeat_timeout: float = 10.0,
+                 disconnect_grace: float = 2.0):
         self.slots = int(slots)
         self.heartbeat_timeout = heartbeat_timeout
+        self.disconnect_grace = disconnect_grace
         self._slots = threading.Semaphore(self.slots)
         self._lock = threading.Lock()
         self._waiting: list[Job] = []
         self._running: set[int] = set()
         self._ids = itertools.count(1)
 
-    def submit(self, work: Callable[[Job], object]) -> Job:
-        job = Job(next(self._ids), heartbeat_timeout=self.heartbeat_timeout)
+    def submit(self, work: Callable[[Job], object],
+               connected: Callable[[], bool] | None = None) -> Job:
+        """Queue `work`; `connected`, if given, tells whether its page is still there."""
+        job = Job(next(self._ids), heartbeat_timeout=self.heartbeat_timeout,
+                  connected=connected, disconnect_grace=self.disconnect_grace)
         with self._lock:
             self._waiting.append(job)
         threading.Thread(target=self._run, args=(job, work), daemon=True,

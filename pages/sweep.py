@@ -14,6 +14,7 @@ from optviz import data, links, rules, settings, sweep, trainer
 from optviz import sweep_figures as sf
 from optviz.jobs import FAILED, JOBS, STOPPED, WAITING
 from optviz.settings import SettingsError
+from ui.session import connection_probe
 from ui.widgets import link_as_given, page_setup
 
 page_setup()
@@ -119,7 +120,7 @@ def submit(prepared: sweep.Sweep, meta: dict) -> None:
             job.report(progress)
         return prepared
 
-    st.session_state[JOB] = JOBS.submit(work)
+    st.session_state[JOB] = JOBS.submit(work, connected=connection_probe())
     st.session_state[META] = meta
     st.session_state.pop(FIGURE, None)
 

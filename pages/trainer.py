@@ -15,6 +15,7 @@ from optviz import data, rules, trainer
 from optviz.jobs import FAILED, JOBS, RUNNING, WAITING
 from optviz.loss_figures import Curve, loss_figure
 from optviz.settings import SettingsError
+from ui.session import connection_probe
 from ui.widgets import hyper_fields, page_setup
 
 page_setup()
@@ -144,7 +145,7 @@ if start and dataset is not None:
     except (SettingsError, ValueError) as e:
         st.error(str(e), icon=":material/error:")
     else:
-        st.session_state.job = JOBS.submit(trainer.job_work(runs))
+        st.session_state.job = JOBS.submit(trainer.job_work(runs), connected=connection_probe())
         st.session_state.labels = labels
         st.rerun()  # redraw the buttons: Start off, Stop on
 

@@ -69,6 +69,43 @@ def test_an_abandoned_job_frees_its_slot_after_the_heartbeat_timeout():
     assert _wait(lambda: nxt.status == DONE) and nxt.result == "ran"
 
 
+def _watched(job):  # its page polls all along: only the connection can end it
+    while job.alive():
+        job.heartbeat()
+        time.sleep(0.01)
+
+
+def test_a_job_whose_page_disconnected_stops_after_the_grace_and_frees_its_slot():
+    jobs = Jobs(slots=1, heartbeat_timeout=60, disconnect_grace=0.3)
+    connected = threading.Event()
+    connected.set()
+    job = jobs.submit(_watched, connected=connected.is_set)
+    assert _wait(lambda: job.status == RUNNING)
+    time.sleep(0.5)
+    assert job.status == RUNNING  # connected: runs on
+    gone_at = time.monotonic()
+    connected.clear()
+    assert _wait(lambda: job.status == STOPPED, timeout=3)
+    assert 0.3 <= time.monotonic() - gone_at < 2
+    nxt = jobs.submit(lambda job: "ran")
+    assert _wait(lambda: nxt.status == DONE) and nxt.result == "ran"
+
+
+def test_a_connection_back_within_the_grace_keeps_the_job():
+    jobs = Jobs(slots=1, heartbeat_timeout=60, disconnect_grace=1.0)
+    connected = threading.Event()
+    connected.set()
+    job = jobs.submit(_watched, connected=connected.is_set)
+    assert _wait(lambda: job.status == RUNNING)
+    connected.clear()  # a network blip: the browser reconnects to the same session
+    time.sleep(0.3)
+    connected.set()
+    time.sleep(1.5)
+    assert job.status == RUNNING
+    job.stop()
+    assert _wait(lambda: job.status == STOPPED)
+
+
 def test_a_failing_job_reports_and_frees_its_slot():
     jobs = Jobs(slots=1)
     bad = jobs.submit(lambda job: 1 / 0)

@@ -129,9 +129,10 @@ st.plotly_chart(fig, key="plot", on_select=start_from_click, selection_mode="poi
 
 shown = trajectories[: len(optimizers)]
 labels = [o.label or o.rule.title for o in optimizers]
+summary = [{"optimizer": label, "result": str(summarize(t, surface, TOLERANCE))}
+           for label, t in zip(labels, shown, strict=True)]
 if lecture:
-    st.table([{"optimizer": label, "result": str(summarize(t, surface, TOLERANCE))}
-              for label, t in zip(labels, shown, strict=True)])
+    st.table(summary)
     rest = urlencode([(k, v) for k, vs in query.items() if k != links.LECTURE for v in vs])
     st.markdown(f'<a href="{presets.PAGE}?{rest}" target="_self">Leave lecture mode</a>',
                 unsafe_allow_html=True)
@@ -145,8 +146,7 @@ results, inspect, check, download = st.tabs(links.TABS, key=links.TAB, on_change
                                             bind=URL)
 if results.open:
     with results:
-        st.table([{"optimizer": label, "result": str(summarize(t, surface, TOLERANCE))}
-                  for label, t in zip(labels, shown, strict=True)])
+        st.table(summary)
         for o in dict.fromkeys(o.name for o in optimizers):
             st.markdown(f"**{rules.RULES[o].title}**")
             st.latex(rules.RULES[o].equations)

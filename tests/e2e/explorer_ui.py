@@ -69,3 +69,14 @@ def adam_input(page: Page, label: str):
     adam = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(
         has=page.get_by_text("Adam", exact=True))
     return adam.get_by_label(label, exact=True)
+
+
+def change_adam_beta1(page: Page, value: str) -> tuple[list[dict], list[dict]]:
+    """Type a new β1 into Adam's field (from the default 0.9); the paths before and after
+    the page redrew them."""
+    before = paths(page)
+    beta1 = adam_input(page, "β1")
+    expect(beta1).to_have_value("0.9")
+    beta1.fill(value)
+    beta1.press("Enter")
+    return before, wait_for_new_paths(page, before)

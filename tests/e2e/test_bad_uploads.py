@@ -9,33 +9,25 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.bad_csv import BAD_CSVS, content
+from tests.e2e.trainer_ui import START, open_trainer, wait_idle
 
 pytestmark = pytest.mark.e2e
 
-START = "button[kind='primary']:has-text('Start')"
 UPLOADS = ["text in a cell", "short row", "NaN", "binary junk", "Latin-1", "header only",
            "huge cell", "too many rows"]
 
 
-def _idle(page):
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=\"stStatusWidget\"] button')", timeout=30_000)
-
-
 def _upload_page(page, app_url):
-    page.set_default_timeout(30_000)
-    page.goto(f"{app_url}/trainer")
-    expect(page.get_by_role("heading", name="Linear regression, live")).to_be_visible()
-    _idle(page)
+    open_trainer(page, app_url)
     page.get_by_label("Data set").click()
     page.get_by_role("option", name="Upload CSV").click()
-    _idle(page)
+    wait_idle(page)
     return page.locator("[data-testid='stFileUploaderDropzoneInput']")
 
 
 def _upload(page, dropzone, name: str, raw: bytes):
     dropzone.set_input_files({"name": f"{name}.csv", "mimeType": "text/csv", "buffer": raw})
-    _idle(page)
+    wait_idle(page)
 
 
 def test_each_malformed_upload_shows_its_message(page, app_url):

@@ -30,6 +30,7 @@ from playwright.sync_api import Page, expect
 from optviz import presets, settings
 from tests.e2e.explorer_ui import (
     adam_input,
+    change_adam_beta1,
     expect_no_exception,
     open_explorer,
     paths,
@@ -91,12 +92,7 @@ def test_page_opens_with_a_path_and_named_navigation(page, app_url, tmp_path):
 
 def test_changing_beta1_redraws_the_path_and_updates_the_url(page, app_url):
     open_explorer(page, app_url)
-    before = paths(page)
-    beta1 = adam_input(page, "β1")
-    expect(beta1).to_have_value("0.9")
-    beta1.fill("0.5")
-    beta1.press("Enter")
-    after = wait_for_new_paths(page, before)
+    before, after = change_adam_beta1(page, "0.5")
     expect_no_exception(page)
     assert len(after) == len(before) == 1
     assert after[0]["x"][0] == before[0]["x"][0] and after[0]["y"][0] == before[0]["y"][0]

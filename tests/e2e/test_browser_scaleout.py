@@ -21,15 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.e2e.explorer_ui import (
-    adam_input,
+    change_adam_beta1,
     expect_no_exception,
     open_explorer,
-    paths,
-    wait_for_new_paths,
 )
 from tests.e2e.servers import nginx_proxy, require_nginx, streamlit_app
 
@@ -157,12 +154,7 @@ def test_browser_sessions_work_and_stick_to_one_replica_each(named_host_browser,
 
     for page in (first_page, second_page):
         expect_no_exception(page)
-        before = paths(page)
-        beta1 = adam_input(page, "β1")
-        expect(beta1).to_have_value("0.9")
-        beta1.fill("0.5")
-        beta1.press("Enter")
-        after = wait_for_new_paths(page, before)
+        before, after = change_adam_beta1(page, "0.5")
         expect_no_exception(page)
         assert after[0]["x"][0] == before[0]["x"][0]
         assert after[0]["x"][1:] != before[0]["x"][1:]

@@ -25,14 +25,13 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.e2e.servers import ROOT, streamlit_app
+from tests.e2e.trainer_ui import START, STOP, set_number, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 HEARTBEAT_S = 30
 DISCONNECT_GRACE_S = 2  # optviz.jobs' default
 FREED_WITHIN_S = 15  # a behavioural bound (grace + a poll + start-up), not a benchmark
-START = "button[kind='primary']:has-text('Start')"
-STOP = "button[kind='secondary']:has-text('Stop')"
 WAITING = "Waiting for a free slot"
 TRAINING = re.compile(r"Training… \d+ log points so far")
 SLOW_MS = 30_000  # for page loads and first runs, on a busy machine
@@ -49,18 +48,6 @@ def one_slot_url():
         yield url
 
 
-def _idle(page):
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=\"stStatusWidget\"] button')", timeout=SLOW_MS)
-
-
-def _set_number(page, label: str, value: str):
-    field = page.get_by_label(label, exact=True)
-    field.fill(value)
-    field.press("Enter")
-    _idle(page)
-
-
 def _start_long_training(page, url: str):
     """Open the trainer and start a run of minutes: from scratch, batch size 1, 20000 epochs.
 
@@ -70,11 +57,11 @@ def _start_long_training(page, url: str):
     page.goto(f"{url}/trainer")
     heading = page.get_by_role("heading", name="Linear regression, live")
     expect(heading).to_be_visible(timeout=SLOW_MS)
-    _idle(page)
+    wait_idle(page)
     page.get_by_text("From scratch (optviz)", exact=True).click()
-    _idle(page)
-    _set_number(page, "Batch size", "1")
-    _set_number(page, "Epochs", "20000")
+    wait_idle(page)
+    set_number(page, "Batch size", "1")
+    set_number(page, "Epochs", "20000")
     page.locator(START).click()
 
 

@@ -6,35 +6,44 @@ first load to a drawn chart takes at most 2x the bare page's load to its text.
 
     .venv/bin/python benchmarks/ui_latency.py [--n 20] [--warmup 3] [--loads 5]
 
-What runs. `streamlit run app.py` and `streamlit run benchmarks/apps/bare_app.py` (one
-st.slider, one st.write of its value), both started here, from the repository root so
-that .streamlit/config.toml applies to both, headless on free 127.0.0.1 ports; one
-headless Chromium (Debian's /usr/bin/chromium, or OPTVIZ_CHROMIUM) drives both.
+What runs. Four Streamlit servers, all started here from the repository root (so that
+.streamlit/config.toml applies to each), headless on free 127.0.0.1 ports, and one
+headless Chromium (Debian's /usr/bin/chromium, or OPTVIZ_CHROMIUM) driving them:
+- the bare page, benchmarks/apps/bare_app.py: one st.slider, one st.write of its value;
+- the explorer, app.py's /explorer;
+- two floors, which show how much of the explorer's time no page with its content
+  can avoid: benchmarks/apps/controls_app.py (the explorer's own sidebar and cached
+  trajectory, a line of text instead of the chart) and benchmarks/apps/plotly_app.py
+  (the bare page plus st.plotly_chart of a single three-point line).
 
-The interaction. Bare page: focus the slider, press ArrowRight (50 -> 51 -> ...);
-done when the text "Value: <new value>" is in the DOM. Explorer: the sidebar has
-number inputs, not sliders; the interaction is ArrowDown in the Adam expander's "β1"
-field (0.9 -> 0.89 -> ...), which Streamlit commits at once and which reruns the
-page with a new path: each press is a new β1, so the trajectory cache never
-answers it (ArrowUp would hit β1's upper bound, 1, after nine presses). Done when
-the SVG line of Adam's path (its `path.js-line` `d` attribute) differs from before.
+The interaction. Slider pages: focus the slider, press ArrowRight (50 -> 51 -> ...).
+Explorer and controls floor: the sidebar has number inputs, not sliders; the
+interaction is ArrowDown in the Adam expander's "β1" field (0.9 -> 0.89 -> ...), which
+Streamlit commits at once and which reruns the page with a new path: each press is a
+new β1, so the trajectory cache never answers it (ArrowUp would hit β1's upper bound,
+1, after nine presses). Done when the output differs from before: the "Value: ..."
+text, or the SVG line of the first path (its `path.js-line` `d` attribute).
 
 The timing is in-page, in the browser's own clock (performance.now()): t0 when the
 key's keyup event reaches the document (capture phase), t1 in the MutationObserver
 callback that first sees the new output in the DOM (the microtask after the DOM
 change, before the browser paints it). Between presses the script waits for the
-app to be idle (stApp's data-test-script-state "notRunning"). The two pages take
-turns, press for press, so that load from other processes on the machine hits both
-alike. Python's clock is not used for the figures: it would add Playwright's
-round trips.
+app to be idle (stApp's data-test-script-state "notRunning"). The pages take turns,
+press for press, so that load from other processes on the machine hits all alike.
+Python's clock is not used for the figures: it would add Playwright's round trips.
 
 First load: in a fresh browser context each time (no cache, like a new visitor),
 from navigation start (performance.now() = 0) to the first DOM state that shows the
-bare page's "Value: 50" / the explorer's chart with its paths drawn (plotly's
-`.scatterlayer` holds the path lines), watched by a MutationObserver installed before
-any page script runs; the pages again take turns. Each server's first session is
-loaded once beforehand and reported apart ("cold"): it pays for imports and, for the
-explorer, for Streamlit's deep-link fix-up (see pages/explorer.py).
+output (text, or a chart with its paths drawn: plotly's `.scatterlayer` holds the path
+lines), watched by a MutationObserver installed before any page script runs; the
+pages again take turns. Each server's first session is loaded once beforehand and
+reported apart ("cold"): it pays for imports and, for the explorer, for Streamlit's
+deep-link fix-up (see ui/widgets.py's page_setup).
+
+Plotly alone: the explorer's default figure (built by optviz.figures as the page
+builds it) drawn in a blank page with the plotly.js that the plotly package ships:
+Plotly.newPlot + addFrames, and Plotly.react with only the paths changed, which is
+what a chart that stayed mounted would pay per change.
 
 Prints a table; exits 0 whether or not the targets are met (MISSED says which), and
 also, saying SKIPPED, without a Chromium (except under CI=true, where that fails).
@@ -52,6 +61,7 @@ import sys
 import time
 import urllib.request
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -66,11 +76,15 @@ IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 # ---------------------------------------------------------------- in-page probes
 
-# Conditions, as JS expressions over `s` (a state object the probe keeps).
-BARE_TEXT = """(s) => [...document.querySelectorAll('[data-testid="stMarkdownContainer"] p')]
-  .some(p => p.textContent === s.want)"""
+# Outputs, as JS expressions over `s` (a state object the probe keeps): the current
+# output, or null while there is none.
+TEXT = """(s) => {
+  const p = [...document.querySelectorAll('[data-testid="stMarkdownContainer"] p')]
+    .find(p => p.textContent.startsWith('Value: '));
+  return p ? p.textContent : null;
+}"""
 # The SVG line of the first run's path: its index among plotly's scatter traces.
-EXPLORER_LINE = """(s) => {
+LINE = """(s) => {
   const d = document.querySelector('.js-plotly-plot');
   if (!d || !d._fullData) return null;
   const i = d._fullData.findIndex(
@@ -79,8 +93,15 @@ EXPLORER_LINE = """(s) => {
   const line = g && g.querySelector('path.js-line');
   return line ? line.getAttribute('d') : null;
 }"""
-EXPLORER_CHANGED = f"(s) => {{ const d = ({EXPLORER_LINE})(s); return !!d && d !== s.before; }}"
-EXPLORER_DRAWN = f"(s) => !!({EXPLORER_LINE})(s)"
+
+
+def changed(output: str) -> str:
+    return f"(s) => {{ const d = ({output})(s); return d !== null && d !== s.before; }}"
+
+
+def shown(output: str) -> str:
+    return f"(s) => ({output})(s) !== null"
+
 
 # Arm a probe: t0 at the next keyup, t1 when `cond` first holds after a DOM change.
 ARM = """([cond, state]) => {
@@ -155,41 +176,51 @@ def start_server(script: str, stack: ExitStack) -> str:
 # ------------------------------------------------------------------ measuring
 
 
-class Bare:
-    name = "bare page: slider ArrowRight -> text"
+@dataclass(frozen=True)
+class Subject:
+    """One page under test: where it is, which field gets the key press, what it outputs."""
 
-    def __init__(self, page: Page, url: str):
-        self.page, self.url, self.value = page, url, 50
+    name: str
+    script: str
+    path: str  # after the server's URL
+    label: str  # the field's label; "" for the page's one slider
+    key: str
+    output: str  # a JS expression, TEXT or LINE
+    drawn: str  # what its first load waits for
+
+
+BARE = Subject("bare page: slider -> text", "benchmarks/apps/bare_app.py", "", "",
+               "ArrowRight", TEXT, "bare page -> text")
+EXPLORER = Subject("explorer: β1 -> chart", "app.py", "/explorer", "β1", "ArrowDown", LINE,
+                   "explorer -> chart drawn")
+CONTROLS = Subject("floor: explorer's controls -> text", "benchmarks/apps/controls_app.py",
+                   "", "β1", "ArrowDown", TEXT, "explorer's controls -> text")
+PLOTLY = Subject("floor: bare page + 1-line plotly chart", "benchmarks/apps/plotly_app.py",
+                 "", "", "ArrowRight", LINE, "floor: bare page + 1-line plotly chart")
+SUBJECTS = (BARE, EXPLORER, CONTROLS, PLOTLY)
+LOADED = (BARE, EXPLORER, PLOTLY)  # first loads: the pages with a chart, and the baseline
+
+
+class Session:
+    """A subject open in a tab, pressing its key and timing the redraw."""
+
+    def __init__(self, subject: Subject, page: Page, url: str):
+        self.subject, self.page, self.url = subject, page, url
 
     def open(self) -> None:
-        self.page.goto(self.url)
-        self.page.get_by_text("Value: 50", exact=True).wait_for()
+        self.page.goto(self.url + self.subject.path)
+        self.page.wait_for_function(f"() => ({shown(self.subject.output)})({{}})")
         self.page.wait_for_selector(IDLE)
-        self.key = self.page.locator('[data-testid="stSlider"] input[type=range]')
+        if self.subject.label:
+            self.field = self.page.locator('[data-testid="stSidebar"]').get_by_label(
+                self.subject.label, exact=True)
+        else:
+            self.field = self.page.locator('[data-testid="stSlider"] input[type=range]')
 
     def press(self) -> float:
-        self.value += 1
-        self.page.evaluate(ARM, [BARE_TEXT, {"want": f"Value: {self.value}"}])
-        self.key.press("ArrowRight")
-        return _finish(self.page)
-
-
-class Explorer:
-    name = "explorer: β1 ArrowDown -> chart"
-
-    def __init__(self, page: Page, url: str):
-        self.page, self.url = page, url
-
-    def open(self) -> None:
-        self.page.goto(f"{self.url}/explorer")
-        self.page.wait_for_function(f"() => ({EXPLORER_DRAWN})({{}})")
-        self.page.wait_for_selector(IDLE)
-        self.key = self.page.locator('[data-testid="stSidebar"]').get_by_label("β1", exact=True)
-
-    def press(self) -> float:
-        before = self.page.evaluate(f"() => ({EXPLORER_LINE})({{}})")
-        self.page.evaluate(ARM, [EXPLORER_CHANGED, {"before": before}])
-        self.key.press("ArrowDown")
+        before = self.page.evaluate(f"() => ({self.subject.output})({{}})")
+        self.page.evaluate(ARM, [changed(self.subject.output), {"before": before}])
+        self.field.press(self.subject.key)
         return _finish(self.page)
 
 
@@ -214,6 +245,61 @@ def first_load(browser, url: str, cond: str) -> float:
         return t1
     finally:
         context.close()
+
+
+def plotly_alone(browser, reps: int = 10) -> tuple[float, float]:
+    """Medians (ms) of drawing the explorer's default figure in a blank page: newPlot with
+    its frames, and react with only the paths moved."""
+    import plotly
+
+    sys.path.insert(0, str(ROOT))
+    from optviz import figures, settings, surfaces
+
+    surface = surfaces.get_surface("d2l")
+    runs = settings.TrajectorySettings(surface="d2l", steps=settings.DEFAULT_STEPS,
+                                       start=surface.start,
+                                       optimizers=(settings.OptimizerSettings("adam"),))
+    trajectories = runs.compute()
+    window = figures.view_window(surface, trajectories)
+    # As pages/explorer.py draws it (its click lattice is 15 points a side).
+    fig = figures.trajectory_figure(surface, trajectories, click_grid=15,
+                                    grid=figures.contour_grid("d2l", window, 120, None))
+    spec = plotly.io.to_json(fig, validate=False)
+    bundle = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.set_content('<div id="g" style="width:1000px;height:700px"></div>')
+        page.add_script_tag(path=str(bundle))
+        return tuple(page.evaluate(DRAW, [spec, reps]))
+    finally:
+        page.close()
+
+
+# Plotly's own timing of one figure: `spec` is the figure's JSON; the paths are the
+# traces whose legendgroup starts with "run" (optviz.figures' naming).
+DRAW = """async ([spec, reps]) => {
+  const fig = JSON.parse(spec), g = document.getElementById('g');
+  const median = (v) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  const drawn = [], reacted = [];
+  for (let i = 0; i < reps; i++) {
+    Plotly.purge(g);
+    const t0 = performance.now();
+    await Plotly.newPlot(g, fig.data, fig.layout, {});
+    await Plotly.addFrames(g, fig.frames || []);
+    drawn.push(performance.now() - t0);
+  }
+  for (let i = 0; i < reps; i++) {
+    const data = g._fullData.map((t, k) => {
+      const trace = fig.data[k];
+      if (!String(t.legendgroup || '').startsWith('run')) return trace;
+      return Object.assign({}, trace, {x: Array.from(t.x, v => v * (1 + 1e-3 * (i + 1)))});
+    });
+    const t0 = performance.now();
+    await Plotly.react(g, data, fig.layout, {});
+    reacted.push(performance.now() - t0);
+  }
+  return [median(drawn), median(reacted)];
+}"""
 
 
 def pct(values: list[float], q: float) -> float:
@@ -245,62 +331,62 @@ def main() -> None:
         return
 
     with ExitStack() as stack:
-        explorer_url = start_server("app.py", stack)
-        bare_url = start_server("benchmarks/apps/bare_app.py", stack)
+        urls = {t: start_server(t.script, stack) + t.path for t in SUBJECTS}
         pw = stack.enter_context(sync_playwright())
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         stack.callback(browser.close)
 
         # Each server's first session, apart: imports, caches, the deep-link fix-up.
-        cold = {"bare": first_load(browser, bare_url, BARE_TEXT.replace("s.want", "'Value: 50'")),
-                "explorer": first_load(browser, f"{explorer_url}/explorer", EXPLORER_DRAWN)}
-
-        loads: dict[str, list[float]] = {"bare": [], "explorer": []}
+        cold = {t: first_load(browser, urls[t], shown(t.output)) for t in LOADED}
+        loads: dict[Subject, list[float]] = {t: [] for t in LOADED}
         for _ in range(args.loads):
-            loads["bare"].append(
-                first_load(browser, bare_url, BARE_TEXT.replace("s.want", "'Value: 50'")))
-            loads["explorer"].append(
-                first_load(browser, f"{explorer_url}/explorer", EXPLORER_DRAWN))
+            for t in LOADED:
+                loads[t].append(first_load(browser, urls[t], shown(t.output)))
 
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         stack.callback(context.close)
-        pages = [Bare(context.new_page(), bare_url), Explorer(context.new_page(), explorer_url)]
-        for p in pages:
-            p.page.set_default_timeout(TIMEOUT_MS)
-            p.open()
-            p.page.bring_to_front()
-        times: dict[str, list[float]] = {p.name: [] for p in pages}
+        sessions = [Session(t, context.new_page(), start) for t, start in
+                    ((t, urls[t].removesuffix(t.path)) for t in SUBJECTS)]
+        for session in sessions:
+            session.page.set_default_timeout(TIMEOUT_MS)
+            session.open()
+        times: dict[Subject, list[float]] = {t: [] for t in SUBJECTS}
         for i in range(args.warmup + args.n):
-            for p in pages:
-                p.page.bring_to_front()  # a background tab's timers are throttled
-                ms = p.press()
+            for session in sessions:
+                session.page.bring_to_front()  # a background tab's timers are throttled
+                ms = session.press()
                 if i >= args.warmup:
-                    times[p.name].append(ms)
+                    times[session.subject].append(ms)
+        drawn, reacted = plotly_alone(browser)
 
-    bare, explorer = (times[p.name] for p in pages)
-    ratio = statistics.median(explorer) / statistics.median(bare)
+    bare = statistics.median(times[BARE])
     print(f"UI latency in headless Chromium, {os.cpu_count()} CPUs, in-page timing "
           f"(keyup -> new output in the DOM), {args.n} presses each after {args.warmup} "
           "warm-up, pages taking turns")
-    print(f"  {'':40s} {'p50':>8s} {'p95':>8s} {'min':>8s} {'max':>8s}")
-    for p in pages:
-        v = times[p.name]
-        print(f"  {p.name:40s} {pct(v, 50):6.0f}ms {pct(v, 95):6.0f}ms "
-              f"{min(v):6.0f}ms {max(v):6.0f}ms")
-    print(f"  {'ratio explorer / bare (p50)':40s} {ratio:7.2f}x   target <= "
-          f"{TARGET_CHANGE}x: {verdict(ratio, TARGET_CHANGE)}")
+    print(f"  {'':44s} {'p50':>8s} {'p95':>8s} {'min':>8s} {'max':>8s} {'p50/bare':>9s}")
+    for t in SUBJECTS:
+        v = times[t]
+        print(f"  {t.name:44s} {pct(v, 50):6.0f}ms {pct(v, 95):6.0f}ms {min(v):6.0f}ms "
+              f"{max(v):6.0f}ms {pct(v, 50) / bare:8.2f}x")
+    ratio = statistics.median(times[EXPLORER]) / bare
+    print(f"  explorer / bare (p50): {ratio:.2f}x, target <= {TARGET_CHANGE}x: "
+          f"{verdict(ratio, TARGET_CHANGE)}")
+    print(f"  plotly.js alone, the explorer's figure in a blank page (median of 10): "
+          f"newPlot + frames {drawn:.0f} ms, react with new paths {reacted:.0f} ms "
+          f"= {reacted / bare:.2f}x the bare page's whole change")
     print()
-    lb, le = statistics.median(loads["bare"]), statistics.median(loads["explorer"])
+    lb = statistics.median(loads[BARE])
     print(f"First load to drawn output (navigation start -> DOM), fresh browser context, "
           f"median of {args.loads}, pages taking turns")
-    print(f"  {'':40s} {'median':>8s} {'min':>8s} {'max':>8s} {'cold':>8s}")
-    for key, label in (("bare", "bare page -> 'Value: 50'"),
-                       ("explorer", "explorer /explorer -> chart drawn")):
-        v = loads[key]
-        print(f"  {label:40s} {statistics.median(v):6.0f}ms {min(v):6.0f}ms {max(v):6.0f}ms "
-              f"{cold[key]:6.0f}ms")
-    print(f"  {'ratio explorer / bare (median)':40s} {le / lb:7.2f}x   target <= "
-          f"{TARGET_LOAD}x: {verdict(le / lb, TARGET_LOAD)}")
+    print(f"  {'':44s} {'median':>8s} {'min':>8s} {'max':>8s} {'cold':>8s} {'/bare':>7s}")
+    for t in LOADED:
+        v = loads[t]
+        print(f"  {t.drawn:44s} {statistics.median(v):6.0f}ms "
+              f"{min(v):6.0f}ms {max(v):6.0f}ms {cold[t]:6.0f}ms "
+              f"{statistics.median(v) / lb:6.2f}x")
+    le = statistics.median(loads[EXPLORER])
+    print(f"  explorer / bare (median): {le / lb:.2f}x, target <= {TARGET_LOAD}x: "
+          f"{verdict(le / lb, TARGET_LOAD)}")
     print("  (cold: each server's first session, not in the median)")
 
 

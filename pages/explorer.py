@@ -8,40 +8,16 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from optviz import export, figures, links, presets, rules, settings, surfaces, trajectory
+from optviz import export, figures, links, presets, rules, settings
 from optviz.metrics import summarize
-from ui.widgets import URL, hyper_fields, lecture_style, link_as_given, page_setup
+from ui.controls import compute, contour, lockstep, sidebar
+from ui.widgets import URL, lecture_style, link_as_given, page_setup
 
 page_setup()
 
 CLICK_GRID = 15  # clickable points a side: each one is an SVG node to redraw
 TOLERANCE = 1e-3
 LECTURE_FIGURE = {"scale": 1.5, "height": 800}  # readable from the back of a lecture hall
-# Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
-BY_REPR = {settings.TrajectorySettings: repr, trajectory.Run: repr}
-
-
-@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=BY_REPR)
-def compute(request: settings.TrajectorySettings):
-    return request.compute()
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def contour(name: str, window, condition: float | None):
-    return figures.contour_grid(name, window, 120, condition)
-
-
-@st.cache_data(max_entries=64, show_spinner="Running torch.optim alongside…", hash_funcs=BY_REPR)
-def lockstep(surface_name: str, condition: float | None, run, steps: int):
-    from optviz.lockstep import compare_with_torch
-
-    return compare_with_torch(surfaces.get_surface(surface_name, condition), run, steps)
-
-
-def reset_start() -> None:
-    """A new function starts from its own default start point."""
-    surface = surfaces.get_surface(st.session_state[links.SURFACE])
-    st.session_state[links.X1], st.session_state[links.X2] = surface.start
 
 
 def start_from_click() -> None:
@@ -61,36 +37,10 @@ if preset:
 # Bad values from the link and from the fields, each once, in the order found.
 problems = dict.fromkeys(links.check_query(query))
 
-with st.sidebar:
-    name = st.selectbox("Function", list(surfaces.SURFACES), key=links.SURFACE, bind=URL,
-                        format_func=lambda n: surfaces.SURFACES[n].title, on_change=reset_start)
-    condition = None
-    if name == "rotated":
-        condition = st.number_input("Condition number κ", min_value=links.CONDITION_RANGE[0],
-                                    max_value=links.CONDITION_RANGE[1],
-                                    value=settings.DEFAULT_CONDITION, format="%g",
-                                    key=links.CONDITION, bind=URL)
-    surface = surfaces.get_surface(name, condition)
-    steps = st.number_input("Steps", min_value=1, max_value=settings.MAX_STEPS,
-                            value=settings.DEFAULT_STEPS, step=10, key=links.STEPS, bind=URL)
-    left, right = st.columns(2)
-    x1 = left.number_input("Start x1", value=float(surface.start[0]), format="%g",
-                           key=links.X1, bind=URL)
-    x2 = right.number_input("Start x2", value=float(surface.start[1]), format="%g",
-                            key=links.X2, bind=URL)
-    bias = st.toggle("Bias correction", value=True, key=links.BIAS, bind=URL,
-                     help="Adam divides m by 1 − β1ᵗ and v by 1 − β2ᵗ. Off, the first "
-                     "step is about 3.2× too long: η(1 − β1)/√(1 − β2)")
-    chosen = st.multiselect("Optimizers", list(rules.RULES), default=["adam"],
-                            format_func=lambda n: rules.RULES[n].title, key=links.OPTIMIZERS,
-                            bind=URL, max_selections=settings.MAX_RUNS)
-    optimizers = []
-    for i, opt in enumerate(chosen):
-        with st.expander(f"{rules.RULES[opt].title}", expanded=i == 0):
-            chosen_settings, bad = hyper_fields(
-                opt, settings.OptimizerSettings(opt).hyperparams(), bias_correction=bias)
-            optimizers.append(chosen_settings)
-            problems.update(dict.fromkeys(bad))
+controls = sidebar()
+problems.update(dict.fromkeys(controls.problems))
+name, condition, surface = controls.name, controls.condition, controls.surface
+optimizers = controls.optimizers
 
 if problems:
     st.warning("Ignored, the default is used instead:\n"
@@ -100,20 +50,18 @@ if not optimizers:
     st.stop()
 
 try:
-    request = settings.TrajectorySettings(surface=name, condition=condition or 10.0,
-                                          steps=int(steps), start=(x1, x2),
-                                          optimizers=tuple(optimizers))
+    request = controls.request()
 except settings.SettingsError as e:
     st.error(str(e), icon=":material/error:")
     st.stop()
 
 trajectories = compute(request)
 dashed = []
-if not bias:  # overlay what bias correction would have done, for comparison
+if not controls.bias:  # overlay what bias correction would have done, for comparison
     corrected = [o for o in optimizers if "bias_correction" in o.rule.tunable]
     if corrected:
         reference = settings.TrajectorySettings(
-            surface=name, condition=condition or 10.0, steps=int(steps), start=(x1, x2),
+            surface=name, condition=condition or 10.0, steps=controls.steps, start=controls.start,
             optimizers=tuple(settings.OptimizerSettings(o.name, {**o.hyper,
                              "bias_correction": True}, f"{o.rule.title}, corrected")
                              for o in corrected))
@@ -177,7 +125,7 @@ if check.open:
             st.info("Add Adam to compare optviz's Adam with torch.optim.Adam step for step.")
         else:
             i = adam_like[0]
-            result = lockstep(name, condition, request.runs()[i], int(steps))
+            result = lockstep(name, condition, request.runs()[i], controls.steps)
             if not result.available:
                 st.info(result.reason)
             else:

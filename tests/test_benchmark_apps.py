@@ -1,0 +1,45 @@
+"""The pages benchmarks/ui_latency.py times: each runs and answers its own input."""
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APPS = Path(__file__).resolve().parents[1] / "benchmarks" / "apps"
+
+
+def _run(name: str) -> AppTest:
+    at = AppTest.from_file(str(APPS / name), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _value(at: AppTest) -> str:
+    (line,) = [m.value for m in at.markdown if m.value.startswith("Value: ")]
+    return line
+
+
+def test_bare_page_shows_its_slider():
+    at = _run("bare_app.py")
+    assert _value(at) == "Value: 50"
+    assert _value(at.slider[0].set_value(51).run()) == "Value: 51"
+
+
+def test_controls_floor_follows_beta1_like_the_explorer():
+    at = _run("controls_app.py")
+    # The explorer's sidebar, the chapter's defaults: Adam from (-5, -2) on 0.1·x1² + 2·x2².
+    assert at.number_input(key="adam.beta1").value == 0.9
+    assert [n.label for n in at.sidebar.number_input][3:7] == ["Learning rate", "β1", "β2", "ε"]
+    before = _value(at)
+    at.number_input(key="adam.beta1").set_value(0.89).run()
+    assert not at.exception
+    assert _value(at) != before
+
+
+def test_plotly_floor_redraws_its_line():
+    at = _run("plotly_app.py")
+    (chart,) = [e for e in at.main if e.type == "plotly_chart"]
+    assert json.loads(chart.proto.spec)["data"][0]["x"][-1] == 50
+    at.slider[0].set_value(60).run()
+    (chart,) = [e for e in at.main if e.type == "plotly_chart"]
+    assert json.loads(chart.proto.spec)["data"][0]["x"][-1] == 60

@@ -1,0 +1,102 @@
+"""The trajectory explorer's controls, in the sidebar, and its cached computations.
+
+Apart from pages/explorer.py so that benchmarks/apps/controls_app.py can time these very
+widgets without the chart (the floor of the explorer's latency). The cached functions
+live in a module, not the page, so that they are decorated once per process instead of
+once per script run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from optviz import figures, links, rules, settings, surfaces
+from optviz.trajectory import Run
+from ui.widgets import URL, hyper_fields
+
+CONTOUR_POINTS = 120  # grid points a side of the level lines
+# Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
+BY_REPR = {settings.TrajectorySettings: repr, Run: repr}
+
+
+@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=BY_REPR)
+def compute(request: settings.TrajectorySettings):
+    return request.compute()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def contour(name: str, window, condition: float | None):
+    return figures.contour_grid(name, window, CONTOUR_POINTS, condition)
+
+
+@st.cache_data(max_entries=64, show_spinner="Running torch.optim alongside…", hash_funcs=BY_REPR)
+def lockstep(surface_name: str, condition: float | None, run, steps: int):
+    from optviz.lockstep import compare_with_torch
+
+    return compare_with_torch(surfaces.get_surface(surface_name, condition), run, steps)
+
+
+def reset_start() -> None:
+    """A new function starts from its own default start point."""
+    surface = surfaces.get_surface(st.session_state[links.SURFACE])
+    st.session_state[links.X1], st.session_state[links.X2] = surface.start
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the sidebar's widgets say; `problems` are the messages for values dropped."""
+
+    name: str
+    condition: float | None
+    surface: surfaces.Surface
+    steps: int
+    start: tuple[float, float]
+    bias: bool
+    optimizers: list[settings.OptimizerSettings]
+    problems: list[str]
+
+    def request(self) -> settings.TrajectorySettings:
+        """The run to compute; raises settings.SettingsError for a start it cannot use."""
+        return settings.TrajectorySettings(surface=self.name, condition=self.condition or 10.0,
+                                           steps=self.steps, start=self.start,
+                                           optimizers=tuple(self.optimizers))
+
+
+def sidebar() -> Controls:
+    """Draw the explorer's controls in the sidebar, every one bound to the URL."""
+    problems = []
+    with st.sidebar:
+        name = st.selectbox("Function", list(surfaces.SURFACES), key=links.SURFACE, bind=URL,
+                            format_func=lambda n: surfaces.SURFACES[n].title,
+                            on_change=reset_start)
+        condition = None
+        if name == "rotated":
+            condition = st.number_input("Condition number κ", min_value=links.CONDITION_RANGE[0],
+                                        max_value=links.CONDITION_RANGE[1],
+                                        value=settings.DEFAULT_CONDITION, format="%g",
+                                        key=links.CONDITION, bind=URL)
+        surface = surfaces.get_surface(name, condition)
+        steps = st.number_input("Steps", min_value=1, max_value=settings.MAX_STEPS,
+                                value=settings.DEFAULT_STEPS, step=10, key=links.STEPS, bind=URL)
+        left, right = st.columns(2)
+        x1 = left.number_input("Start x1", value=float(surface.start[0]), format="%g",
+                               key=links.X1, bind=URL)
+        x2 = right.number_input("Start x2", value=float(surface.start[1]), format="%g",
+                                key=links.X2, bind=URL)
+        bias = st.toggle("Bias correction", value=True, key=links.BIAS, bind=URL,
+                         help="Adam divides m by 1 − β1ᵗ and v by 1 − β2ᵗ. Off, the first "
+                         "step is about 3.2× too long: η(1 − β1)/√(1 − β2)")
+        chosen = st.multiselect("Optimizers", list(rules.RULES), default=["adam"],
+                                format_func=lambda n: rules.RULES[n].title,
+                                key=links.OPTIMIZERS, bind=URL,
+                                max_selections=settings.MAX_RUNS)
+        optimizers = []
+        for i, opt in enumerate(chosen):
+            with st.expander(f"{rules.RULES[opt].title}", expanded=i == 0):
+                chosen_settings, bad = hyper_fields(
+                    opt, settings.OptimizerSettings(opt).hyperparams(), bias_correction=bias)
+                optimizers.append(chosen_settings)
+                problems.extend(bad)
+    return Controls(name, condition, surface, int(steps), (x1, x2), bias, optimizers, problems)

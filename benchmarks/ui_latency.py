@@ -253,17 +253,15 @@ def plotly_alone(browser, reps: int = 10) -> tuple[float, float]:
     import plotly
 
     sys.path.insert(0, str(ROOT))
-    from optviz import figures, settings, surfaces
+    from optviz import figures, presets, surfaces
 
-    surface = surfaces.get_surface("d2l")
-    runs = settings.TrajectorySettings(surface="d2l", steps=settings.DEFAULT_STEPS,
-                                       start=surface.start,
-                                       optimizers=(settings.OptimizerSettings("adam"),))
-    trajectories = runs.compute()
+    chapter = presets.PRESETS["chapter"].settings()  # the explorer's defaults
+    surface = surfaces.get_surface(chapter.surface)
+    trajectories = chapter.compute()
     window = figures.view_window(surface, trajectories)
-    # As pages/explorer.py draws it (its click lattice is 15 points a side).
-    fig = figures.trajectory_figure(surface, trajectories, click_grid=15,
-                                    grid=figures.contour_grid("d2l", window, 120, None))
+    # As pages/explorer.py draws it.
+    fig = figures.trajectory_figure(surface, trajectories, click_grid=figures.CLICK_GRID,
+                                    grid=figures.contour_grid(surface, window))
     spec = plotly.io.to_json(fig, validate=False)
     bundle = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     page = browser.new_page(viewport={"width": 1400, "height": 1000})

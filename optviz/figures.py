@@ -120,6 +120,7 @@ CONTOUR_COLORSCALE = (
 CONTOUR_LINE = "rgba(60, 72, 88, 0.35)"
 CONTOUR_NAME = "contours of f"  # the layout shape of level lines
 CLICK_GRID_NAME = "click to start here"  # the invisible lattice of clickable points
+CLICK_GRID = 15  # the explorer's lattice, points a side: each one is an SVG node to redraw
 COLORBAR_NAME = "f colour scale"  # the invisible trace carrying the colour bar
 DOT_SIZE = 19  # the current-position rings: open, so a minimum under them shows
 FONT = {"family": "Inter, Helvetica Neue, Arial, sans-serif", "size": 16, "color": "#222"}

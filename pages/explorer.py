@@ -15,7 +15,6 @@ from ui.widgets import URL, lecture_style, link_as_given, page_setup
 
 page_setup()
 
-CLICK_GRID = 15  # clickable points a side: each one is an SVG node to redraw
 TOLERANCE = 1e-3
 LECTURE_FIGURE = {"scale": 1.5, "height": 800}  # readable from the back of a lecture hall
 
@@ -60,16 +59,14 @@ dashed = []
 if not controls.bias:  # overlay what bias correction would have done, for comparison
     corrected = [o for o in optimizers if "bias_correction" in o.rule.tunable]
     if corrected:
-        reference = settings.TrajectorySettings(
-            surface=name, condition=condition or 10.0, steps=controls.steps, start=controls.start,
-            optimizers=tuple(settings.OptimizerSettings(o.name, {**o.hyper,
-                             "bias_correction": True}, f"{o.rule.title}, corrected")
-                             for o in corrected))
+        reference = controls.request([settings.OptimizerSettings(
+            o.name, {**o.hyper, "bias_correction": True}, f"{o.rule.title}, corrected")
+            for o in corrected])
         dashed = list(range(len(trajectories), len(trajectories) + len(corrected)))
         trajectories = trajectories + compute(reference)
 
 window = figures.view_window(surface, trajectories)
-fig = figures.trajectory_figure(surface, trajectories, click_grid=CLICK_GRID,
+fig = figures.trajectory_figure(surface, trajectories, click_grid=figures.CLICK_GRID,
                                 grid=contour(name, window, condition), dashed=dashed,
                                 **(LECTURE_FIGURE if lecture else {}))
 st.plotly_chart(fig, key="plot", on_select=start_from_click, selection_mode="points",

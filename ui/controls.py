@@ -16,7 +16,6 @@ from optviz import figures, links, rules, settings, surfaces
 from optviz.trajectory import Run
 from ui.widgets import URL, hyper_fields
 
-CONTOUR_POINTS = 120  # grid points a side of the level lines
 # Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
 BY_REPR = {settings.TrajectorySettings: repr, Run: repr}
 
@@ -28,7 +27,7 @@ def compute(request: settings.TrajectorySettings):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def contour(name: str, window, condition: float | None):
-    return figures.contour_grid(name, window, CONTOUR_POINTS, condition)
+    return figures.contour_grid(name, window, condition=condition)
 
 
 @st.cache_data(max_entries=64, show_spinner="Running torch.optim alongside…", hash_funcs=BY_REPR)
@@ -57,11 +56,12 @@ class Controls:
     optimizers: list[settings.OptimizerSettings]
     problems: list[str]
 
-    def request(self) -> settings.TrajectorySettings:
-        """The run to compute; raises settings.SettingsError for a start it cannot use."""
+    def request(self, optimizers=None) -> settings.TrajectorySettings:
+        """The runs to compute, of these optimizers' settings (default: the sidebar's);
+        raises settings.SettingsError for a start it cannot use."""
         return settings.TrajectorySettings(surface=self.name, condition=self.condition or 10.0,
                                            steps=self.steps, start=self.start,
-                                           optimizers=tuple(self.optimizers))
+                                           optimizers=tuple(optimizers or self.optimizers))
 
 
 def sidebar() -> Controls:

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from optviz import metrics, rules, settings, surfaces
-from optviz.settings import SettingsError, TrajectorySettings
+from optviz.settings import TrajectorySettings
+from optviz.validate import SettingsError, parse_number
 
 PROG = "optviz"
 TOLERANCE = 1e-3  # the summary says when a run first came this close to a minimum
@@ -394,7 +395,7 @@ def _train_hyper(args: argparse.Namespace, name: str) -> dict[str, float | bool]
         if key not in rules.RULES[name].tunable:
             spelled = ("--no-" + key.replace("_", "-")) if value is False else _dashed(key)
             raise SettingsError(settings.inapplicable_message(key, [name], spelled))
-        hyper[key] = value if isinstance(value, bool) else settings.parse_number(value, key)
+        hyper[key] = value if isinstance(value, bool) else parse_number(value, key)
     return hyper
 
 
@@ -422,7 +423,7 @@ def _train(args: argparse.Namespace, parser: ArgumentParser) -> int:
     try:
         name = settings.optimizer_name(args.optimizer)
         hyper = _train_hyper(args, name)
-        numbers = {key: settings.parse_number(getattr(args, key), label)
+        numbers = {key: parse_number(getattr(args, key), label)
                    for key, label in (("batch_size", "Batch size"), ("epochs", "Epochs"),
                                       ("log_every", "Log interval"), ("seed", "Seed"))
                    if getattr(args, key) is not None}

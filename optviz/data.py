@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from optviz.validate import env_int
+
 log = logging.getLogger(__name__)
 
 
@@ -57,20 +59,11 @@ class Dataset:
     true_bias: float | None = None
 
 
-def _env_int(name: str, default: int, low: int = 1) -> int:
-    """The integer in environment variable `name`, or `default` if unset, unparsable or < low."""
-    try:
-        value = int(os.environ.get(name, "").strip())
-    except ValueError:
-        return default
-    return value if value >= low else default
-
-
 MIN_ROWS = 10
 # Raised to the synthetic set's default size, so that the defaults stay valid.
-MAX_ROWS = max(_env_int("OPTVIZ_MAX_ROWS", 100_000), 1000)
+MAX_ROWS = max(env_int("OPTVIZ_MAX_ROWS", 100_000), 1000)
 _MB = 1024 * 1024
-MAX_BYTES = _env_int("OPTVIZ_MAX_UPLOAD_MB", 20) * _MB
+MAX_BYTES = env_int("OPTVIZ_MAX_UPLOAD_MB", 20) * _MB
 MAX_FEATURES = 50  # of the synthetic set
 
 # ------------------------------------------------------------------------ airfoil

@@ -15,21 +15,14 @@ when it turns False; it reports with `job.report(item)`.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from optviz.validate import env_number
+
 WAITING, RUNNING, DONE, STOPPED, FAILED = "waiting", "running", "done", "stopped", "failed"
-
-
-def _env_number(name: str, default: float, low: float) -> float:
-    try:
-        value = float(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value >= low else default
 
 
 @dataclass
@@ -145,5 +138,5 @@ class Jobs:
             self._slots.release()
 
 
-JOBS = Jobs(slots=int(_env_number("OPTVIZ_MAX_JOBS", 2, 1)),
-            heartbeat_timeout=_env_number("OPTVIZ_JOB_HEARTBEAT_S", 10.0, 1.0))
+JOBS = Jobs(slots=int(env_number("OPTVIZ_MAX_JOBS", 2, 1)),
+            heartbeat_timeout=env_number("OPTVIZ_JOB_HEARTBEAT_S", 10.0, 1.0))

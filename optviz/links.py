@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from optviz import rules, settings, surfaces
-from optviz.settings import SettingsError
+from optviz.validate import SettingsError, label, num, parse_bool, parse_number
 
 SURFACE, CONDITION, STEPS, X1, X2, BIAS, OPTIMIZERS, TAB = (
     "surface", "condition", "steps", "x1", "x2", "bias", "opt", "tab")
@@ -53,27 +53,27 @@ def _check_one(key: str, values: Sequence[str]) -> None:
             raise SettingsError(f"at most {settings.MAX_RUNS} optimizers, got {len(values)}")
         return
     if len(values) != 1:
-        raise SettingsError(f"{settings.label(key)} is given {len(values)} times")
+        raise SettingsError(f"{label(key)} is given {len(values)} times")
     (text,) = values
     if key == SURFACE:
         _titled(text, SURFACE_TITLES, "function")
     elif key == CONDITION:
-        condition = settings.parse_number(text, "condition")
+        condition = parse_number(text, "condition")
         low, high = CONDITION_RANGE
         if not low <= condition <= high:
-            raise SettingsError(f"{settings.label(CONDITION)} must be from {low:g} to "
+            raise SettingsError(f"{label(CONDITION)} must be from {low:g} to "
                                 f"{high:g}, got {text.strip()[:40]!r}")
     elif key == STEPS:
-        settings.TrajectorySettings(steps=settings.parse_number(text, "steps"))
+        settings.TrajectorySettings(steps=parse_number(text, "steps"))
     elif key in (X1, X2):
-        settings.TrajectorySettings(start=(settings.parse_number(text, key), 0.0))
+        settings.TrajectorySettings(start=(parse_number(text, key), 0.0))
     elif key == TAB:
         if text not in TABS:
             raise SettingsError(f"Unknown tab {text[:40]!r}; choose one of: {', '.join(TABS)}")
     elif key == BIAS:
-        settings.parse_bool(text, "bias_correction")
+        parse_bool(text, "bias_correction")
     elif key == LECTURE:
-        settings.parse_bool(text, "lecture")
+        parse_bool(text, "lecture")
     elif key == PRESET:
         from optviz import presets  # presets builds on this module
 
@@ -83,7 +83,7 @@ def _check_one(key: str, values: Sequence[str]) -> None:
         rule = rules.get_rule(settings.optimizer_name(name))
         if field not in rule.tunable:
             raise SettingsError(settings.inapplicable_message(field, [rule.name]))
-        parse = settings.parse_bool if field not in rules.BOUNDS else settings.parse_number
+        parse = parse_bool if field not in rules.BOUNDS else parse_number
         settings.check_hyper(field, parse(text, field))
     else:
         raise SettingsError(f"unknown setting {key[:40]!r}")
@@ -106,7 +106,7 @@ def lecture_mode(params: Mapping[str, Sequence[str]]) -> bool:
     """Whether a link asks for the projector view (`lecture=1`); a bad value is off."""
     try:
         (text,) = params.get(LECTURE, ["0"])
-        return settings.parse_bool(text, "lecture")
+        return parse_bool(text, "lecture")
     except (SettingsError, ValueError):
         return False
 
@@ -151,11 +151,11 @@ def number(label: str, low: float = -math.inf, high: float = math.inf,
            whole: bool = False) -> Field:
     """A number_input's key: a finite number in [low, high], whole if `whole`."""
     def check(text: str) -> None:
-        x = settings.parse_number(text, label)
+        x = parse_number(text, label)
         if not (low <= x <= high and (x.is_integer() or not whole)):
             kind = "a whole number" if whole else "a number"
-            where = (f" from {settings._num(low)}" if math.isfinite(low) else "") + (
-                f" to {settings._num(high)}" if math.isfinite(high) else "")
+            where = (f" from {num(low)}" if math.isfinite(low) else "") + (
+                f" to {num(high)}" if math.isfinite(high) else "")
             raise SettingsError(f"{label} must be {kind}{where}, got {text.strip()[:40]!r}")
     return Field(label, check)
 

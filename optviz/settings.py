@@ -8,14 +8,12 @@ raises `SettingsError`, whose message is one line a student understands, e.g.
 through `parse_number`, `parse_bool` and `TrajectorySettings.from_strings`.
 
 Hyperparameters a user does not set come from torch's defaults (see `optviz.rules`),
-then this module's `EXPLORER_DEFAULTS`: the chapter's choices for its 2D examples.
+then `optviz.defaults` (the chapter's choices for its 2D examples).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -23,24 +21,19 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from optviz import rules, surfaces, trajectory
-
-
-class SettingsError(ValueError):
-    """A setting a user gave is not allowed; the message is one line, in plain words."""
-
-
-# ------------------------------------------------------------------------- caps
-
-
-def _env_int(name: str, default: int, low: int = 1) -> int:
-    """The integer in environment variable `name`, or `default` if unset, unparsable or < low."""
-    text = os.environ.get(name, "").strip()
-    try:
-        value = int(text)
-    except ValueError:
-        return default
-    return value if value >= low else default
-
+from optviz.defaults import DEFAULTS
+from optviz.validate import (
+    SettingsError,
+    choice,
+    env_int,
+    label,
+    num,
+    parse_bool,
+    parse_number,
+    real,
+    show,
+    whole,
+)
 
 DEFAULT_SURFACE = surfaces.DEFAULT_SURFACE
 DEFAULT_OPTIMIZER = "adam"
@@ -48,100 +41,22 @@ DEFAULT_STEPS = 20
 
 # Caps on one request. A cap below the default number of steps is raised to it, so
 # that the default settings stay valid.
-MAX_STEPS = max(_env_int("OPTVIZ_MAX_STEPS", 5000), DEFAULT_STEPS)  # steps per request
-MAX_RUNS = _env_int("OPTVIZ_MAX_RUNS", 16)  # optimizers (runs) per request
+MAX_STEPS = max(env_int("OPTVIZ_MAX_STEPS", 5000), DEFAULT_STEPS)  # steps per request
+MAX_RUNS = env_int("OPTVIZ_MAX_RUNS", 16)  # optimizers (runs) per request
 MAX_START = 1e4  # |x_i| of a start point
-
-# ---------------------------------------------------------------------- defaults
 
 DEFAULT_CONDITION = 10.0
 DEFAULT_BOUND = trajectory.DEFAULT_BOUND
 
-# The chapter's 2D examples run η = 0.4 on f = 0.1 x1² + 2 x2², with β = 0.5 for
-# momentum, γ = 0.9 for RMSProp and ε = 1e-6 in its from-scratch Adam; AdaDelta has no
-# learning rate there (torch's lr = 1 is the same thing). Everything else is torch's.
-_ADAM_FAMILY = {"lr": 0.4, "eps": 1e-6}
-EXPLORER_DEFAULTS: dict[str, dict[str, float]] = {
-    "sgd": {"lr": 0.4},
-    "momentum": {"lr": 0.4, "momentum": 0.5},
-    "nesterov": {"lr": 0.4, "momentum": 0.5},
-    "adagrad": {"lr": 0.4},
-    "rmsprop": {"lr": 0.4, "alpha": 0.9},
-    "adadelta": {"lr": 1.0},
-    "adam": dict(_ADAM_FAMILY),
-    "amsgrad": dict(_ADAM_FAMILY),
-    "adamw": dict(_ADAM_FAMILY),
-    "nadam": dict(_ADAM_FAMILY),
-}
-
-FIELD_LABELS: dict[str, str] = {
-    "surface": "Surface",
-    "condition": "Condition number κ",
-    "steps": "Steps",
-    "start": "Start point",
-    "x1": "Start x1",
-    "x2": "Start x2",
-    "bound": "Bound",
-    "optimizers": "Optimizers",
-    "label": "Label",
-    "lecture": "Lecture mode",
-}
-
-
-def label(name: str) -> str:
-    """The display label of a setting: "β1" for beta1, "Steps" for steps."""
-    return rules.LABELS.get(name) or FIELD_LABELS.get(name) or name
-
-
-# ----------------------------------------------------------------- small helpers
-
-
-def _num(x: float) -> str:
-    """A float as typed: 0.4, 1e-06, 2, nan (never rounded, unlike :g)."""
-    text = repr(float(x))
-    return text[:-2] if text.endswith(".0") else text
-
-
-def _show(value: Any) -> str:
-    """A short one-line rendering of a user's value for an error message."""
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)):
-        try:
-            return _num(float(value))
-        except (OverflowError, ValueError, TypeError):
-            pass
-    try:
-        text = repr(value)
-    except Exception:  # a value whose repr fails is still a bad value, not a crash
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _real(value: Any, name: str) -> float:
-    """`value` as a float, or SettingsError if it is not a real number (bools are not)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise SettingsError(f"{label(name)} must be a number, got {_show(value)}")
-    try:
-        return float(value)
-    except (OverflowError, ValueError, TypeError):
-        raise SettingsError(f"{label(name)} is too large, got {_show(value)}") from None
-
-
-def _choice(value: Any, registry: Mapping[str, Any], what: str) -> str:
-    if isinstance(value, str):
-        key = value.strip().lower()
-        if key in registry:
-            return key
-    raise SettingsError(f"Unknown {what} {_show(value)}; choose one of: {', '.join(registry)}")
-
 
 def optimizer_name(name: Any) -> str:
     """The registered name of optimizer `name` (case and spaces forgiven), or SettingsError."""
-    return _choice(name, rules.RULES, "optimizer")
+    return choice(name, rules.RULES, "optimizer")
 
 
 def surface_name(name: Any) -> str:
     """The registered name of surface `name` (case and spaces forgiven), or SettingsError."""
-    return _choice(name, surfaces.SURFACES, "surface")
+    return choice(name, surfaces.SURFACES, "surface")
 
 
 def _is_flag(key: str) -> bool:
@@ -156,16 +71,16 @@ def check_hyper(key: str, value: Any) -> float | bool:
         try:
             rules.check_value(key, value)
         except ValueError as e:
-            raise SettingsError(f"{label(key)} must be true or false, got {_show(value)}") from e
+            raise SettingsError(f"{label(key)} must be true or false, got {show(value)}") from e
         return value
-    x = _real(value, key)
+    x = real(value, key)
     where = rules.describe_range(key)
     if not math.isfinite(x):
-        raise SettingsError(f"{label(key)} must be a finite number in {where}, got {_num(x)}")
+        raise SettingsError(f"{label(key)} must be a finite number in {where}, got {num(x)}")
     try:
         rules.check_value(key, x)
     except ValueError:
-        raise SettingsError(f"{label(key)} must be in {where}, got {_num(x)}") from None
+        raise SettingsError(f"{label(key)} must be in {where}, got {num(x)}") from None
     return x
 
 
@@ -191,7 +106,7 @@ def inapplicable_message(key: Any, names: Sequence[str], spelled: str | None = N
     elif known:
         msg = f"{label(key)} ({key}) does not apply to {which}"
     else:
-        msg = f"Unknown hyperparameter {_show(key)} for {which}"
+        msg = f"Unknown hyperparameter {show(key)} for {which}"
     if len(names) == 1:
         allowed = ", ".join(_spell(k, cli) for k in rules.RULES[names[0]].tunable)
         msg += f" ({'it takes' if cli else 'allowed'}: {allowed})"
@@ -202,43 +117,6 @@ def inapplicable_message(key: Any, names: Sequence[str], spelled: str | None = N
         if users:
             msg += f"; it applies to {', '.join(users)}"
     return msg
-
-
-# ------------------------------------------------------------------ text parsing
-
-
-def parse_number(text: Any, name: str) -> float:
-    """A finite float from user text (or a number), else SettingsError naming `name`'s label.
-
-    parse_number("abc", "beta1") raises "β1 must be a number, got 'abc'".
-    """
-    if isinstance(text, str):
-        try:
-            x = float(text.strip())
-        except ValueError:
-            raise SettingsError(f"{label(name)} must be a number, got {_show(text)}") from None
-    else:
-        x = _real(text, name)
-    if not math.isfinite(x):
-        where = f" in {rules.describe_range(name)}" if name in rules.BOUNDS else ""
-        raise SettingsError(f"{label(name)} must be a finite number{where}, got {_num(x)}")
-    return x
-
-
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-
-
-def parse_bool(text: Any, name: str) -> bool:
-    """true/false, 1/0, yes/no, on/off (any case) as a bool, else SettingsError."""
-    if isinstance(text, bool | np.bool_):
-        return bool(text)
-    word = text.strip().lower() if isinstance(text, str) else None
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    raise SettingsError(f"{label(name)} must be true or false, got {_show(text)}")
 
 
 # ------------------------------------------------------------------------ models
@@ -288,7 +166,7 @@ class OptimizerSettings:
         hyper = {} if self.hyper is None else self.hyper
         if not isinstance(hyper, Mapping):
             raise SettingsError(
-                f"Hyperparameters of {name} must map names to values, got {_show(hyper)}"
+                f"Hyperparameters of {name} must map names to values, got {show(hyper)}"
             )
         clean = {}
         for key, value in hyper.items():
@@ -296,7 +174,7 @@ class OptimizerSettings:
                 raise SettingsError(inapplicable_message(key, [name]))
             clean[key] = check_hyper(key, value)
         if not isinstance(self.label, str):
-            raise SettingsError(f"Label must be text, got {_show(self.label)}")
+            raise SettingsError(f"Label must be text, got {show(self.label)}")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "hyper",
                            FrozenMapping((k, clean[k]) for k in rule.tunable if k in clean))
@@ -310,35 +188,17 @@ class OptimizerSettings:
         return self.label or self.name
 
     def hyperparams(self) -> NamedTuple:
-        """torch's defaults, then EXPLORER_DEFAULTS, then this run's overrides."""
-        return self.rule.hyperparams(**{**EXPLORER_DEFAULTS.get(self.name, {}), **self.hyper})
+        """torch's defaults, then the chapter's 2D ones (`optviz.defaults`), then this
+        run's overrides."""
+        return self.rule.hyperparams(**{**DEFAULTS[self.name].explorer, **self.hyper})
 
     def to_run(self, start: Sequence[float]) -> trajectory.Run:
         return trajectory.Run(self.name, self.hyperparams(),
                               (float(start[0]), float(start[1])), self.display_label)
 
 
-def _whole(value: Any, name: str, low: int, high: int) -> int:
-    msg = f"{label(name)} must be a whole number from {low} to {high}, got {_show(value)}"
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise SettingsError(msg)
-    if isinstance(value, numbers.Integral):
-        n = int(value)
-    else:
-        try:
-            x = float(value)
-        except (OverflowError, ValueError, TypeError):
-            raise SettingsError(msg) from None
-        if not (math.isfinite(x) and x.is_integer()):
-            raise SettingsError(msg)
-        n = int(x)
-    if not low <= n <= high:
-        raise SettingsError(msg)
-    return n
-
-
 def _start(value: Any) -> tuple[float, float]:
-    msg = f"Start point must be two numbers (x1, x2), got {_show(value)}"
+    msg = f"Start point must be two numbers (x1, x2), got {show(value)}"
     if isinstance(value, str | bytes | Mapping):
         raise SettingsError(msg)
     try:
@@ -349,11 +209,11 @@ def _start(value: Any) -> tuple[float, float]:
         raise SettingsError(msg)
     out = []
     for name, v in zip(("x1", "x2"), pair, strict=True):
-        x = _real(v, name)
+        x = real(v, name)
         if not (math.isfinite(x) and abs(x) <= MAX_START):
             raise SettingsError(
                 f"{label(name)} must be a finite number from {-MAX_START:g} to {MAX_START:g}, "
-                f"got {_num(x)}"
+                f"got {num(x)}"
             )
         out.append(x)
     return out[0], out[1]
@@ -365,7 +225,7 @@ def _optimizers(value: Any) -> tuple[OptimizerSettings, ...]:
     try:
         items = tuple(value)
     except TypeError:
-        raise SettingsError(f"Optimizers must be a list, got {_show(value)}") from None
+        raise SettingsError(f"Optimizers must be a list, got {show(value)}") from None
     if not 1 <= len(items) <= MAX_RUNS:
         raise SettingsError(f"Choose from 1 to {MAX_RUNS} optimizers, got {len(items)}")
     return tuple(o if isinstance(o, OptimizerSettings) else OptimizerSettings(o) for o in items)
@@ -385,25 +245,25 @@ class TrajectorySettings:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "surface", surface_name(self.surface))
-        condition = _real(self.condition, "condition")
+        condition = real(self.condition, "condition")
         if not (math.isfinite(condition) and condition >= 1):
             raise SettingsError(
-                f"{label('condition')} must be a finite number ≥ 1, got {_num(condition)}"
+                f"{label('condition')} must be a finite number ≥ 1, got {num(condition)}"
             )
         set_(self, "condition", condition)
-        set_(self, "steps", _whole(self.steps, "steps", 1, MAX_STEPS))
+        set_(self, "steps", whole(self.steps, "steps", 1, MAX_STEPS))
         if self.start is not None:
             set_(self, "start", _start(self.start))
         set_(self, "optimizers", _optimizers(self.optimizers))
-        bound = _real(self.bound, "bound")
+        bound = real(self.bound, "bound")
         if not (math.isfinite(bound) and bound > 0):
-            raise SettingsError(f"Bound must be a finite number > 0, got {_num(bound)}")
+            raise SettingsError(f"Bound must be a finite number > 0, got {num(bound)}")
         set_(self, "bound", bound)
         start = self.start_point()
         if max(abs(start[0]), abs(start[1])) > bound:
             raise SettingsError(
-                f"Start point ({_num(start[0])}, {_num(start[1])}) lies outside the bound "
-                f"{_num(bound)}"
+                f"Start point ({num(start[0])}, {num(start[1])}) lies outside the bound "
+                f"{num(bound)}"
             )
 
     def get_surface(self) -> surfaces.Surface:
@@ -450,7 +310,7 @@ class TrajectorySettings:
             if not (isinstance(key, str) and key in rules.LABELS):
                 known = sorted({k for r in rules.RULES.values() for k in r.tunable})
                 raise SettingsError(
-                    f"Unknown hyperparameter {_show(raw)}; choose from: {', '.join(known)}"
+                    f"Unknown hyperparameter {show(raw)}; choose from: {', '.join(known)}"
                 )
             if not any(key in rules.RULES[n].tunable for n in names):
                 raise SettingsError(inapplicable_message(key, names))
@@ -473,6 +333,6 @@ class TrajectorySettings:
         if start is not None:
             parts = start.replace(",", " ").split() if isinstance(start, str) else list(start)
             if len(parts) != 2:
-                raise SettingsError(f"Start point must be two numbers (x1, x2), got {_show(start)}")
+                raise SettingsError(f"Start point must be two numbers (x1, x2), got {show(start)}")
             kwargs["start"] = (parse_number(parts[0], "x1"), parse_number(parts[1], "x2"))
         return cls(**kwargs)

@@ -26,12 +26,12 @@ import numpy as np
 import torch
 
 from optviz import rules, settings, trainer
-from optviz.settings import SettingsError
+from optviz.validate import SettingsError, env_int, label, show
 
 SWEEPABLE = ("lr", "beta1", "beta2", "eps")
 # Settings per sweep. 10,000 × 2 epochs of the airfoil data take about a second on
 # one CPU core, and memory is a few (S, d + 1) float32 arrays plus the (S, logs) curves.
-MAX_SWEEP = settings._env_int("OPTVIZ_MAX_SWEEP", 10_000)
+MAX_SWEEP = env_int("OPTVIZ_MAX_SWEEP", 10_000)
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,10 @@ class Grid:
 
 
 def _values(values: Any, param: str) -> tuple[float, ...]:
-    what = settings.label(param)
+    what = label(param)
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Sequence | np.ndarray):
         raise SettingsError(f"Values of {what} must be a list of numbers, "
-                            f"got {settings._show(values)}")
+                            f"got {show(values)}")
     if len(values) == 0:
         raise SettingsError(f"Give at least one value of {what}")
     return tuple(float(settings.check_hyper(param, v)) for v in values)
@@ -79,14 +79,15 @@ def grid(param_x: str, values_x: Sequence[float], param_y: str, values_y: Sequen
          base_hyper: Mapping[str, Any] | None = None, optimizer: str = "adam") -> Grid:
     """The grid values_x × values_y of hyperparameters param_x, param_y (two of SWEEPABLE).
 
-    `base_hyper` sets the optimizer's other hyperparameters (over `trainer.TRAIN_DEFAULTS`;
-    the swept two override it). At most MAX_SWEEP settings (env OPTVIZ_MAX_SWEEP).
+    `base_hyper` sets the optimizer's other hyperparameters (over the trainer defaults in
+    `optviz.defaults`; the swept two override it). At most MAX_SWEEP settings (env
+    OPTVIZ_MAX_SWEEP).
     """
     name = settings.optimizer_name(optimizer)
     params = []
     for p in (param_x, param_y):
         if not (isinstance(p, str) and p in SWEEPABLE):
-            raise SettingsError(f"Cannot sweep {settings._show(p)}; choose two of: "
+            raise SettingsError(f"Cannot sweep {show(p)}; choose two of: "
                                 f"{', '.join(SWEEPABLE)}")
         if p not in rules.RULES[name].tunable:
             raise SettingsError(settings.inapplicable_message(p, [name]))
@@ -124,7 +125,7 @@ class Sweep:
                  device: str = "cpu", stop=None):
         if not isinstance(grid, Grid):
             raise SettingsError(f"A sweep needs a Grid from optviz.sweep.grid, got "
-                                f"{settings._show(grid)}")
+                                f"{show(grid)}")
         # Validated as a Trainer would: one setting of the grid stands for all.
         one = trainer.Trainer(dataset, optimizer=grid.optimizer, hyper=grid.setting(0),
                               batch_size=batch_size, epochs=epochs, log_every=log_every,

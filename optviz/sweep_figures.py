@@ -31,7 +31,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from optviz import rules, settings, sweep
-from optviz.settings import SettingsError
+from optviz.validate import SettingsError, label, num, show, whole
 
 MIN_VALUES, MAX_VALUES = 2, 100  # values per axis
 SPACINGS = ("log", "linear", "log1m")
@@ -69,14 +69,14 @@ def _finite(value: Any, what: str) -> float:
         try:
             x = float(value.strip())
         except ValueError:
-            shown = settings._show(value.strip()) if value.strip() else "nothing"
+            shown = show(value.strip()) if value.strip() else "nothing"
             raise SettingsError(f"{what} must be a number, got {shown}") from None
     elif isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise SettingsError(f"{what} must be a number, got {settings._show(value)}")
+        raise SettingsError(f"{what} must be a number, got {show(value)}")
     else:
         x = float(value)
     if not math.isfinite(x):
-        raise SettingsError(f"{what} must be a finite number, got {settings._num(x)}")
+        raise SettingsError(f"{what} must be a finite number, got {num(x)}")
     return x
 
 
@@ -91,25 +91,25 @@ def axis_values(param: str, low: Any, high: Any, count: Any,
     min ≥ max, values ≤ 0 on a log axis, values outside the hyperparameter's range.
     """
     if param not in sweep.SWEEPABLE:
-        raise SettingsError(f"Cannot sweep {settings._show(param)}; choose two of: "
+        raise SettingsError(f"Cannot sweep {show(param)}; choose two of: "
                             f"{', '.join(sweep.SWEEPABLE)}")
-    name = settings.label(param)
+    name = label(param)
     if spacing not in spacings(param):
         raise SettingsError(f"{name} takes spacing {' or '.join(map(repr, spacings(param)))}, "
-                            f"not {settings._show(spacing)}")
+                            f"not {show(spacing)}")
     lo = _finite(low, f"{name}: min")
     hi = _finite(high, f"{name}: max")
     try:
-        n = settings._whole(count, "count", MIN_VALUES, MAX_VALUES)
+        n = whole(count, "count", MIN_VALUES, MAX_VALUES)
     except SettingsError:
         raise SettingsError(f"Number of values of {name} must be a whole number from "
-                            f"{MIN_VALUES} to {MAX_VALUES}, got {settings._show(count)}") from None
+                            f"{MIN_VALUES} to {MAX_VALUES}, got {show(count)}") from None
     if lo >= hi:
-        raise SettingsError(f"{name}: min ({settings._num(lo)}) must be below max "
-                            f"({settings._num(hi)})")
+        raise SettingsError(f"{name}: min ({num(lo)}) must be below max "
+                            f"({num(hi)})")
     if spacing == "log" and lo <= 0:
         raise SettingsError(f"{name}: a log axis needs values above 0, got min "
-                            f"{settings._num(lo)}; use linear spacing or a positive min")
+                            f"{num(lo)}; use linear spacing or a positive min")
     for x in (lo, hi):
         settings.check_hyper(param, x)  # e.g. "β1 must be in [0, 1), got 1"
     if spacing == "log":
@@ -121,8 +121,8 @@ def axis_values(param: str, low: Any, high: Any, count: Any,
     values[0], values[-1] = lo, hi  # exactly as typed
     out = tuple(float(v) for v in values)
     if len(set(out)) < n:
-        raise SettingsError(f"{name}: {n} values from {settings._num(lo)} to "
-                            f"{settings._num(hi)} are not all different; widen the range")
+        raise SettingsError(f"{name}: {n} values from {num(lo)} to "
+                            f"{num(hi)} are not all different; widen the range")
     return out
 
 
@@ -229,8 +229,8 @@ def best_setting(final_loss: np.ndarray, diverged: np.ndarray) -> int | None:
 def describe_setting(grid: sweep.Grid, s: int) -> str:
     """"Learning rate = 0.01, β1 = 0.9": the swept values of setting s."""
     iy, ix = divmod(int(s), len(grid.values_x))
-    return (f"{settings.label(grid.param_x)} = {_show(grid.values_x[ix])}, "
-            f"{settings.label(grid.param_y)} = {_show(grid.values_y[iy])}")
+    return (f"{label(grid.param_x)} = {_show(grid.values_x[ix])}, "
+            f"{label(grid.param_y)} = {_show(grid.values_y[iy])}")
 
 
 def results_csv(grid: sweep.Grid, final_loss: np.ndarray, diverged: np.ndarray) -> str:
@@ -266,7 +266,7 @@ def sweep_heatmap(grid: sweep.Grid, final_loss: Sequence[float], diverged: Seque
     vx, vy = np.asarray(grid.values_x), np.asarray(grid.values_y)
     cx, cy = _coordinate(sx, vx), _coordinate(sy, vy)  # cell centres, plot coordinates
     ex, ey = _edges(sx, vx), _edges(sy, vy)
-    lx, ly = settings.label(grid.param_x), settings.label(grid.param_y)
+    lx, ly = label(grid.param_x), label(grid.param_y)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(bad, np.nan, np.log10(np.maximum(loss, np.finfo(float).tiny)))
@@ -315,7 +315,7 @@ def sweep_heatmap(grid: sweep.Grid, final_loss: Sequence[float], diverged: Seque
         ))
 
     def axis(param: str, spacing_: str, edges: np.ndarray, values: np.ndarray) -> dict:
-        a = {"title": {"text": settings.label(param), "font": {"size": 18, "color": "#222"},
+        a = {"title": {"text": label(param), "font": {"size": 18, "color": "#222"},
                        "standoff": 8},
              "tickfont": {"size": 15, "color": "#222"}, "showgrid": False, "zeroline": False,
              "ticks": "outside", "showline": True, "linecolor": "#555", "mirror": True}

@@ -48,7 +48,8 @@ import numpy as np
 import torch
 
 from optviz import rules, settings
-from optviz.settings import SettingsError
+from optviz.defaults import DEFAULTS
+from optviz.validate import SettingsError, choice, env_int, show, whole
 
 IMPLS = ("scratch", "torch")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -59,25 +60,8 @@ DEFAULT_BATCH_SIZE = 10
 DEFAULT_EPOCHS = 2
 DEFAULT_LOG_EVERY = 100
 INIT_STD = 0.01  # w ~ N(0, 0.01²), as train_ch11
-MAX_EPOCHS = max(settings._env_int("OPTVIZ_MAX_EPOCHS", 50), DEFAULT_EPOCHS)
+MAX_EPOCHS = max(env_int("OPTVIZ_MAX_EPOCHS", 50), DEFAULT_EPOCHS)
 DIVERGED_LOSS = 1e6  # a logged loss above this (or not finite) marks a run as diverged
-
-# The chapter's settings on the airfoil data, per optimizer (D2L sections 12.5-12.10),
-# over torch's defaults: e.g. its from-scratch Adam takes lr 0.01 and eps 1e-6.
-# Optimizers the chapter does not train here borrow their family's values.
-_ADAM_FAMILY = {"lr": 0.01, "eps": 1e-6}
-TRAIN_DEFAULTS: dict[str, dict[str, float]] = {
-    "sgd": {"lr": 0.05},
-    "momentum": {"lr": 0.02, "momentum": 0.5},
-    "nesterov": {"lr": 0.02, "momentum": 0.5},
-    "adagrad": {"lr": 0.1},
-    "rmsprop": {"lr": 0.01, "alpha": 0.9, "eps": 1e-6},
-    "adadelta": {"rho": 0.9, "eps": 1e-5},
-    "adam": dict(_ADAM_FAMILY),
-    "amsgrad": dict(_ADAM_FAMILY),
-    "adamw": dict(_ADAM_FAMILY),
-    "nadam": dict(_ADAM_FAMILY),
-}
 
 # The torch.optim class behind each optimizer name. The rule's hyperparameters keep
 # their names there, except β1, β2 (torch's betas) and the flags a class implies.
@@ -113,7 +97,7 @@ def limit_torch_threads() -> int:
     global _threads_set
     with _threads_lock:
         if not _threads_set:
-            torch.set_num_threads(settings._env_int("OPTVIZ_TORCH_THREADS", 1))
+            torch.set_num_threads(env_int("OPTVIZ_TORCH_THREADS", 1))
             _threads_set = True
         return torch.get_num_threads()
 
@@ -140,7 +124,7 @@ def resolve_device(name: Any) -> torch.device:
     key = name.strip().lower() if isinstance(name, str) else None
     if key not in DEVICES:
         raise SettingsError(
-            f"Unknown device {settings._show(name)}; choose one of: {', '.join(DEVICES)}")
+            f"Unknown device {show(name)}; choose one of: {', '.join(DEVICES)}")
     reasons = available_devices()
     if key == "auto":
         key = next(d for d in ("cuda", "mps", "cpu") if reasons[d] is None)
@@ -152,17 +136,11 @@ def resolve_device(name: Any) -> torch.device:
 # ------------------------------------------------------------------ settings
 
 
-def _choice(value: Any, allowed: tuple[str, ...], what: str) -> str:
-    if isinstance(value, str) and value.strip().lower() in allowed:
-        return value.strip().lower()
-    raise SettingsError(
-        f"Unknown {what} {settings._show(value)}; choose one of: {', '.join(allowed)}")
-
-
 def hyperparams(optimizer: str, hyper: Mapping[str, Any] | None = None) -> NamedTuple:
-    """The rule's hyperparameters: torch's defaults, TRAIN_DEFAULTS, then `hyper` (validated)."""
+    """The rule's hyperparameters: torch's defaults, the chapter's for the airfoil data
+    (`optviz.defaults`), then `hyper` (validated)."""
     chosen = settings.OptimizerSettings(optimizer, hyper or {})  # raises SettingsError
-    return chosen.rule.hyperparams(**{**TRAIN_DEFAULTS[chosen.name], **chosen.hyper})
+    return chosen.rule.hyperparams(**{**DEFAULTS[chosen.name].trainer, **chosen.hyper})
 
 
 def torch_optimizer(name: str, hp: NamedTuple, params) -> torch.optim.Optimizer:
@@ -489,23 +467,13 @@ def drive(engine: Engine, *, n: int, batch_size: int, epochs: int, log_every: in
     return examples < epochs * n
 
 
-def _whole(value: Any, what: str, low: int, high: int | None = None) -> int:
-    """`value` as an int in low..high (no upper bound if None), else SettingsError."""
-    try:
-        return settings._whole(value, what, low, high if high is not None else 2**63)
-    except SettingsError:
-        if high is not None:
-            raise
-        raise SettingsError(f"{what} must be a whole number ≥ {low}, "
-                            f"got {settings._show(value)}") from None
-
-
 class Trainer:
     """One training run, validated on construction; `run()` streams it.
 
     Arguments: `dataset` (an `optviz.data.Dataset`), `impl` "scratch" or "torch",
-    `optimizer` (a name in `optviz.rules.RULES`), `hyper` (overrides of TRAIN_DEFAULTS),
-    `batch_size` 1..n, `epochs` 1..MAX_EPOCHS, `log_every` ≥ 1 examples, `seed`,
+    `optimizer` (a name in `optviz.rules.RULES`), `hyper` (overrides of
+    the trainer defaults in `optviz.defaults`), `batch_size` 1..n, `epochs`
+    1..MAX_EPOCHS, `log_every` ≥ 1 examples, `seed`,
     `device` "auto" | "cpu" | "cuda" | "mps", `engine` of the scratch implementation
     ("auto": compiled on the CPU if already compiled or the run is long, else tensor),
     `stop` (a `threading.Event`: training ends at the next step once it is set; the
@@ -524,16 +492,16 @@ class Trainer:
                  stop: _Stop | None = None):
         self.X, self.y = _design(dataset)
         self.n = self.X.shape[0]
-        self.impl = _choice(impl, IMPLS, "implementation")
+        self.impl = choice(impl, IMPLS, "implementation")
         self.optimizer = settings.optimizer_name(optimizer)
         self.rule = rules.RULES[self.optimizer]
         self.hp = hyperparams(self.optimizer, hyper)
-        self.batch_size = _whole(batch_size, "Batch size", 1, self.n)
-        self.epochs = _whole(epochs, "Epochs", 1, MAX_EPOCHS)
-        self.log_every = _whole(log_every, "Log interval", 1)
-        self.seed = _whole(seed, "Seed", 0, 2**32 - 1)
+        self.batch_size = whole(batch_size, "Batch size", 1, self.n)
+        self.epochs = whole(epochs, "Epochs", 1, MAX_EPOCHS)
+        self.log_every = whole(log_every, "Log interval", 1)
+        self.seed = whole(seed, "Seed", 0, 2**32 - 1)
         self.device = resolve_device(device)
-        self.engine = _choice(engine, ENGINES, "engine")
+        self.engine = choice(engine, ENGINES, "engine")
         if self.impl == "torch":
             if self.engine != "auto":
                 raise SettingsError("The engine applies to the scratch implementation only")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from optviz import export, figures, links, presets, rules, settings
 from optviz.metrics import summarize
+from optviz.validate import SettingsError
 from ui.controls import compute, contour, lockstep, sidebar
 from ui.widgets import URL, lecture_style, link_as_given, page_setup
 
@@ -50,7 +51,7 @@ if not optimizers:
 
 try:
     request = controls.request()
-except settings.SettingsError as e:
+except SettingsError as e:
     st.error(str(e), icon=":material/error:")
     st.stop()
 

@@ -10,10 +10,10 @@ import os
 
 import streamlit as st
 
-from optviz import data, links, rules, settings, sweep, trainer
+from optviz import data, links, rules, settings, sweep, trainer, validate
 from optviz import sweep_figures as sf
 from optviz.jobs import FAILED, JOBS, STOPPED, WAITING
-from optviz.settings import SettingsError
+from optviz.validate import SettingsError
 from ui.session import connection_probe
 from ui.widgets import link_as_given, page_setup
 
@@ -59,12 +59,12 @@ def axis_row(which: str, default: str, other: str | None):
         bind=URL, format_func=settings.label)
     if param == other:
         return param, None, "", (f"Choose two different hyperparameters: both axes are "
-                                 f"{settings.label(param)}.")
+                                 f"{validate.label(param)}.")
     lo, hi, n, spacing = sf.DEFAULT_AXES[param]
-    name = settings.label(param)
-    low = cols[1].text_input(f"{name} min", settings._num(lo), key=f"{param}_min", bind=URL,
+    name = validate.label(param)
+    low = cols[1].text_input(f"{name} min", validate.num(lo), key=f"{param}_min", bind=URL,
                              help=f"allowed: {rules.describe_range(param)}; type e.g. 1e-4")
-    high = cols[2].text_input(f"{name} max", settings._num(hi), key=f"{param}_max", bind=URL,
+    high = cols[2].text_input(f"{name} max", validate.num(hi), key=f"{param}_max", bind=URL,
                               help=f"allowed: {rules.describe_range(param)}")
     count = cols[3].number_input("Values", min_value=sf.MIN_VALUES, max_value=sf.MAX_VALUES,
                                  value=n, step=1, key=f"{param}_n", bind=URL,
@@ -80,7 +80,7 @@ def axis_row(which: str, default: str, other: str | None):
 def link_fields(axes: tuple[str, str], devices: list[str]) -> dict[str, links.Field]:
     """What each widget bound to the URL accepts, so a bad link gets a message: Streamlit
     itself drops a value its widget can't take without a word."""
-    labels = [settings.label(p) for p in sweep.SWEEPABLE]
+    labels = [validate.label(p) for p in sweep.SWEEPABLE]
     fields = {
         "x": links.choice(f"{AXES['x']} axis", labels),
         "y": links.choice(f"{AXES['y']} axis", labels),
@@ -91,7 +91,7 @@ def link_fields(axes: tuple[str, str], devices: list[str]) -> dict[str, links.Fi
         "sweep_device": links.choice("Device", devices),
     }
     for p in sweep.SWEEPABLE:
-        name = settings.label(p)
+        name = validate.label(p)
         for end in ("min", "max"):  # an axis on show judges its own range, in context
             fields[f"{p}_{end}"] = (links.free_text(f"{name} {end}") if p in axes
                                     else links.number(f"{name} {end}"))
@@ -274,7 +274,7 @@ start = left.button("Start sweep", type="primary", icon=":material/play_arrow:",
 if prepared is not None:
     steps = prepared.epochs * -(-prepared.n // prepared.batch_size)
     hp = prepared.hp._asdict()
-    others = ", ".join(f"{settings.label(k)} = {v:g}" for k, v in hp.items()
+    others = ", ".join(f"{validate.label(k)} = {v:g}" for k, v in hp.items()
                        if k not in (x_param, y_param) and not isinstance(v, bool))
     right.caption(f"{grid.size:,} settings ({len(grid.values_x)} × {len(grid.values_y)}), "
                   f"{steps:,} steps each on {DATASETS[data_name].split(' (')[0].lower()} data. "

@@ -14,7 +14,7 @@ import streamlit as st
 from optviz import data, rules, trainer
 from optviz.jobs import FAILED, JOBS, RUNNING, WAITING
 from optviz.loss_figures import Curve, loss_figure
-from optviz.settings import SettingsError
+from optviz.validate import SettingsError
 from ui.session import connection_probe
 from ui.widgets import hyper_fields, page_setup
 

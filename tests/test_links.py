@@ -3,6 +3,7 @@
 import pytest
 
 from optviz import links, settings
+from optviz.defaults import DEFAULTS
 
 
 def test_a_good_link_has_no_problems():
@@ -47,7 +48,7 @@ def test_lenient_optimizer_keeps_good_values_and_names_bad_ones():
         "adam", {"lr": 0.1, "beta1": 1.5, "eps": float("nan"), "bias_correction": False})
     assert opt.hyperparams().lr == 0.1
     assert opt.hyperparams().beta1 == 0.9  # the default, for the bad value
-    assert opt.hyperparams().eps == settings.EXPLORER_DEFAULTS["adam"]["eps"]
+    assert opt.hyperparams().eps == DEFAULTS["adam"].explorer["eps"]
     assert opt.hyperparams().bias_correction is False
     assert len(problems) == 2 and "β1" in problems[0] and "ε" in problems[1]
 

@@ -19,15 +19,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from optviz import rules, settings, surfaces, trajectory
-from optviz.settings import (
-    EXPLORER_DEFAULTS,
-    OptimizerSettings,
-    SettingsError,
-    TrajectorySettings,
-    parse_bool,
-    parse_number,
-)
+from optviz import rules, settings, surfaces, trajectory, validate
+from optviz.defaults import DEFAULTS
+from optviz.settings import OptimizerSettings, TrajectorySettings
+from optviz.validate import SettingsError, parse_bool, parse_number
 
 ROOT = Path(__file__).resolve().parents[1]
 ADAM_FAMILY = ("adam", "amsgrad", "adamw", "nadam")
@@ -53,9 +48,9 @@ def test_trajectory_defaults_are_the_chapters() -> None:
 
 
 def test_explorer_defaults_cover_every_optimizer_with_valid_tunable_values() -> None:
-    assert set(EXPLORER_DEFAULTS) == set(rules.RULES)
-    for name, values in EXPLORER_DEFAULTS.items():
-        for key, value in values.items():
+    assert set(DEFAULTS) == set(rules.RULES)
+    for name, defaults in DEFAULTS.items():
+        for key, value in {**defaults.explorer, **defaults.trainer}.items():
             assert key in rules.RULES[name].tunable
             rules.check_value(key, value)
 
@@ -147,7 +142,7 @@ def test_caps_are_read_at_validation_time(monkeypatch: pytest.MonkeyPatch) -> No
 )
 def test_env_int(monkeypatch: pytest.MonkeyPatch, text: str, default: int, expected: int) -> None:
     monkeypatch.setenv("OPTVIZ_TEST_CAP", text)
-    assert settings._env_int("OPTVIZ_TEST_CAP", default) == expected
+    assert validate.env_int("OPTVIZ_TEST_CAP", default) == expected
 
 
 def test_env_caps_at_import() -> None:

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from optviz import data, sweep, trainer
-from optviz.settings import SettingsError
 from optviz.sweep import Sweep, grid
+from optviz.validate import SettingsError
 
 
 @pytest.fixture(scope="module")

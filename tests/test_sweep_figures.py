@@ -10,7 +10,7 @@ import pytest
 
 from optviz import data, sweep
 from optviz import sweep_figures as sf
-from optviz.settings import SettingsError
+from optviz.validate import SettingsError
 
 X = sf.axis_values("lr", 1e-3, 1.0, 4, "log")  # 0.001, 0.01, 0.1, 1
 Y = sf.axis_values("beta1", 0.9, 0.999, 3, "log1m")  # 0.9, 0.99, 0.999

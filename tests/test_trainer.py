@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from optviz import data, rules, trainer
-from optviz.settings import SettingsError
+from optviz.defaults import DEFAULTS
 from optviz.trainer import Progress, Trainer
+from optviz.validate import SettingsError
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +308,7 @@ def test_a_diverging_run_is_reported_not_raised(small) -> None:
 
 
 def test_the_torch_table_covers_every_optimizer() -> None:
-    assert set(trainer.TORCH_OPTIMIZERS) == set(rules.RULES) == set(trainer.TRAIN_DEFAULTS)
+    assert set(trainer.TORCH_OPTIMIZERS) == set(rules.RULES) == set(DEFAULTS)
     for name in rules.RULES:
         p = torch.zeros(1, requires_grad=True)
         opt = trainer.torch_optimizer(name, trainer.hyperparams(name), [p])

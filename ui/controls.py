@@ -58,7 +58,7 @@ class Controls:
 
     def request(self, optimizers=None) -> settings.TrajectorySettings:
         """The runs to compute, of these optimizers' settings (default: the sidebar's);
-        raises settings.SettingsError for a start it cannot use."""
+        raises SettingsError for a start it cannot use."""
         return settings.TrajectorySettings(surface=self.name, condition=self.condition or 10.0,
                                            steps=self.steps, start=self.start,
                                            optimizers=tuple(optimizers or self.optimizers))

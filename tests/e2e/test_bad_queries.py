@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from optviz import links, rules, settings, surfaces, trainer
+from optviz import links, rules, settings, surfaces, trainer, validate
 from optviz import sweep as sweep_lib
 from optviz import sweep_figures as sf
 from tests.stclient import Run, Session
@@ -92,8 +92,8 @@ def out_of_range(key: str, low: float, high: float, whole: bool = False) -> list
 
 def hyper_range(field_name: str) -> list[str]:
     low, high, low_in, high_in = rules.BOUNDS[field_name]
-    return ([] if low_in else [settings._num(low)]) + ["-1", "-1e300"] + (
-        [settings._num(high), "1e300"] if high < 1e300 else [])
+    return ([] if low_in else [validate.num(low)]) + ["-1", "-1e300"] + (
+        [validate.num(high), "1e300"] if high < 1e300 else [])
 
 
 def unknown_keys() -> list[Case]:
@@ -142,7 +142,7 @@ def explorer_cases() -> list[Case]:
 
 
 def sweep_cases() -> list[Case]:
-    axes = [settings.label(p) for p in sweep_lib.SWEEPABLE]
+    axes = [validate.label(p) for p in sweep_lib.SWEEPABLE]
     cases = bad("sweep_batch", NOT_A_NUMBER)
     for key in ("lr_n", "fixed_eps"):
         cases += bad(key, FEW)
@@ -181,7 +181,7 @@ CASES = {"": ignoring_cases(), "explorer": explorer_cases(), "trainer": ignoring
          "sweep": sweep_cases()}
 
 
-# How the explorer's messages call the keys whose label is not settings.label(key).
+# How the explorer's messages call the keys whose label is not validate.label(key).
 KEY_WORDS = {links.BIAS: "Bias correction", links.SURFACE: "function",
              links.OPTIMIZERS: "optimizer", links.TAB: "tab"}
 
@@ -193,7 +193,7 @@ def _names(text: str, key: str, value: str) -> bool:
         s = s[:20]
         return [s, repr(s)[1:-1]] if s.strip() else []
     pieces = key.replace(".", "_").split("_")
-    labels = [settings.label(p) for p in pieces + ["_".join(pieces[-2:])]]
+    labels = [validate.label(p) for p in pieces + ["_".join(pieces[-2:])]]
     hints = (forms(key) + forms(value) + forms(key.split(".")[0] if "." in key else "")
              + [lb for lb in labels if lb not in pieces] + [KEY_WORDS.get(key, key)])
     if key == "":

@@ -7,7 +7,7 @@ What runs. `streamlit run app.py` on a free 127.0.0.1 port, pinned to one core
 or ~/.cache/optviz; without it the script says SKIPPED, since the trainer page would
 fetch the data from the internet); this process, the load, pins itself to another
 core (1), so the figures speak of the server. Each visitor is a light client
-(tests/stclient.py: Streamlit's own websocket protocol, what a browser tab sends and
+(tools/stclient.py: Streamlit's own websocket protocol, what a browser tab sends and
 receives, without a browser), in its own thread.
 
 One visitor, as a student in a lecture would: opens the explorer, moves Adam's β1 five
@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from optviz.data import AIRFOIL_FILE  # noqa: E402
-from tests.stclient import Session  # noqa: E402
+from tools.stclient import Session  # noqa: E402
 
 DATA_DIRS = [ROOT.parent / "shared" / "data", os.environ.get("OPTVIZ_DATA_DIR"),
              Path.home() / ".cache" / "optviz"]

@@ -38,7 +38,7 @@ output (text, or a chart with its paths drawn: plotly's `.scatterlayer` holds th
 lines), watched by a MutationObserver installed before any page script runs; the
 pages again take turns. Each server's first session is loaded once beforehand and
 reported apart ("cold"): it pays for imports and, for the explorer, for Streamlit's
-deep-link fix-up (see ui/widgets.py's page_setup).
+deep-link fix-up (see ui/navigation.py).
 
 Plotly alone: the explorer's default figure (built by optviz.figures as the page
 builds it) drawn in a blank page with the plotly.js that the plotly package ships:

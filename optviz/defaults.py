@@ -37,3 +37,9 @@ DEFAULTS: dict[str, Defaults] = {
     "adamw": _ADAM_FAMILY,
     "nadam": _ADAM_FAMILY,
 }
+
+# The chapter's training run on the airfoil data: minibatches of 10, 2 epochs, the loss
+# over the whole set logged every 100 examples.
+TRAIN_BATCH_SIZE = 10
+TRAIN_EPOCHS = 2
+TRAIN_LOG_EVERY = 100

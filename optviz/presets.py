@@ -1,22 +1,17 @@
-"""Lecture presets: one link each to an explorer view that makes one point about Adam.
+"""Lecture presets: explorer settings that each make one point about Adam.
 
-    presets.PRESETS["eps-large"].url(lecture=True)
-    # 'explorer?surface=D2L+quadratic&steps=50&...&preset=eps-large&lecture=1'
+    presets.PRESETS["eps-large"].settings()      # the runs to compute
+    python -m optviz trajectory --preset eps-large --json
 
-A preset is nothing but explorer settings in the URL (the same query string the page
-writes for a shared link) plus `preset=<name>`, which gives the page its title and
-one-sentence lesson. `lecture=1` shows the chart alone, large, for a projector. The
-links are relative, so they work under any base path (behind a proxy, say).
+A preset is a title, a one- or two-sentence lesson and trajectory settings. The web
+layer turns each into a link to the explorer (`ui.presets`); the CLI runs it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
-from optviz import links, rules, settings, surfaces
-
-PAGE = "explorer"  # the explorer's URL path, as app.py's navigation names it
+from optviz import rules, settings
 
 
 @dataclass(frozen=True)
@@ -30,19 +25,6 @@ class Preset:
     hyper: tuple[tuple[str, str, float], ...] = ()  # (optimizer, field, value)
     bias_correction: bool = True
 
-    def query(self, lecture: bool = True) -> list[tuple[str, str]]:
-        """The explorer's query parameters, as its widgets write them."""
-        q = [(links.SURFACE, surfaces.SURFACES[self.surface].title),
-             (links.STEPS, str(self.steps))]
-        q += [(links.OPTIMIZERS, rules.RULES[o].title) for o in self.optimizers]
-        q += [(links.hyper_key(o, f), repr(float(v))) for o, f, v in self.hyper]
-        if not self.bias_correction:
-            q.append((links.BIAS, "false"))
-        q.append((links.PRESET, self.name))
-        if lecture:
-            q.append((links.LECTURE, "1"))
-        return q
-
     def settings(self) -> settings.TrajectorySettings:
         """The computation the explorer runs for this preset (the runs shown solid)."""
         hyper: dict[str, dict] = {o: {} for o in self.optimizers}
@@ -54,10 +36,6 @@ class Preset:
         return settings.TrajectorySettings(
             surface=self.surface, steps=self.steps,
             optimizers=tuple(settings.OptimizerSettings(o, hyper[o]) for o in self.optimizers))
-
-    def url(self, lecture: bool = True) -> str:
-        """A link relative to the app's root: "explorer?surface=...&preset=...&lecture=1"."""
-        return f"{PAGE}?{urlencode(self.query(lecture))}"
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (

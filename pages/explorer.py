@@ -8,11 +8,14 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from optviz import export, figures, links, presets, rules, settings
+from optviz import export, figures, presets, rules, settings
 from optviz.metrics import summarize
 from optviz.validate import SettingsError
+from ui import links
 from ui.controls import compute, contour, lockstep, sidebar
-from ui.widgets import URL, lecture_style, link_as_given, page_setup
+from ui.navigation import page_setup
+from ui.presets import PAGE
+from ui.widgets import URL, lecture_style, link_as_given
 
 page_setup()
 
@@ -80,7 +83,7 @@ summary = [{"optimizer": label, "result": str(summarize(t, surface, TOLERANCE))}
 if lecture:
     st.table(summary)
     rest = urlencode([(k, v) for k, vs in query.items() if k != links.LECTURE for v in vs])
-    st.markdown(f'<a href="{presets.PAGE}?{rest}" target="_self">Leave lecture mode</a>',
+    st.markdown(f'<a href="{PAGE}?{rest}" target="_self">Leave lecture mode</a>',
                 unsafe_allow_html=True)
     st.stop()
 

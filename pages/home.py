@@ -1,39 +1,22 @@
 """Home page: what Adam does, in equations and plain words."""
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from optviz import presets
-from ui.widgets import page_setup
+from ui.navigation import page_setup
+from ui.presets import url
 
 page_setup()
 
-# Pages that later issues add. A link is shown only once the page is registered in
-# app.py's PAGES; until then it is listed as coming.
-PLANNED_PAGES = [
-    (
-        "pages/explorer.py",
-        "Trajectory explorer",
-        ":material/route:",
-        "watch Adam, momentum, RMSProp and friends walk across 2D test surfaces.",
-    ),
-    (
-        "pages/trainer.py",
-        "Trainer",
-        ":material/model_training:",
-        "train a small model on the airfoil data and compare the optimizers' loss curves.",
-    ),
+# The other pages, each with one line on what it shows.
+PAGES = [
+    ("pages/explorer.py", "Trajectory explorer", ":material/route:",
+     "Watch Adam, momentum, RMSProp and friends walk across 2D test functions."),
+    ("pages/trainer.py", "Linear regression, live", ":material/model_training:",
+     "Train the chapter's linear regression on the airfoil data and watch the loss."),
+    ("pages/sweep.py", "Hyperparameter sweep", ":material/grid_on:",
+     "Train a grid of two hyperparameters at once and see where each pair ends up."),
 ]
-
-
-def _page_link_if_registered(path: str, label: str, icon: str) -> bool:
-    """Link to ``path`` if app.py registered it; return whether a link was shown."""
-    try:
-        st.page_link(path, label=label, icon=icon)
-    except StreamlitAPIException:  # page not registered (yet)
-        return False
-    return True
-
 
 st.title("Adam, explained")
 
@@ -95,11 +78,9 @@ both biases, so the first steps have the intended size $\approx \eta$ per coordi
 
 st.header("What you can do here")
 
-for path, label, icon, blurb in PLANNED_PAGES:
-    if _page_link_if_registered(path, label, icon):
-        st.caption(blurb[0].upper() + blurb[1:])
-    else:
-        st.markdown(f"**{label}** (coming): {blurb}")
+for path, label, icon, blurb in PAGES:
+    st.page_link(path, label=label, icon=icon)
+    st.caption(blurb)
 
 st.header("For a lecture")
 
@@ -110,8 +91,8 @@ st.markdown(
 )
 for p in presets.PRESETS.values():
     st.markdown(
-        f'**{p.title}** · <a href="{p.url(lecture=True)}" target="_self">lecture mode</a> · '
-        f'<a href="{p.url(lecture=False)}" target="_self">settings</a>',
+        f'**{p.title}** · <a href="{url(p, lecture=True)}" target="_self">lecture mode</a> · '
+        f'<a href="{url(p, lecture=False)}" target="_self">settings</a>',
         unsafe_allow_html=True)
 
 st.markdown("Without the dashboard, the command line computes a trajectory and prints it:")

@@ -10,23 +10,23 @@ import os
 
 import streamlit as st
 
-from optviz import data, links, rules, settings, sweep, trainer, validate
+from optviz import data, rules, settings, sweep, trainer, validate
 from optviz import sweep_figures as sf
 from optviz.jobs import FAILED, JOBS, STOPPED, WAITING
 from optviz.validate import SettingsError
+from ui import links
+from ui.navigation import page_setup
 from ui.session import connection_probe
-from ui.widgets import link_as_given, page_setup
+from ui.widgets import URL, link_as_given, step_of
 
 page_setup()
 
-URL = "query-params"
 JOB, META, FIGURE = "sweep_job", "sweep_meta", "sweep_figure"  # session state
 # The Adam family: every optimizer that takes all of lr, β1, β2 and ε.
 OPTIMIZERS = tuple(n for n, r in rules.RULES.items() if set(sweep.SWEEPABLE) <= set(r.tunable))
 DATASETS = {"airfoil": "Airfoil self-noise (the chapter's)",
             "synthetic": "Synthetic (linear, 1000 × 5)"}
 AXES = {"x": "Horizontal", "y": "Vertical"}
-STEP_OF = {"lr": 0.001, "beta1": 0.01, "beta2": 0.001, "eps": 1e-7}
 SPACING_HELP = (
     "**log**: evenly spaced powers, e.g. 0.001, 0.01, 0.1: right for the learning rate "
     "and ε, which matter by orders of magnitude. **log of 1 − β**: evenly spaced in "
@@ -222,8 +222,9 @@ with st.sidebar:
     if fixed:
         st.caption("Fixed for every setting (the chapter's values):")
     for p in fixed:
-        base[p] = st.number_input(rules.LABELS[p], value=float(getattr(defaults, p)),
-                                  format="%g", step=STEP_OF[p], key=f"fixed_{p}", bind=URL,
+        default = float(getattr(defaults, p))
+        base[p] = st.number_input(rules.LABELS[p], value=default, format="%g",
+                                  step=step_of(p, default), key=f"fixed_{p}", bind=URL,
                                   help=f"allowed: {rules.describe_range(p)}")
     batch_size = st.number_input("Batch size", min_value=1, value=trainer.DEFAULT_BATCH_SIZE,
                                  step=1, key="sweep_batch", bind=URL)

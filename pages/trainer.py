@@ -15,8 +15,9 @@ from optviz import data, rules, trainer
 from optviz.jobs import FAILED, JOBS, RUNNING, WAITING
 from optviz.loss_figures import Curve, loss_figure
 from optviz.validate import SettingsError
+from ui.navigation import page_setup
 from ui.session import connection_probe
-from ui.widgets import hyper_fields, page_setup
+from ui.widgets import hyper_fields
 
 page_setup()
 

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optviz import presets
+from ui.presets import url
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
@@ -49,5 +50,5 @@ def test_home_page_mentions_cli(at: AppTest) -> None:
 def test_home_page_links_every_lecture_preset(at: AppTest) -> None:
     html = "\n".join(m.value for m in at.markdown)
     for p in presets.PRESETS.values():
-        assert f'href="{p.url(lecture=True)}"' in html
-        assert f'href="{p.url(lecture=False)}"' in html and p.title in html
+        assert f'href="{url(p, lecture=True)}"' in html
+        assert f'href="{url(p, lecture=False)}"' in html and p.title in html

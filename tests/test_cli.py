@@ -13,7 +13,9 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from optviz import cli, rules, surfaces
+from optviz import cli, presets, rules, surfaces
+from optviz.cli import trajectory as cli_trajectory
+from optviz.defaults import DEFAULTS
 from optviz.settings import TrajectorySettings
 from tests.cli_helpers import run_json, strict_json
 
@@ -148,7 +150,7 @@ def test_divergence_is_reported_and_nan_becomes_null(capsys: pytest.CaptureFixtu
 def test_json_is_always_strict(name: str, lr: str, surface: str) -> None:
     config = TrajectorySettings.from_strings(surface=surface, optimizers=name, steps="40",
                                              hyper={"lr": lr})
-    text = json.dumps(cli.result_to_json(config, config.compute()), allow_nan=False)
+    text = json.dumps(cli_trajectory.result_to_json(config, config.compute()), allow_nan=False)
     data = strict_json(text)
     assert data["points"][0] == list(config.start_point())
 
@@ -305,3 +307,42 @@ def test_step_cap_from_the_environment() -> None:
                                "PYTHONIOENCODING": "utf-8"})
     assert done.returncode == 2
     assert done.stderr == "optviz: error: Steps must be a whole number from 1 to 30, got 31\n"
+
+
+# ------------------------------------------------------------------------ presets
+
+
+@pytest.mark.parametrize("name", presets.PRESETS)
+def test_preset_runs_its_settings(capsys: pytest.CaptureFixture, name: str) -> None:
+    expected = presets.get(name).settings()
+    data = run_json(capsys, "trajectory", "--preset", name, "--json")
+    assert (data["surface"], data["steps"]) == (expected.surface, expected.steps)
+    assert [r["optimizer"] for r in data["runs"]] == [o.name for o in expected.optimizers]
+    for run, want in zip(data["runs"], expected.compute(), strict=True):
+        assert run["points"] == cli_trajectory.run_to_json(want)["points"]
+
+
+def test_options_beside_a_preset_change_it(capsys: pytest.CaptureFixture) -> None:
+    data = run_json(capsys, "trajectory", "--preset", "eps-large", "--steps", "5",
+                    "--optimizer", "adam", "--beta1", "0.5", "--json")
+    assert data["steps"] == 5 and [r["optimizer"] for r in data["runs"]] == ["adam"]
+    hp = data["hyperparameters"]  # the preset's lr, eps and bias switch, the given β1
+    assert (hp["lr"], hp["eps"], hp["bias_correction"], hp["beta1"]) == (40, 100, False, 0.5)
+
+
+def test_unknown_preset_is_one_line(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["trajectory", "--preset", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("optviz: error: Unknown preset 'nope'") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("command", "kind"), [("trajectory", "explorer"), ("train", "trainer")])
+def test_help_shows_the_defaults_that_run(capsys: pytest.CaptureFixture, command: str,
+                                          kind: str) -> None:
+    """The defaults table in --help is generated from optviz.defaults: each optimizer's
+    line holds its chapter values, starred."""
+    assert cli.main([command, "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for name, values in DEFAULTS.items():
+        for key, value in getattr(values, kind).items():
+            assert f"{key}={value:g}*" in out, (name, key)

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optviz import presets, rules, surfaces
+from ui.presets import url
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explorer.py")
 
@@ -162,7 +163,7 @@ def test_lockstep_check_reads_about_1e_7():
 
 def _preset_page(name: str, lecture: bool) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    for key, values in parse_qs(urlsplit(presets.get(name).url(lecture)).query).items():
+    for key, values in parse_qs(urlsplit(url(presets.get(name), lecture)).query).items():
         at.query_params[key] = values if len(values) > 1 else values[0]
     return at.run()
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from optviz import links, settings
+from optviz import settings
 from optviz.defaults import DEFAULTS
+from ui import links
 
 
 def test_a_good_link_has_no_problems():

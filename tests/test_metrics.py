@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optviz import cli, metrics
+from optviz.cli import trajectory as cli_trajectory
 from optviz.settings import OptimizerSettings
 from optviz.surfaces import get_surface
 from optviz.trajectory import Run, run
@@ -108,7 +109,7 @@ def test_the_cli_summary_uses_the_same_numbers(capsys):
     out = capsys.readouterr().out
     surface = get_surface("d2l")
     t = run(surface, [OptimizerSettings("adam").to_run(surface.start)], 200)[0]
-    s = metrics.summarize(t, surface, cli.TOLERANCE)
+    s = metrics.summarize(t, surface, cli_trajectory.TOLERANCE)
     assert f"distance to the nearest minimum (0, 0): {s.distance_to_minimum:.3g}" in out
     assert f"first within 0.001 at step {s.steps_to_tolerance}" in out
 

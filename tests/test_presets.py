@@ -5,7 +5,9 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pytest
 
-from optviz import links, presets, settings
+from optviz import presets, settings
+from ui import links
+from ui.presets import url
 
 ALL = list(presets.PRESETS.values())
 
@@ -13,9 +15,9 @@ ALL = list(presets.PRESETS.values())
 @pytest.mark.parametrize("preset", ALL, ids=lambda p: p.name)
 def test_each_link_is_a_clean_explorer_view(preset):
     for lecture in (True, False):
-        url = preset.url(lecture=lecture)
-        assert url.startswith("explorer?")
-        query = parse_qs(urlsplit(url).query)
+        link = url(preset, lecture=lecture)
+        assert link.startswith("explorer?")
+        query = parse_qs(urlsplit(link).query)
         assert links.check_query(query) == []
         assert links.lecture_mode(query) is lecture
         assert query[links.PRESET] == [preset.name]

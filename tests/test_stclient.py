@@ -1,4 +1,4 @@
-"""The light Streamlit client (tests/stclient.py) against a throwaway app of known answers.
+"""The light Streamlit client (tools/stclient.py) against a throwaway app of known answers.
 
 The app runs with the project's public-server settings that matter to the client: XSRF
 on, CORS on, error details hidden.
@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from tests.e2e.servers import free_port, wait_healthy
-from tests.stclient import Session
+from tools.stclient import Session
 
 APP = textwrap.dedent("""
     import streamlit as st

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from optviz import figures, links, rules, settings, surfaces
+from optviz import figures, rules, settings, surfaces
 from optviz.trajectory import Run
+from ui import links
 from ui.widgets import URL, hyper_fields
 
 # Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.

@@ -4,29 +4,28 @@ import math
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
-from streamlit.runtime.pages_manager import PagesManager
 
-from optviz import links, rules, settings
+from optviz import rules, settings
+from ui import links
 
 URL = "query-params"
 LINKED = "link_as_given"  # session state: a page's link, across one rerun
 # The hyperparameters worth a field of their own, in this order; the rest keep defaults.
 FIELDS = ("lr", "beta1", "beta2", "eps", "momentum", "alpha", "rho", "weight_decay",
           "amsgrad", "centered")
-STEP_OF = {"lr": 0.05, "beta1": 0.01, "beta2": 0.001, "momentum": 0.05, "alpha": 0.01,
-           "rho": 0.01, "weight_decay": 0.01}
+# The "+"/"−" step of a number field, where a fixed one suits every default.
+STEP_OF = {"beta1": 0.01, "beta2": 0.001, "momentum": 0.05, "alpha": 0.01, "rho": 0.01,
+           "weight_decay": 0.01}
 
 
-def page_setup() -> None:
-    """Call first in every page.
-
-    A deep link as the first visit after the server starts finds Streamlit still in
-    its legacy mode for a folder named pages/ (it runs the page without app.py). Leave
-    that mode and rerun: app.py's st.navigation then routes to the page properly.
-    """
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+def step_of(field: str, default: float) -> float:
+    """The field's step: STEP_OF's, else half the default's leading power of ten (0.4 → 0.05,
+    0.01 → 0.005, 1e-6 → 5e-7), as the learning rate and ε span decades."""
+    if field in STEP_OF:
+        return STEP_OF[field]
+    if default > 0 and math.isfinite(default):
+        return 10.0 ** math.floor(math.log10(default)) / 2
+    return 0.1
 
 
 def _infinite(text: str) -> bool:
@@ -77,7 +76,7 @@ def hyper_fields(name: str, defaults, prefix: str = "", bias_correction: bool | 
             values[field] = st.checkbox(label, value=default, key=key, bind=bind)
         else:
             values[field] = st.number_input(
-                label, value=float(default), step=STEP_OF.get(field, float(default) or 0.1),
+                label, value=float(default), step=step_of(field, float(default)),
                 format="%g", key=key, bind=bind,
                 help=f"allowed: {rules.describe_range(field)}")
     if bias_correction is not None and "bias_correction" in rule.tunable:

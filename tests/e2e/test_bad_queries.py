@@ -1,4 +1,4 @@
-"""Malformed links against every page of a running server, through tests/stclient.py.
+"""Malformed links against every page of a running server, through tools/stclient.py.
 
 Hundreds of query strings, generated per key the pages read: wrong types, NaN, ±inf,
 overflow, huge numbers, out of range, empty, unknown names, repeated keys, 10,000-char
@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from optviz import links, rules, settings, surfaces, trainer, validate
+from optviz import rules, settings, surfaces, trainer, validate
 from optviz import sweep as sweep_lib
 from optviz import sweep_figures as sf
-from tests.stclient import Run, Session
+from tools.stclient import Run, Session
+from ui import links
 
 pytestmark = pytest.mark.e2e
 

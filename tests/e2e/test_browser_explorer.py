@@ -37,6 +37,7 @@ from tests.e2e.explorer_ui import (
     sidebar_input,
     wait_for_new_paths,
 )
+from ui.presets import url
 
 pytestmark = pytest.mark.e2e
 
@@ -198,7 +199,7 @@ def test_screenshot_rosenbrock(page, app_url, tmp_path):
 def test_lecture_preset_shows_the_chart_alone_and_still_plays(page, app_url, tmp_path):
     preset = presets.get("lr-too-large")
     page.set_viewport_size({"width": 1600, "height": 1200})
-    open_explorer(page, app_url, "?" + preset.url(lecture=True).split("?", 1)[1])
+    open_explorer(page, app_url, "?" + url(preset, lecture=True).split("?", 1)[1])
     page.set_viewport_size({"width": 1600, "height": 1200})
     expect_no_exception(page)
     expect(page.get_by_role("heading", name=preset.title)).to_be_visible()

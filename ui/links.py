@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from optviz import rules, settings, surfaces
+from optviz import presets, rules, settings, surfaces
 from optviz.validate import SettingsError, label, num, parse_bool, parse_number
 
 SURFACE, CONDITION, STEPS, X1, X2, BIAS, OPTIMIZERS, TAB = (
@@ -75,8 +75,6 @@ def _check_one(key: str, values: Sequence[str]) -> None:
     elif key == LECTURE:
         parse_bool(text, "lecture")
     elif key == PRESET:
-        from optviz import presets  # presets builds on this module
-
         presets.get(text)
     elif "." in key:
         name, field = key.split(".", 1)

@@ -1,0 +1,242 @@
+"""``python -m optviz trajectory``: optimizers on a 2D test function, as the chapter's
+train_2d. Prints the paths as JSON (``--json``), writes the animated figure (``--html
+FILE``) or prints a short summary. Every input goes through `optviz.settings`; only
+NumPy is imported for it, plotly only for ``--html``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Sequence
+from dataclasses import replace
+
+from optviz import metrics, presets, rules, settings, surfaces
+from optviz.cli.common import (
+    PROG,
+    ArgumentParser,
+    add_hyperparameters,
+    defaults_table,
+    given_hyper,
+    hyper_json,
+    hyper_text,
+    to_json_list,
+)
+from optviz.settings import TrajectorySettings
+from optviz.validate import SettingsError
+
+TOLERANCE = 1e-3  # the summary says when a run first came this close to a minimum
+
+EPILOG = """\
+optimizers and their defaults (torch's; * marks the chapter's values for its 2D
+examples):
+{table}
+
+presets (--preset NAME; options given beside it change the preset's settings):
+{presets}
+
+output:
+  --json prints one JSON object:
+    {{"surface", "condition" (null unless rotated), "steps", "start", "bound",
+     "minima", "runs": [RUN, ...]}}
+    plus the keys of the first RUN at the top level, for the one-optimizer case.
+    RUN = {{"optimizer", "label", "hyperparameters": {{name: value}},
+     "points": [[x1, x2], ...] (steps + 1 of them unless the run diverged),
+     "values": [f, ...], "gradients": [[g1, g2], ...], "diverged_at": null or k,
+     "steps_taken", "state": {{name: [[a1, a2], ...]}}  (Adam: m, v, v_max),
+     "explained": {{name: [[a1, a2], ...]}}  (Adam, AMSGrad, AdamW: m_hat, v_hat,
+     step_size; empty for the others)}}
+    Row i of every list belongs to point i; NaN and infinity are written as null.
+  --html FILE writes the contour plot with the trajectories and prints FILE.
+  Otherwise a short summary is printed. Errors: one line on stderr, status 2.
+
+example:
+  python -m optviz trajectory --surface d2l --optimizer adam --lr 0.4 --beta1 0.9 \\
+      --beta2 0.999 --eps 1e-6 --steps 20 --start -5 -2 --json
+"""
+
+CHOICES = "\n".join((
+    textwrap.fill(f"surfaces: {', '.join(surfaces.SURFACES)}", 78, subsequent_indent="  "),
+    textwrap.fill(f"optimizers: {', '.join(rules.RULES)}", 78, subsequent_indent="  "),
+))
+
+
+def add_parser(sub) -> None:
+    """The `trajectory` command, on the subparsers `sub` of the main parser."""
+    t = sub.add_parser(
+        "trajectory",
+        help="run optimizers on a 2D surface and print or plot their paths",
+        description=textwrap.fill("Run one or more optimizers on a 2D test function, as in "
+                                  "the chapter's train_2d.", 78) + "\n\n" + CHOICES,
+        epilog=EPILOG.format(
+            table=defaults_table("explorer"),
+            presets="\n".join(f"  {p.name:<13} {p.title}" for p in presets.PRESETS.values())),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    t.add_argument("--preset", metavar="NAME",
+                   help=f"start from a lecture preset: {', '.join(presets.PRESETS)}")
+    t.add_argument("--surface", metavar="NAME",
+                   help=f"test function: {', '.join(surfaces.SURFACES)} "
+                        f"(default {settings.DEFAULT_SURFACE})")
+    t.add_argument("--optimizer", action="append", metavar="NAME",
+                   help=f"optimizer: {', '.join(rules.RULES)} (default "
+                        f"{settings.DEFAULT_OPTIMIZER}); repeat it to compare several, "
+                        f"up to {settings.MAX_RUNS}")
+    t.add_argument("--steps", metavar="N",
+                   help=f"number of steps, 1 to {settings.MAX_STEPS} "
+                        f"(default {settings.DEFAULT_STEPS})")
+    t.add_argument("--start", nargs=2, metavar=("X1", "X2"),
+                   help=f"start point, each |x| <= {settings.MAX_START:g} (default: the "
+                        "surface's own)")
+    t.add_argument("--condition", metavar="K",
+                   help=f"condition number κ >= 1 of --surface rotated (default "
+                        f"{settings.DEFAULT_CONDITION:g})")
+    t.add_argument("--bound", metavar="B",
+                   help="a run that leaves |x_i| <= B or reaches a non-finite value stops "
+                        f"there and is reported as diverged (default {settings.DEFAULT_BOUND:g})")
+    add_hyperparameters(t, "Each applies to every chosen optimizer that has it; giving one "
+                           "that none of them has is an error.")
+    out = t.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the trajectories as JSON")
+    out.add_argument("--html", metavar="FILE",
+                     help="write the contour plot with the trajectories to FILE (HTML)")
+    t.set_defaults(func=_trajectory)
+
+
+def settings_from_args(args: argparse.Namespace) -> TrajectorySettings:
+    """The validated settings the parsed arguments ask for, or SettingsError.
+
+    With --preset, the preset's settings are the defaults: --surface, --steps and the
+    rest replace them, --optimizer replaces its list (a named optimizer keeps the
+    preset's values), and hyperparameter options apply on top.
+    """
+    base = TrajectorySettings()
+    if getattr(args, "preset", None) is not None:
+        try:
+            base = presets.get(args.preset).settings()
+        except ValueError as e:
+            raise SettingsError(str(e)) from None
+    names = ([settings.optimizer_name(n) for n in args.optimizer] if args.optimizer
+             else [o.name for o in base.optimizers])
+    given = given_hyper(args, names)
+    surface = settings.surface_name(args.surface) if args.surface is not None else base.surface
+    if args.condition is not None and surface != "rotated":
+        raise SettingsError(f"--condition applies to --surface rotated only, not {surface}")
+    chosen = TrajectorySettings.from_strings(
+        surface=surface, optimizers=names, steps=args.steps, start=args.start,
+        condition=args.condition, bound=args.bound,
+        hyper={k: (str(v).lower() if isinstance(v, bool) else v) for k, v in given.items()},
+    )
+    if getattr(args, "preset", None) is None:
+        return chosen
+    preset_hyper = {o.name: o.hyper for o in base.optimizers}
+    return replace(
+        chosen,
+        steps=chosen.steps if args.steps is not None else base.steps,
+        optimizers=tuple(settings.OptimizerSettings(o.name, {**preset_hyper.get(o.name, {}),
+                                                             **o.hyper})
+                         for o in chosen.optimizers))
+
+
+def _trajectory(args: argparse.Namespace, parser: ArgumentParser) -> int:
+    try:
+        config = settings_from_args(args)
+    except SettingsError as e:
+        parser.error(str(e))
+    trajectories = config.compute()
+    if args.html:
+        return _write_html(config, trajectories, args.html)
+    if args.json:
+        print(json.dumps(result_to_json(config, trajectories), allow_nan=False))
+    else:
+        print(summary(config, trajectories))
+    return 0
+
+
+def _write_html(config: TrajectorySettings, trajectories, path: str) -> int:
+    try:
+        from optviz.figures import trajectory_figure
+    except ImportError as e:
+        print(f"{PROG}: error: --html needs optviz.figures and plotly: {e}", file=sys.stderr)
+        return 1
+    figure = trajectory_figure(config.get_surface(), trajectories)
+    try:
+        figure.write_html(path, include_plotlyjs=True)
+    except OSError as e:
+        print(f"{PROG}: error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+# -------------------------------------------------------------------------- JSON
+
+
+def run_to_json(t) -> dict:
+    """One `optviz.trajectory.Trajectory` as a JSON-ready dict (the RUN of --help)."""
+    hp = t.run.hyper
+    return {
+        "optimizer": t.run.optimizer,
+        "label": t.run.label,
+        "hyperparameters": hyper_json(hp),
+        "points": to_json_list(t.points),
+        "values": to_json_list(t.values),
+        "gradients": to_json_list(t.grads),
+        "diverged_at": t.diverged_at,
+        "steps_taken": t.steps,
+        "state": {k: to_json_list(v) for k, v in t.state.items()},
+        "explained": {k: to_json_list(v) for k, v in t.explained.items()},
+    }
+
+
+def result_to_json(config: TrajectorySettings, trajectories) -> dict:
+    """The whole --json object: the request, the first run's keys, and "runs"."""
+    runs = [run_to_json(t) for t in trajectories]
+    surface = config.get_surface()
+    return {
+        "surface": config.surface,
+        "condition": config.condition if config.surface == "rotated" else None,
+        "steps": config.steps,
+        "start": list(config.start_point()),
+        "bound": config.bound,
+        "minima": [list(m) for m in surface.minima],
+        **runs[0],
+        "runs": runs,
+    }
+
+
+# ----------------------------------------------------------------------- summary
+
+
+def _point(p: Sequence[float]) -> str:
+    return f"({p[0]:.6g}, {p[1]:.6g})"
+
+
+def summary(config: TrajectorySettings, trajectories) -> str:
+    """A few lines per run: final point and f, and divergence or distance to a minimum."""
+    surface = config.get_surface()
+    formula = (surface.f.__doc__ or "").strip().splitlines()[0] if surface.f.__doc__ else ""
+    lines = [f"{surface.title}: {formula}; {config.steps} steps from "
+             f"{_point(config.start_point())}"]
+    for t in trajectories:
+        lines.append(f"{t.run.label}: {hyper_text(t.run.optimizer, t.run.hyper)}")
+        x, f = t.points[-1], t.values[-1]
+        if t.diverged_at is not None:
+            lines.append(f"  diverged at step {t.diverged_at}; last good point {_point(x)} "
+                         f"(step {t.steps}), f = {f:.6g}")
+            continue
+        where = f"  final point {_point(x)}, f = {f:.6g}"
+        s = metrics.summarize(t, surface, TOLERANCE)
+        if s.nearest_minimum is None:
+            where += " (this surface has no minimum)"
+        else:
+            where += (f", distance to the nearest minimum {_point(s.nearest_minimum)}: "
+                      f"{s.distance_to_minimum:.3g}")
+            if s.steps_to_tolerance is not None:
+                where += f"; first within {TOLERANCE:g} at step {s.steps_to_tolerance}"
+        lines.append(where)
+    return "\n".join(lines)
+
+

@@ -1,0 +1,1 @@
+"""Tools the tests and the benchmarks share (not part of the app)."""

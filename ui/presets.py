@@ -1,0 +1,39 @@
+"""Links to the lecture presets (`optviz.presets`): each opens the explorer on its lesson.
+
+    url(PRESETS["eps-large"], lecture=True)
+    # 'explorer?surface=D2L+quadratic&steps=50&...&preset=eps-large&lecture=1'
+
+A preset's link holds the same query string the explorer writes for a shared link,
+plus `preset=<name>`, which gives the page its title and lesson; `lecture=1` shows
+the chart alone, large, for a projector. The links are relative, so they work under
+any base path (behind a proxy, say).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from optviz import rules, surfaces
+from optviz.presets import Preset
+from ui import links
+
+PAGE = "explorer"  # the explorer's URL path, as app.py's navigation names it
+
+
+def query(preset: Preset, lecture: bool = True) -> list[tuple[str, str]]:
+    """The explorer's query parameters for `preset`, as its widgets write them."""
+    q = [(links.SURFACE, surfaces.SURFACES[preset.surface].title),
+         (links.STEPS, str(preset.steps))]
+    q += [(links.OPTIMIZERS, rules.RULES[o].title) for o in preset.optimizers]
+    q += [(links.hyper_key(o, f), repr(float(v))) for o, f, v in preset.hyper]
+    if not preset.bias_correction:
+        q.append((links.BIAS, "false"))
+    q.append((links.PRESET, preset.name))
+    if lecture:
+        q.append((links.LECTURE, "1"))
+    return q
+
+
+def url(preset: Preset, lecture: bool = True) -> str:
+    """A link relative to the app's root: "explorer?surface=...&preset=...&lecture=1"."""
+    return f"{PAGE}?{urlencode(query(preset, lecture))}"

@@ -39,12 +39,24 @@ RUN useradd --create-home --uid 1000 --user-group app \
     && mkdir -p /home/app/.cache/optviz \
     && chown -R app:app /home/app/.cache
 
+# The optviz package (the library and its web layer ui/) installed as any package is,
+# from pyproject.toml: no build isolation, so the venv's own setuptools builds it
+# offline; its dependencies are installed above. Its bytecode is compiled here, as the
+# app's user cannot write into the venv.
+COPY pyproject.toml README.md requirements.txt /tmp/src/
+COPY optviz /tmp/src/optviz
+COPY ui /tmp/src/ui
+RUN pip install --no-cache-dir --no-deps --no-build-isolation --no-compile \
+        --disable-pip-version-check /tmp/src \
+    && rm -rf /tmp/src \
+    && site=$(python -c "import sysconfig; print(sysconfig.get_path('purelib'))") \
+    && python -m compileall -q "$site/optviz" "$site/ui"
+
+# Only the entry point, the pages and the Streamlit config live in the app's folder.
 WORKDIR /app
 COPY .streamlit ./.streamlit
 COPY app.py ./
-COPY optviz ./optviz
 COPY pages ./pages
-COPY ui ./ui
 
 # The chapter's airfoil data: baked in when the build context has
 # docker/data/airfoil_self_noise.dat (gitignored), otherwise downloaded on first use

@@ -13,12 +13,14 @@ PYTEST_ARGS ?=
 
 .PHONY: venv run test bench lint clean
 
-# The stamp is rebuilt (pip install re-run) only when a requirements file changes.
-# Creating the venv is skipped when it already exists.
-$(STAMP): requirements.txt requirements-dev.txt
+# The stamp is rebuilt (pip install re-run) only when a requirements file or the
+# project's metadata changes. Creating the venv is skipped when it already exists.
+# optviz itself is installed editable (its pinned dependencies are requirements.txt's).
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 $(VENV): $(STAMP)

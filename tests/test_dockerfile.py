@@ -83,3 +83,13 @@ def test_the_build_context_holds_what_the_dockerfile_copies_and_no_venv_or_data(
                      ".pytest_cache/README.md", "test-results/trace.zip"):
         assert ignored(kept_out), kept_out
     assert not ignored("docker/data/airfoil_self_noise.dat")  # the one file a build may bake
+
+
+def test_the_image_installs_optviz_as_a_package_and_keeps_only_the_app_in_its_folder():
+    runs = [rest for word, rest in instructions() if word == "RUN"]
+    assert any("pip install" in r and "/tmp/src" in r and "--no-build-isolation" in r
+               for r in runs)  # the venv's setuptools builds it offline
+    copies = [rest.split() for word, rest in instructions() if word == "COPY"]
+    into_app = {c[-1] for c in copies if not c[-1].startswith("/")}
+    assert into_app == {"./.streamlit", "./", "./pages"}  # no second copy of optviz or ui
+    assert ["optviz", "/tmp/src/optviz"] in copies and ["ui", "/tmp/src/ui"] in copies

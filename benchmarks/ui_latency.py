@@ -40,7 +40,7 @@ pages again take turns. Each server's first session is loaded once beforehand an
 reported apart ("cold"): it pays for imports and, for the explorer, for Streamlit's
 deep-link fix-up (see ui/navigation.py).
 
-Plotly alone: the explorer's default figure (built by optviz.figures as the page
+Plotly alone: the explorer's default figure (built by optviz.plots as the page
 builds it) drawn in a blank page with the plotly.js that the plotly package ships:
 Plotly.newPlot + addFrames, and Plotly.react with only the paths changed, which is
 what a chart that stayed mounted would pay per change.
@@ -253,15 +253,18 @@ def plotly_alone(browser, reps: int = 10) -> tuple[float, float]:
     import plotly
 
     sys.path.insert(0, str(ROOT))
-    from optviz import figures, presets, surfaces
+    from optviz import presets, surfaces
+    from optviz.plots import contours
+    from optviz.plots import trajectory as trajectory_plot
+    from ui.selection import CLICK_GRID
 
     chapter = presets.PRESETS["chapter"].settings()  # the explorer's defaults
     surface = surfaces.get_surface(chapter.surface)
     trajectories = chapter.compute()
-    window = figures.view_window(surface, trajectories)
+    window = trajectory_plot.view_window(surface, trajectories)
     # As pages/explorer.py draws it.
-    fig = figures.trajectory_figure(surface, trajectories, click_grid=figures.CLICK_GRID,
-                                    grid=figures.contour_grid(surface, window))
+    fig = trajectory_plot.trajectory_figure(surface, trajectories, click_grid=CLICK_GRID,
+                                            grid=contours.contour_grid(surface, window))
     spec = plotly.io.to_json(fig, validate=False)
     bundle = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -274,7 +277,7 @@ def plotly_alone(browser, reps: int = 10) -> tuple[float, float]:
 
 
 # Plotly's own timing of one figure: `spec` is the figure's JSON; the paths are the
-# traces whose legendgroup starts with "run" (optviz.figures' naming).
+# traces whose legendgroup starts with "run" (optviz.plots.trajectory's naming).
 DRAW = """async ([spec, reps]) => {
   const fig = JSON.parse(spec), g = document.getElementById('g');
   const median = (v) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];

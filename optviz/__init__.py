@@ -2,7 +2,7 @@
 
 Layers, bottom up: `ops` (array helpers) → `rules` (update rules, one per optimizer)
 → `optimizers` (torch.optim adapters) and `trajectory` (2D engine over `surfaces`)
-→ `settings` (validated inputs) → `figures` and the CLI (`python -m optviz`).
+→ `settings` (validated inputs) → `plots` (the figures) and the CLI (`python -m optviz`).
 """
 
 __version__ = "0.1.0"

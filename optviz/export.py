@@ -11,6 +11,8 @@ Row `step` = k holds the point x_k, f(x_k), the gradient g at x_k, Î”x_k = x_k â
 `run` counts from 1 in the order given. Columns are the union over all runs (in order
 of first appearance); a run without a field leaves it blank, and so does NaN (the
 derived quantities at step 0). A diverged run stops at its last good point.
+
+`results_csv`: a sweep's results, one row per setting.
 """
 
 from __future__ import annotations
@@ -19,8 +21,14 @@ import csv
 import io
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from optviz.trajectory import Trajectory
+
+if TYPE_CHECKING:  # optviz.sweep imports torch, which exporting trajectories never needs
+    from optviz.sweep import Grid
 
 BASE_COLUMNS = ("run", "label", "optimizer", "step", "x1", "x2", "f", "g1", "g2", "dx1", "dx2")
 
@@ -55,4 +63,17 @@ def trajectories_csv(trajectories: Sequence[Trajectory]) -> str:
             for name, a in fields.items():
                 row[f"{name}_1"], row[f"{name}_2"] = _cell(a[k, 0]), _cell(a[k, 1])
             writer.writerow(row)
+    return out.getvalue()
+
+
+def results_csv(grid: Grid, final_loss: np.ndarray, diverged: np.ndarray) -> str:
+    """One row per setting: setting, optimizer, x, y, final_loss, diverged (exact floats)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["setting", "optimizer", grid.param_x, grid.param_y, "final_loss", "diverged"])
+    cols = grid.columns()
+    for s in range(grid.size):
+        w.writerow([s, grid.optimizer, repr(float(cols[grid.param_x][s])),
+                    repr(float(cols[grid.param_y][s])), repr(float(final_loss[s])),
+                    str(bool(diverged[s])).lower()])
     return out.getvalue()

@@ -8,13 +8,16 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from optviz import export, figures, presets, rules, settings
+from optviz import export, presets, rules, settings
 from optviz.metrics import summarize
+from optviz.plots import inspector
+from optviz.plots import trajectory as trajectory_plot
 from optviz.validate import SettingsError
 from ui import links
 from ui.controls import compute, contour, lockstep, sidebar
 from ui.navigation import page_setup
 from ui.presets import PAGE
+from ui.selection import CLICK_GRID, clicked_start
 from ui.widgets import URL, lecture_style, link_as_given
 
 page_setup()
@@ -24,7 +27,7 @@ LECTURE_FIGURE = {"scale": 1.5, "height": 800}  # readable from the back of a le
 
 
 def start_from_click() -> None:
-    point = figures.clicked_start(st.session_state.get("plot"))
+    point = clicked_start(st.session_state.get("plot"))
     if point is not None:
         st.session_state[links.X1], st.session_state[links.X2] = point
 
@@ -69,10 +72,10 @@ if not controls.bias:  # overlay what bias correction would have done, for compa
         dashed = list(range(len(trajectories), len(trajectories) + len(corrected)))
         trajectories = trajectories + compute(reference)
 
-window = figures.view_window(surface, trajectories)
-fig = figures.trajectory_figure(surface, trajectories, click_grid=figures.CLICK_GRID,
-                                grid=contour(name, window, condition), dashed=dashed,
-                                **(LECTURE_FIGURE if lecture else {}))
+window = trajectory_plot.view_window(surface, trajectories)
+fig = trajectory_plot.trajectory_figure(surface, trajectories, click_grid=CLICK_GRID,
+                                        grid=contour(name, window, condition), dashed=dashed,
+                                        **(LECTURE_FIGURE if lecture else {}))
 st.plotly_chart(fig, key="plot", on_select=start_from_click, selection_mode="points",
                 config={"displaylogo": False, "scrollZoom": True})
 
@@ -108,11 +111,11 @@ if inspect.open:
         traj = shown[which]
         step = left.slider("Step", 0, max(traj.steps, 1), min(1, traj.steps), key="step")
         step = min(step, traj.steps)
-        left.table(figures.state_table(traj, step))
+        left.table(inspector.state_table(traj, step))
         overlay = None
         if dashed and optimizers[which] in corrected:
             overlay = trajectories[dashed[corrected.index(optimizers[which])]]
-        right.plotly_chart(figures.state_figure(traj, step, overlay=overlay), key="state",
+        right.plotly_chart(inspector.state_figure(traj, step, overlay=overlay), key="state",
                            config={"displaylogo": False})
         if traj.explained:
             st.caption("Adam's step in each coordinate is η·m̂/(√v̂ + ε) ≈ η·sign(g) while "

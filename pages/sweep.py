@@ -1,8 +1,8 @@
 """Hyperparameter sweep: every pair of values of two of Adam's hyperparameters, trained.
 
-Thin by design: widgets -> optviz.sweep_figures.axis_values / optviz.sweep.grid
+Thin by design: widgets -> optviz.sweep_axes.axis_values / optviz.sweep.grid
 (validation) -> a background job in optviz.jobs.JOBS (at most N server-wide) ->
-optviz.sweep_figures.sweep_heatmap. A fragment polls the job twice a second; its
+optviz.plots.sweep.sweep_heatmap. A fragment polls the job twice a second; its
 heartbeat keeps the job alive, so closing the tab frees the slot.
 """
 
@@ -11,8 +11,19 @@ import os
 import streamlit as st
 
 from optviz import data, rules, settings, sweep, trainer, validate
-from optviz import sweep_figures as sf
+from optviz.export import results_csv
 from optviz.jobs import FAILED, JOBS, STOPPED, WAITING
+from optviz.plots.sweep import sweep_heatmap
+from optviz.sweep_axes import (
+    DEFAULT_AXES,
+    MAX_VALUES,
+    MIN_VALUES,
+    SPACING_NAMES,
+    axis_values,
+    best_setting,
+    describe_setting,
+    spacings,
+)
 from optviz.validate import SettingsError
 from ui import links
 from ui.navigation import page_setup
@@ -60,19 +71,19 @@ def axis_row(which: str, default: str, other: str | None):
     if param == other:
         return param, None, "", (f"Choose two different hyperparameters: both axes are "
                                  f"{validate.label(param)}.")
-    lo, hi, n, spacing = sf.DEFAULT_AXES[param]
+    lo, hi, n, spacing = DEFAULT_AXES[param]
     name = validate.label(param)
     low = cols[1].text_input(f"{name} min", validate.num(lo), key=f"{param}_min", bind=URL,
                              help=f"allowed: {rules.describe_range(param)}; type e.g. 1e-4")
     high = cols[2].text_input(f"{name} max", validate.num(hi), key=f"{param}_max", bind=URL,
                               help=f"allowed: {rules.describe_range(param)}")
-    count = cols[3].number_input("Values", min_value=sf.MIN_VALUES, max_value=sf.MAX_VALUES,
+    count = cols[3].number_input("Values", min_value=MIN_VALUES, max_value=MAX_VALUES,
                                  value=n, step=1, key=f"{param}_n", bind=URL,
-                                 help=f"{sf.MIN_VALUES} to {sf.MAX_VALUES} values on this axis")
-    spacing = cols[4].selectbox("Spacing", sf.spacings(param), key=f"{param}_spacing", bind=URL,
-                                format_func=sf.SPACING_NAMES.get, help=SPACING_HELP)
+                                 help=f"{MIN_VALUES} to {MAX_VALUES} values on this axis")
+    spacing = cols[4].selectbox("Spacing", spacings(param), key=f"{param}_spacing", bind=URL,
+                                format_func=SPACING_NAMES.get, help=SPACING_HELP)
     try:
-        return param, sf.axis_values(param, low, high, count, spacing), spacing, ""
+        return param, axis_values(param, low, high, count, spacing), spacing, ""
     except SettingsError as e:
         return param, None, spacing, str(e)
 
@@ -95,10 +106,10 @@ def link_fields(axes: tuple[str, str], devices: list[str]) -> dict[str, links.Fi
         for end in ("min", "max"):  # an axis on show judges its own range, in context
             fields[f"{p}_{end}"] = (links.free_text(f"{name} {end}") if p in axes
                                     else links.number(f"{name} {end}"))
-        fields[f"{p}_n"] = links.number(f"{name}: values", sf.MIN_VALUES, sf.MAX_VALUES,
+        fields[f"{p}_n"] = links.number(f"{name}: values", MIN_VALUES, MAX_VALUES,
                                         whole=True)
         fields[f"{p}_spacing"] = links.choice(
-            f"{name} spacing", [sf.SPACING_NAMES[s] for s in sf.spacings(p)])
+            f"{name} spacing", [SPACING_NAMES[s] for s in spacings(p)])
         fields[f"fixed_{p}"] = links.number(f"Fixed {name}")
     return fields
 
@@ -169,7 +180,7 @@ def show_result(job, meta: dict) -> None:
         if stopped:
             title = (f"Loss of {rules.RULES[s.grid.optimizer].title} when stopped at "
                      f"{s.examples[-1] / (s.epochs * s.n):.0%}")
-        fig = sf.sweep_heatmap(s.grid, s.final_loss, s.diverged, title, spacing=meta["spacing"])
+        fig = sweep_heatmap(s.grid, s.final_loss, s.diverged, title, spacing=meta["spacing"])
         cached = (job.id, fig)
         st.session_state[FIGURE] = cached
     if stopped:
@@ -177,20 +188,20 @@ def show_result(job, meta: dict) -> None:
                 "setting: the colours show the loss at that point.",
                 icon=":material/stop_circle:")
     st.plotly_chart(cached[1], key="sweep_heatmap", config={"displaylogo": False})
-    best = sf.best_setting(s.final_loss, s.diverged)
+    best = best_setting(s.final_loss, s.diverged)
     diverged = int(s.diverged.sum())
     where = (f"{meta['data']}, {s.epochs} epoch{'s' if s.epochs != 1 else ''}, batch size "
              f"{s.batch_size}, {s.grid.size:,} settings in {s.seconds:.1f} s")
     if best is None:
         st.markdown(f"**Every setting diverged** ({where}).")
     else:
-        st.markdown(f"**Best setting:** {sf.describe_setting(s.grid, best)}, final loss "
+        st.markdown(f"**Best setting:** {describe_setting(s.grid, best)}, final loss "
                     f"**{s.final_loss[best]:.4g}** ({where}).")
     if diverged:
         st.caption(f"{diverged:,} of {s.grid.size:,} settings diverged (grey, ×): their loss "
                    f"went above {trainer.DIVERGED_LOSS:,.0f} or stopped being a number.")
-    st.download_button("Grid results (CSV)", lambda: sf.results_csv(s.grid, s.final_loss,
-                                                                     s.diverged),
+    st.download_button("Grid results (CSV)", lambda: results_csv(s.grid, s.final_loss,
+                                                                  s.diverged),
                        file_name=f"optviz-sweep-{s.grid.param_x}-{s.grid.param_y}.csv",
                        mime="text/csv", icon=":material/download:")
 

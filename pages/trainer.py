@@ -13,7 +13,7 @@ import streamlit as st
 
 from optviz import data, rules, trainer
 from optviz.jobs import FAILED, JOBS, RUNNING, WAITING
-from optviz.loss_figures import Curve, loss_figure
+from optviz.plots.loss import Curve, loss_figure
 from optviz.validate import SettingsError
 from ui.navigation import page_setup
 from ui.session import connection_probe

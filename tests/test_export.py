@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from optviz import export
+from optviz import export, sweep, sweep_axes
 from optviz.settings import OptimizerSettings
 from optviz.surfaces import get_surface
 from optviz.trajectory import run
@@ -99,3 +99,17 @@ def test_labels_with_commas_and_quotes_survive():
     trajs = compute("d2l", [("adam", {}, 'Adam, "fast"')], 2)
     _, rows = read(export.trajectories_csv(trajs))
     assert rows[0]["label"] == 'Adam, "fast"'
+
+
+def test_results_csv_of_a_sweep():
+    y = sweep_axes.axis_values("beta1", 0.9, 0.999, 3, "log1m")
+    grid = sweep.grid("lr", sweep_axes.axis_values("lr", 1e-3, 1.0, 4, "log"), "beta1", y)
+    loss = np.array([0.5, 0.3, 0.4, 20.0, 0.6, 0.25, 0.5, 300.0, 0.7, 0.35, 2.0, np.nan])
+    diverged = np.arange(12) == 11
+    text = export.results_csv(grid, loss, diverged)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 12
+    assert list(rows[0]) == ["setting", "optimizer", "lr", "beta1", "final_loss", "diverged"]
+    assert rows[5] == {"setting": "5", "optimizer": "adam", "lr": "0.01", "beta1": repr(y[1]),
+                       "final_loss": "0.25", "diverged": "false"}
+    assert rows[11]["diverged"] == "true" and rows[11]["final_loss"] == "nan"

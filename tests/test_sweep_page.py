@@ -13,8 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optviz import data, sweep, trainer
-from optviz import sweep_figures as sf
 from optviz.jobs import JOBS, STOPPED
+from optviz.sweep_axes import DEFAULT_AXES
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "sweep.py")
@@ -272,7 +272,7 @@ def test_a_bad_link_is_named_and_the_defaults_are_used(airfoil):
                     "Fixed ε must be a finite number", "unknown setting 'zzz'"):
         assert culprit in warning.value
     assert at.selectbox(key="x").value == "lr"
-    assert at.number_input(key="lr_n").value == sf.DEFAULT_AXES["lr"][2]
+    assert at.number_input(key="lr_n").value == DEFAULT_AXES["lr"][2]
 
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "9" * 400])

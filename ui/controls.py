@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from optviz import figures, rules, settings, surfaces
+from optviz import rules, settings, surfaces
+from optviz.plots import contours
 from optviz.trajectory import Run
 from ui import links
 from ui.widgets import URL, hyper_fields
@@ -28,7 +29,7 @@ def compute(request: settings.TrajectorySettings):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def contour(name: str, window, condition: float | None):
-    return figures.contour_grid(name, window, condition=condition)
+    return contours.contour_grid(name, window, condition=condition)
 
 
 @st.cache_data(max_entries=64, show_spinner="Running torch.optim alongside…", hash_funcs=BY_REPR)

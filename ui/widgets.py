@@ -85,7 +85,7 @@ def hyper_fields(name: str, defaults, prefix: str = "", bias_correction: bool | 
 
 
 # Lecture mode: no sidebar, no header or toolbar, larger type; the chart's own sizes are
-# scaled by optviz.figures (its `scale`).
+# scaled by optviz.plots.trajectory (its `scale`).
 _LECTURE_CSS = """<style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] { display: none; }

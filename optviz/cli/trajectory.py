@@ -157,9 +157,9 @@ def _trajectory(args: argparse.Namespace, parser: ArgumentParser) -> int:
 
 def _write_html(config: TrajectorySettings, trajectories, path: str) -> int:
     try:
-        from optviz.figures import trajectory_figure
+        from optviz.plots.trajectory import trajectory_figure
     except ImportError as e:
-        print(f"{PROG}: error: --html needs optviz.figures and plotly: {e}", file=sys.stderr)
+        print(f"{PROG}: error: --html needs optviz.plots and plotly: {e}", file=sys.stderr)
         return 1
     figure = trajectory_figure(config.get_surface(), trajectories)
     try:

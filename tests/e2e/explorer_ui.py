@@ -11,7 +11,7 @@ TIMEOUT_MS = 30_000
 VIEWPORT = {"width": 1400, "height": 1000}
 
 # A run's path: the trace of its legend group "run<i>" drawn with lines (see
-# optviz/figures.py).
+# optviz/plots/trajectory.py).
 PATHS_JS = """() => {
   const d = document.querySelector('.js-plotly-plot');
   if (!d || !d._fullData) return null;

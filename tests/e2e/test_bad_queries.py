@@ -28,7 +28,7 @@ import pytest
 
 from optviz import rules, settings, surfaces, trainer, validate
 from optviz import sweep as sweep_lib
-from optviz import sweep_figures as sf
+from optviz.sweep_axes import MAX_VALUES, MIN_VALUES
 from tools.stclient import Run, Session
 from ui import links
 
@@ -149,7 +149,7 @@ def sweep_cases() -> list[Case]:
         cases += bad(key, FEW)
     for key in ("sweep_epochs", "beta1_n", "fixed_beta2"):
         cases += bad(key, TRIO)
-    cases += bad("lr_n", out_of_range("lr_n", sf.MIN_VALUES, sf.MAX_VALUES, whole=True))
+    cases += bad("lr_n", out_of_range("lr_n", MIN_VALUES, MAX_VALUES, whole=True))
     cases += bad("sweep_epochs", ["0", str(trainer.MAX_EPOCHS + 1), "0.5"])
     cases += bad("sweep_batch", ["0", "-1", "1.5"])
     # The axes on show (lr, β1) judge their own text fields; the others are checked as

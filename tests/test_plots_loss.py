@@ -1,6 +1,6 @@
 """Loss curves as the chapter plots them."""
 
-from optviz.loss_figures import CHAPTER_Y_RANGE, Curve, loss_figure
+from optviz.plots.loss import CHAPTER_Y_RANGE, Curve, loss_figure
 
 
 def test_one_line_per_curve_with_the_live_end_marked():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from optviz.figures import FONT, PALETTE
+from optviz.plots.theme import FONT, PALETTE
 
 # The chapter's plots of the airfoil runs: loss from 0.22 to 0.35 over the epochs.
 CHAPTER_Y_RANGE = (0.22, 0.35)

@@ -1,7 +1,5 @@
-"""The sweep's axes, heat map and CSV: values, log axes, log colours, diverged, best."""
+"""The sweep's heat map: log axes, log colours, diverged settings, the best one."""
 
-import csv
-import io
 import math
 
 import numpy as np
@@ -9,11 +7,11 @@ import plotly.graph_objects as go
 import pytest
 
 from optviz import data, sweep
-from optviz import sweep_figures as sf
-from optviz.validate import SettingsError
+from optviz.plots import sweep as sweep_plot
+from optviz.sweep_axes import axis_values, best_setting
 
-X = sf.axis_values("lr", 1e-3, 1.0, 4, "log")  # 0.001, 0.01, 0.1, 1
-Y = sf.axis_values("beta1", 0.9, 0.999, 3, "log1m")  # 0.9, 0.99, 0.999
+X = axis_values("lr", 1e-3, 1.0, 4, "log")  # 0.001, 0.01, 0.1, 1
+Y = axis_values("beta1", 0.9, 0.999, 3, "log1m")  # 0.9, 0.99, 0.999
 GRID = sweep.grid("lr", X, "beta1", Y)
 # (ny, nx) = (3, 4); the setting lr = 1, β1 = 0.999 diverged, lr = 0.01, β1 = 0.99 is best.
 LOSS = np.array([[0.5, 0.3, 0.4, 20.0],
@@ -25,57 +23,11 @@ DIVERGED[2, 3] = True
 
 @pytest.fixture(scope="module")
 def fig() -> go.Figure:
-    return sf.sweep_heatmap(GRID, LOSS.ravel(), DIVERGED.ravel(), spacing=("log", "log1m"))
+    return sweep_plot.sweep_heatmap(GRID, LOSS.ravel(), DIVERGED.ravel(), spacing=("log", "log1m"))
 
 
 def _trace(fig: go.Figure, name: str):
     return next(t for t in fig.data if t.name == name)
-
-
-# ------------------------------------------------------------------------- axes
-
-
-def test_axis_values_log_linear_and_one_minus_beta():
-    np.testing.assert_allclose(X, [1e-3, 1e-2, 1e-1, 1.0])
-    np.testing.assert_allclose(Y, [0.9, 0.99, 0.999])
-    assert sf.axis_values("beta2", 0, 0.5, 3, "linear") == (0.0, 0.25, 0.5)
-    # The ends are exactly as typed, text included.
-    values = sf.axis_values("eps", " 1e-8", "1e-4 ", 7, "log")
-    assert values[0] == 1e-8 and values[-1] == 1e-4 and len(values) == 7
-
-
-@pytest.mark.parametrize("args, expected", [
-    (("lr", 0.1, 0.01, 5, "log"), "Learning rate: min (0.1) must be below max (0.01)"),
-    (("lr", 0.1, 0.1, 5, "log"), "must be below max"),
-    (("lr", float("nan"), 1, 5, "log"), "Learning rate: min must be a finite number, got nan"),
-    (("lr", "nan", 1, 5, "log"), "min must be a finite number"),
-    (("eps", 1e-8, "inf", 5, "log"), "ε: max must be a finite number, got inf"),
-    (("lr", "abc", 1, 5, "log"), "Learning rate: min must be a number, got 'abc'"),
-    (("lr", "", 1, 5, "log"), "must be a number, got nothing"),
-    (("lr", 0, 1, 5, "log"), "a log axis needs values above 0"),
-    (("lr", -1, 1, 5, "linear"), "Learning rate must be in (0, ∞), got -1"),
-    (("beta1", 0.5, 1.0, 5, "log1m"), "β1 must be in [0, 1), got 1"),
-    (("beta2", -0.1, 0.9, 5, "linear"), "β2 must be in [0, 1), got -0.1"),
-    (("lr", 1e-3, 1, 1, "log"), "Number of values of Learning rate must be a whole number "
-                                "from 2 to 100, got 1"),
-    (("lr", 1e-3, 1, 101, "log"), "from 2 to 100, got 101"),
-    (("lr", 1e-3, 1, 2.5, "log"), "got 2.5"),
-    (("beta1", 0.5, 0.9, 5, "log"), "β1 takes spacing 'log1m' or 'linear'"),
-    (("weight_decay", 0, 1, 5, "linear"), "Cannot sweep 'weight_decay'"),
-])
-def test_axis_values_say_what_is_wrong(args, expected):
-    with pytest.raises(SettingsError) as e:
-        sf.axis_values(*args)
-    assert expected in str(e.value)
-    assert "\n" not in str(e.value)
-
-
-def test_guess_spacing():
-    assert sf.guess_spacing("lr", X) == "log"
-    assert sf.guess_spacing("beta1", Y) == "log1m"
-    assert sf.guess_spacing("beta1", (0.1, 0.2, 0.3)) == "linear"
-    assert sf.guess_spacing("lr", (1e-3, 1e-2)) == "log"  # two values: the default
-    assert sf.guess_spacing("eps", (1e-3,)) == "linear"
 
 
 # ---------------------------------------------------------------------- heat map
@@ -103,9 +55,9 @@ def test_log_axes_and_beta_drawn_as_one_minus_beta(fig):
 
 
 def test_linear_axes():
-    g = sweep.grid("beta1", sf.axis_values("beta1", 0, 0.9, 4, "linear"),
-                   "beta2", sf.axis_values("beta2", 0.5, 0.99, 3, "linear"))
-    f = sf.sweep_heatmap(g, np.linspace(0.3, 1, 12), np.zeros(12, bool))
+    g = sweep.grid("beta1", axis_values("beta1", 0, 0.9, 4, "linear"),
+                   "beta2", axis_values("beta2", 0.5, 0.99, 3, "linear"))
+    f = sweep_plot.sweep_heatmap(g, np.linspace(0.3, 1, 12), np.zeros(12, bool))
     assert f.layout.xaxis.type == "linear" and f.layout.yaxis.type == "linear"
     np.testing.assert_allclose(_trace(f, "final loss").x, [-0.15, 0.15, 0.45, 0.75, 1.05])
 
@@ -129,18 +81,18 @@ def test_diverged_cells_are_grey_with_a_cross_and_a_legend_entry(fig):
     grey = _trace(fig, "diverged cells")
     zg = np.asarray(grey.z, dtype=float)
     assert zg[2, 3] == 1 and np.isnan(zg[~DIVERGED]).all()
-    cross = _trace(fig, sf.DIVERGED_NAME)
+    cross = _trace(fig, sweep_plot.DIVERGED_NAME)
     assert cross.marker.symbol.startswith("x") and cross.showlegend is not False
     assert list(cross.x) == pytest.approx([1.0]) and list(cross.y) == pytest.approx([0.001])
 
 
 def test_best_setting_starred_and_named(fig):
-    star = _trace(fig, sf.BEST_NAME)
+    star = _trace(fig, sweep_plot.BEST_NAME)
     assert star.marker.symbol == "star"
     assert list(star.x) == pytest.approx([0.01]) and list(star.y) == pytest.approx([0.01])
     sub = fig.layout.title.subtitle.text
     assert "Learning rate = 0.01, β1 = 0.99" in sub and "0.25" in sub
-    assert sf.best_setting(LOSS.ravel(), DIVERGED.ravel()) == 5
+    assert best_setting(LOSS.ravel(), DIVERGED.ravel()) == 5
 
 
 def test_hover_names_both_values_and_the_loss_or_diverged(fig):
@@ -153,10 +105,10 @@ def test_hover_names_both_values_and_the_loss_or_diverged(fig):
 
 
 def test_every_setting_diverged():
-    f = sf.sweep_heatmap(GRID, np.full(12, np.inf), np.ones(12, bool))
+    f = sweep_plot.sweep_heatmap(GRID, np.full(12, np.inf), np.ones(12, bool))
     assert "every setting diverged" in f.layout.title.subtitle.text
-    assert sf.BEST_NAME not in [t.name for t in f.data]
-    assert sf.best_setting(np.full(12, np.inf), np.ones(12, bool)) is None
+    assert sweep_plot.BEST_NAME not in [t.name for t in f.data]
+    assert best_setting(np.full(12, np.inf), np.ones(12, bool)) is None
 
 
 def test_readable_on_a_projector(fig):
@@ -168,27 +120,17 @@ def test_readable_on_a_projector(fig):
 
 
 def test_a_real_sweep_end_to_end():
-    g = sweep.grid("lr", sf.axis_values("lr", 1e-3, 10, 5, "log"),
-                   "eps", sf.axis_values("eps", 1e-8, 1e-2, 4, "log"))
+    g = sweep.grid("lr", axis_values("lr", 1e-3, 10, 5, "log"),
+                   "eps", axis_values("eps", 1e-8, 1e-2, 4, "log"))
     s = sweep.Sweep(data.synthetic(n=100, d=2), g, epochs=1).fit()
-    f = sf.sweep_heatmap(g, s.final_loss, s.diverged, "My sweep")
+    f = sweep_plot.sweep_heatmap(g, s.final_loss, s.diverged, "My sweep")
     assert "My sweep" in f.layout.title.text
     assert np.asarray(_trace(f, "final loss").z).shape == (4, 5)
     assert f.layout.xaxis.type == "log" and f.layout.yaxis.type == "log"
     f.to_json()  # serializable as Streamlit sends it
 
 
-def test_results_csv():
-    text = sf.results_csv(GRID, LOSS.ravel(), DIVERGED.ravel())
-    rows = list(csv.DictReader(io.StringIO(text)))
-    assert len(rows) == 12
-    assert list(rows[0]) == ["setting", "optimizer", "lr", "beta1", "final_loss", "diverged"]
-    assert rows[5] == {"setting": "5", "optimizer": "adam", "lr": "0.01", "beta1": repr(Y[1]),
-                       "final_loss": "0.25", "diverged": "false"}
-    assert rows[11]["diverged"] == "true" and rows[11]["final_loss"] == "nan"
-
-
 def test_an_axis_end_far_from_a_round_tick_gets_its_own():
-    g = sweep.grid("lr", X, "beta1", sf.axis_values("beta1", 0.5, 0.999, 5, "log1m"))
-    f = sf.sweep_heatmap(g, np.linspace(0.3, 1, 20), np.zeros(20, bool))
+    g = sweep.grid("lr", X, "beta1", axis_values("beta1", 0.5, 0.999, 5, "log1m"))
+    f = sweep_plot.sweep_heatmap(g, np.linspace(0.3, 1, 20), np.zeros(20, bool))
     assert list(f.layout.yaxis.ticktext) == ["0.999", "0.99", "0.9", "0.5"]

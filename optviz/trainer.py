@@ -47,7 +47,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import torch
 
-from optviz import rules, settings
+from optviz import rules, settings, torch_bridge
 from optviz.defaults import DEFAULTS
 from optviz.validate import SettingsError, choice, env_int, show, whole
 
@@ -62,14 +62,6 @@ DEFAULT_LOG_EVERY = 100
 INIT_STD = 0.01  # w ~ N(0, 0.01²), as train_ch11
 MAX_EPOCHS = max(env_int("OPTVIZ_MAX_EPOCHS", 50), DEFAULT_EPOCHS)
 DIVERGED_LOSS = 1e6  # a logged loss above this (or not finite) marks a run as diverged
-
-# The torch.optim class behind each optimizer name. The rule's hyperparameters keep
-# their names there, except β1, β2 (torch's betas) and the flags a class implies.
-TORCH_OPTIMIZERS: dict[str, str] = {
-    "sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad",
-    "rmsprop": "RMSprop", "adadelta": "Adadelta", "adam": "Adam", "amsgrad": "Adam",
-    "adamw": "AdamW", "nadam": "NAdam",
-}
 
 # "auto" compiles only when it pays: when this rule is compiled already in this
 # process, or for a run so long that the tensor engine (~60 µs a step on a CPU core)
@@ -141,22 +133,6 @@ def hyperparams(optimizer: str, hyper: Mapping[str, Any] | None = None) -> Named
     (`optviz.defaults`), then `hyper` (validated)."""
     chosen = settings.OptimizerSettings(optimizer, hyper or {})  # raises SettingsError
     return chosen.rule.hyperparams(**{**DEFAULTS[chosen.name].trainer, **chosen.hyper})
-
-
-def torch_optimizer(name: str, hp: NamedTuple, params) -> torch.optim.Optimizer:
-    """The `torch.optim` optimizer for rule `name` with hyperparameters `hp`."""
-    kwargs = hp._asdict()
-    if not kwargs.pop("bias_correction", True):
-        raise SettingsError("Bias correction cannot be turned off in torch.optim; "
-                            "use the scratch implementation")
-    if "beta1" in kwargs:
-        kwargs["betas"] = (kwargs.pop("beta1"), kwargs.pop("beta2"))
-    if name == "adamw":
-        del kwargs["decoupled_weight_decay"]  # AdamW is decoupled by definition
-    try:
-        return getattr(torch.optim, TORCH_OPTIMIZERS[name])(params, **kwargs)
-    except ValueError as e:  # e.g. "Nesterov momentum requires a momentum and zero dampening"
-        raise SettingsError(f"torch.optim.{TORCH_OPTIMIZERS[name]}: {e}") from None
 
 
 def _design(dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -364,7 +340,7 @@ class TorchEngine:
         with torch.no_grad():
             self.model.weight.copy_(theta[:d])
             self.model.bias.copy_(theta[d:])
-        self.optimizer = torch_optimizer(name, hp, self.model.parameters())
+        self.optimizer = torch_bridge.build(name, hp, self.model.parameters())
 
     def epoch(self, perm):
         perm = perm.to(self.X.device)
@@ -505,7 +481,7 @@ class Trainer:
         if self.impl == "torch":
             if self.engine != "auto":
                 raise SettingsError("The engine applies to the scratch implementation only")
-            torch_optimizer(self.optimizer, self.hp, [torch.zeros(1, requires_grad=True)])
+            torch_bridge.build(self.optimizer, self.hp, [torch.zeros(1, requires_grad=True)])
         elif self.engine == "compiled" and self.device.type != "cpu":
             raise SettingsError(f"The compiled engine runs on the CPU only, not on "
                                 f"{self.device.type}; use engine 'tensor'")

@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from optviz import data, rules, trainer
-from optviz.defaults import DEFAULTS
 from optviz.trainer import Progress, Trainer
 from optviz.validate import SettingsError
 
@@ -306,10 +305,3 @@ def test_a_diverging_run_is_reported_not_raised(small) -> None:
     t = Trainer(small, optimizer="sgd", hyper={"lr": 1e3}).fit()
     assert t.diverged and not t.stopped and len(t.losses) == len(t.examples)
 
-
-def test_the_torch_table_covers_every_optimizer() -> None:
-    assert set(trainer.TORCH_OPTIMIZERS) == set(rules.RULES) == set(DEFAULTS)
-    for name in rules.RULES:
-        p = torch.zeros(1, requires_grad=True)
-        opt = trainer.torch_optimizer(name, trainer.hyperparams(name), [p])
-        assert type(opt).__name__ == trainer.TORCH_OPTIMIZERS[name]

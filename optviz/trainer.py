@@ -36,7 +36,6 @@ rounding:
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
@@ -233,58 +232,6 @@ class TensorEngine:
         _sync(self.X.device)
 
 
-@functools.cache
-def _kernels():
-    """The compiled engine's loops, compiled on first use (numba is imported only here)."""
-    import numba
-    from numba.typed import List
-
-    from optviz import compiled  # teaches numba the optviz.ops helpers the rules call
-
-    jit = numba.njit(nogil=True, error_model="numpy")  # as optviz.compiled
-
-    @jit
-    def init_states(init, theta, hp):
-        states = List()
-        for j in range(theta.shape[0]):
-            states.append(init(theta[j], hp))
-        return states
-
-    @jit
-    def steps(update, X, y, k0, k1, B, theta, states, t, hp):
-        # The rules are elementwise: one scalar rule call per coordinate of θ.
-        n, p = X.shape
-        g = np.empty(p)
-        for k in range(k0, k1):
-            lo, hi = k * B, min((k + 1) * B, n)
-            g[:] = 0.0
-            for i in range(lo, hi):
-                r = -y[i]
-                for j in range(p):
-                    r += X[i, j] * theta[j]
-                for j in range(p):
-                    g[j] += r * X[i, j]
-            t += 1
-            for j in range(p):
-                delta, state = update(g[j] / (hi - lo), states[j], theta[j], t, hp)
-                states[j] = state
-                theta[j] += delta
-        return t
-
-    @jit
-    def loss(X, y, theta):
-        n, p = X.shape
-        total = 0.0
-        for i in range(n):
-            r = -y[i]
-            for j in range(p):
-                r += X[i, j] * theta[j]
-            total += r * r
-        return total / (2 * n)
-
-    return compiled._compiled, init_states, steps, loss
-
-
 _compiled_rules: set[tuple] = set()
 
 
@@ -298,13 +245,14 @@ class CompiledEngine:
 
     def __init__(self, rule: rules.Rule, hp: NamedTuple, X: np.ndarray, y: np.ndarray,
                  theta: np.ndarray, batch_size: int):
-        jitted, init_states, self._steps, self._loss = _kernels()
-        # One numba type for every run of a rule: numbers as floats (as optviz.compiled).
-        self.hp = type(hp)(*(v if isinstance(v, bool) else float(v) for v in hp))
-        self.update = jitted(rule.update)
+        from optviz import compiled  # imports numba: only when this engine is used
+
+        self._steps, self._loss = compiled.train_steps, compiled.mean_loss
+        self.hp = compiled.float_hyperparams(hp)
+        self.update = compiled.jitted(rule.update)
         self.X, self.y = X.astype(np.float64), y.astype(np.float64)
         self.theta = theta.astype(np.float64)
-        self.states = init_states(jitted(rule.init), self.theta, self.hp)
+        self.states = compiled.init_states(compiled.jitted(rule.init), self.theta, self.hp)
         self.t, self.batch_size = 0, batch_size
         self._steps(self.update, self.X, self.y, 0, 0, batch_size, self.theta, self.states,
                     0, self.hp)  # compiles now, before any clock starts

@@ -198,8 +198,3 @@ class Sweep:
         for _ in self.run():
             pass
         return self
-
-
-def sweep(dataset, grid: Grid, **kwargs) -> Sweep:
-    """`Sweep(dataset, grid, **kwargs).fit()`."""
-    return Sweep(dataset, grid, **kwargs).fit()

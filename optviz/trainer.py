@@ -543,11 +543,6 @@ class Trainer:
         }
 
 
-def train(dataset, **kwargs) -> Iterator[Progress]:
-    """`Trainer(dataset, **kwargs).run()`: validates now, trains as it is iterated."""
-    return Trainer(dataset, **kwargs).run()
-
-
 def warm_up(names: tuple[str, ...] | None = None) -> None:
     """Compile the compiled engine for these optimizers (default: all), e.g. at start-up."""
     X = np.zeros((1, 2), dtype=np.float32)

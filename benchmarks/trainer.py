@@ -1,7 +1,7 @@
 """Benchmark: seconds per epoch of the chapter's training loop vs optviz's trainer.
 
 Adam (lr 0.01, batch 10, 2 epochs) on the airfoil data, all in one process on the same
-machine with the same torch threads (optviz.trainer.limit_torch_threads). The baseline
+machine with the same torch threads (optviz.devices.limit_torch_threads). The baseline
 is the chapter's own code, transcribed below (D2L 12.10, PyTorch): a DataLoader over a
 TensorDataset, autograd, the from-scratch `adam` with its states and hyperparams['t'],
 and `evaluate_loss` over the whole DataLoader every 200 examples, the chapter's own
@@ -28,6 +28,7 @@ import torch  # noqa: E402
 from torch.utils import data as tdata  # noqa: E402
 
 from optviz import data, trainer  # noqa: E402
+from optviz.devices import limit_torch_threads  # noqa: E402
 
 TARGET = 0.05
 # d2l's Accumulator takes float() of a loss that requires grad; torch warns each time.
@@ -158,7 +159,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     dataset = load(parser)
-    threads = trainer.limit_torch_threads()
+    threads = limit_torch_threads()
     start = time.perf_counter()
     trainer.warm_up(("adam",))
     compile_s = time.perf_counter() - start

@@ -8,7 +8,7 @@ one coordinate at a time, into a loop with no per-step interpreter cost. Nothing
 rewritten: numba is only taught the few `optviz.ops` helpers the rules call.
 
 Two loops use them: `advance`, the 2D engine's trajectories, and `init_states` /
-`train_steps` / `mean_loss`, the trainer's compiled engine (`optviz.trainer`).
+`train_steps` / `mean_loss`, the trainer's compiled engine (`optviz.engines`).
 Compilation takes a moment per (rule, surface) pair or rule, once per process, so
 the callers come here only when it pays; importing this module imports numba, so
 they import it only then.

@@ -12,6 +12,7 @@ import streamlit as st
 
 from optviz import data, links, rules, settings, sweep, trainer, validate
 from optviz import sweep_figures as sf
+from optviz.devices import available_devices
 from optviz.jobs import FAILED, JOBS, STOPPED, WAITING
 from optviz.validate import SettingsError
 from ui.session import connection_probe
@@ -231,7 +232,7 @@ with st.sidebar:
                              value=trainer.DEFAULT_EPOCHS, step=1, key="sweep_epochs", bind=URL)
     data_name = st.selectbox("Data", list(DATASETS), format_func=DATASETS.get, key="sweep_data",
                              bind=URL)
-    reasons = trainer.available_devices()
+    reasons = available_devices()
     devices = [d for d, why in reasons.items() if why is None]
     device = st.selectbox("Device", devices, key="sweep_device", bind=URL,
                           help="Where the sweep trains. All settings train together as "

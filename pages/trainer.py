@@ -12,6 +12,7 @@ import threading
 import streamlit as st
 
 from optviz import data, rules, trainer
+from optviz.devices import available_devices, limit_torch_threads
 from optviz.jobs import FAILED, JOBS, RUNNING, WAITING
 from optviz.loss_figures import Curve, loss_figure
 from optviz.validate import SettingsError
@@ -96,7 +97,7 @@ def log_csv(runs: list[dict]) -> str:
 
 
 st.session_state.setdefault("runs", [])
-trainer.limit_torch_threads()
+limit_torch_threads()
 compile_in_background()
 st.title("Linear regression, live")
 st.caption("The chapter's second half: linear regression on the NASA airfoil data, "
@@ -111,7 +112,7 @@ with st.sidebar:
     chosen, bad = hyper_fields(name, trainer.hyperparams(name), prefix="train.", bind=None)
     batch_size = st.number_input("Batch size", 1, 100_000, trainer.DEFAULT_BATCH_SIZE)
     epochs = st.number_input("Epochs", 1, trainer.MAX_EPOCHS, trainer.DEFAULT_EPOCHS)
-    devices = trainer.available_devices()
+    devices = available_devices()
     usable = [d for d, why in devices.items() if why is None]
     device = st.radio("Device", usable, horizontal=True,
                       help="Data is moved to the device once; the model is tiny.")

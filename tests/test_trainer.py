@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from optviz import data, rules, trainer
+from optviz import data, devices, rules, trainer
+from optviz.engines import is_compiled
 from optviz.trainer import Progress, Trainer
 from optviz.validate import SettingsError
 
@@ -49,7 +50,7 @@ def test_losses_are_logged_every_100_examples_from_the_initial_loss(airfoil) -> 
     assert len(t.losses) == 31 and t.final_loss == t.losses[-1]
     X = np.hstack([airfoil.features, np.ones((1500, 1), np.float32)]).astype(float)
     gen = torch.Generator().manual_seed(0)
-    theta0 = trainer._initial_theta(gen, 5).double().numpy()
+    theta0 = trainer.initial_theta(gen, 5).double().numpy()
     initial = np.mean((X @ theta0 - airfoil.labels) ** 2) / 2
     assert t.losses[0] == pytest.approx(initial, rel=1e-6)
     assert t.losses[0] > 0.45 and t.final_loss < 0.26  # it learns
@@ -88,7 +89,7 @@ def test_compiled_engine_equals_the_tensor_engine(airfoil, name: str) -> None:
     assert (compiled.engine_used, tensor.engine_used) == ("compiled", "tensor")
     np.testing.assert_allclose(compiled.losses, tensor.losses, rtol=0, atol=1e-6)
     np.testing.assert_allclose(compiled.theta, tensor.theta, rtol=0, atol=1e-5)
-    assert trainer.is_compiled(rules.RULES[name])
+    assert is_compiled(rules.RULES[name])
     # once compiled, "auto" takes the compiled engine on the CPU
     assert Trainer(airfoil, optimizer=name).fit().engine_used == "compiled"
 
@@ -125,7 +126,7 @@ def test_the_scratch_path_never_calls_autograd(airfoil, monkeypatch) -> None:
     with torch.autograd.set_grad_enabled(True):
         for engine in ("tensor", "compiled"):
             t = Trainer(airfoil, engine=engine, epochs=1)
-            engine_obj = t._make_engine(torch.zeros(6))[1]
+            engine_obj = t.make_engine(torch.zeros(6))[1]
             assert not getattr(engine_obj.theta, "requires_grad", False)
             assert t.fit().final_loss < 0.3
         with pytest.raises(AssertionError, match="autograd called"):  # the check works
@@ -218,19 +219,19 @@ def test_run_starts_afresh_each_time(airfoil) -> None:
 
 
 def test_available_devices() -> None:
-    devices = trainer.available_devices()
-    assert set(devices) == {"cpu", "cuda", "mps"} and devices["cpu"] is None
-    for name, reason in devices.items():
+    reasons = devices.available_devices()
+    assert set(reasons) == {"cpu", "cuda", "mps"} and reasons["cpu"] is None
+    for name, reason in reasons.items():
         assert reason is None or (isinstance(reason, str) and "\n" not in reason), name
     if not torch.cuda.is_available():
         with pytest.raises(SettingsError, match="Device cuda cannot be used: "):
-            trainer.resolve_device("cuda")
+            devices.resolve_device("cuda")
 
 
 @pytest.mark.parametrize("device", ["auto", "cpu", "CPU"])
 def test_device_auto_and_cpu(small, device: str) -> None:
     t = Trainer(small, device=device).fit()
-    expected = next(d for d in ("cuda", "mps", "cpu") if trainer.available_devices()[d] is None)
+    expected = next(d for d in ("cuda", "mps", "cpu") if devices.available_devices()[d] is None)
     assert t.device.type == (expected if device == "auto" else "cpu")
     assert np.isfinite(t.final_loss)
 
@@ -248,7 +249,7 @@ def test_cuda_gives_the_cpu_curve(airfoil, impl: str) -> None:
 def test_torch_threads_are_bounded(small) -> None:
     Trainer(small)
     expected = int(os.environ.get("OPTVIZ_TORCH_THREADS", "1") or 1)
-    assert torch.get_num_threads() == trainer.limit_torch_threads() == max(expected, 1)
+    assert torch.get_num_threads() == devices.limit_torch_threads() == max(expected, 1)
 
 
 # --------------------------------------------------------------------- validation

@@ -20,6 +20,7 @@ import io
 import math
 from collections.abc import Sequence
 
+from optviz.records import RunRecord
 from optviz.trajectory import Trajectory
 
 BASE_COLUMNS = ("run", "label", "optimizer", "step", "x1", "x2", "f", "g1", "g2", "dx1", "dx2")
@@ -55,4 +56,16 @@ def trajectories_csv(trajectories: Sequence[Trajectory]) -> str:
             for name, a in fields.items():
                 row[f"{name}_1"], row[f"{name}_2"] = _cell(a[k, 0]), _cell(a[k, 1])
             writer.writerow(row)
+    return out.getvalue()
+
+
+def run_log_csv(runs: Sequence[RunRecord]) -> str:
+    """Training runs as CSV: one row per run and log point, columns run, epoch, loss
+    (the run's label; numbers as `repr`, which reads back as the same float)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["run", "epoch", "loss"])
+    for run in runs:
+        for epoch, loss in zip(run.epochs, run.losses, strict=True):
+            writer.writerow([run.label, repr(epoch), repr(loss)])
     return out.getvalue()

@@ -5,14 +5,13 @@ it twice a second, which draws the growing loss curve and keeps the job alive. S
 or closing the tab, ends the job and frees its slot.
 """
 
-import csv
-import io
 import threading
 
 import streamlit as st
 
-from optviz import data, rules, trainer
+from optviz import data, records, rules, trainer
 from optviz.devices import available_devices, limit_torch_threads
+from optviz.export import run_log_csv
 from optviz.jobs import FAILED, JOBS, RUNNING, WAITING
 from optviz.loss_figures import Curve, loss_figure
 from optviz.validate import SettingsError
@@ -78,22 +77,7 @@ def curves_of(job, labels: list[str]) -> list[Curve]:
 
 def finish(job, labels: list[str]) -> None:
     """Keep a finished job's runs in the session (overlaid until cleared)."""
-    for label, t in zip(labels, job.result or [], strict=False):
-        if t.losses:  # a run stopped before its first step still has its initial loss
-            st.session_state.runs.append({
-                "label": label, "epochs": [e / t.n for e in t.examples], "losses": list(t.losses),
-                "sec_per_epoch": list(t.sec_per_epoch), "final_loss": t.final_loss,
-                "stopped": t.stopped})
-
-
-def log_csv(runs: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["run", "epoch", "loss"])
-    for run in runs:
-        for epoch, loss in zip(run["epochs"], run["losses"], strict=True):
-            writer.writerow([run["label"], repr(epoch), repr(loss)])
-    return out.getvalue()
+    st.session_state.runs.extend(records.records(labels, job.result or []))
 
 
 st.session_state.setdefault("runs", [])
@@ -155,7 +139,7 @@ if start and dataset is not None:
 def live() -> None:
     job = st.session_state.get("job")
     labels = st.session_state.get("labels", [])
-    earlier = [Curve(r["label"], r["epochs"], r["losses"], dashed=IMPL_LABEL["torch"] in r["label"])
+    earlier = [Curve(r.label, r.epochs, r.losses, dashed=IMPL_LABEL["torch"] in r.label)
                for r in st.session_state.runs]
     current: list[Curve] = []
     if job is not None:
@@ -182,13 +166,13 @@ def live() -> None:
 live()
 
 if st.session_state.runs:
-    st.table([{"run": r["label"], "final loss": f"{r['final_loss']:.4f}",
-               "seconds per epoch": ", ".join(f"{s:.4f}" for s in r["sec_per_epoch"]),
-               "note": "stopped early" if r["stopped"] else ""}
+    st.table([{"run": r.label, "final loss": f"{r.final_loss:.4f}",
+               "seconds per epoch": ", ".join(f"{s:.4f}" for s in r.sec_per_epoch),
+               "note": "stopped early" if r.stopped else ""}
               for r in st.session_state.runs])
     left, right = st.columns(2)
     if left.button("Clear earlier runs", icon=":material/delete:"):
         st.session_state.runs = []
         st.rerun()
-    right.download_button("Run log (CSV)", log_csv(st.session_state.runs),
+    right.download_button("Run log (CSV)", run_log_csv(st.session_state.runs),
                           file_name="optviz-training-log.csv", mime="text/csv")

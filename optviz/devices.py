@@ -19,7 +19,7 @@ def limit_torch_threads() -> int:
     """Bound torch's intra-op threads, once per process; returns the number.
 
     OPTVIZ_TORCH_THREADS, default 1. The server's cores are shared between users' jobs
-    (see `optviz.jobs`), and torch would otherwise start one thread per core for each of
+    (see `ui.jobs`), and torch would otherwise start one thread per core for each of
     them; on matrices of a few thousand numbers threads only add synchronisation.
     """
     global _threads_set

@@ -246,21 +246,3 @@ def warm_up(names: tuple[str, ...] | None = None) -> None:
     for name in names or tuple(rules.RULES):
         rule = rules.RULES[name]
         CompiledEngine(rule, hyperparams(name), X, np.zeros(1, np.float32), np.zeros(2), 1)
-
-
-def job_work(trainers: list[Trainer]):
-    """An `optviz.jobs` work function running `trainers` in turn.
-
-    Reports (index, Progress) at every log point; stops, between steps, once the job is
-    stopped or abandoned. Trainers are built (and so validated) before the job is
-    submitted, so a bad setting is reported at once, not from the queue.
-    """
-    def work(job) -> list[Trainer]:
-        for i, trainer in enumerate(trainers):
-            trainer.stop = job.stop_event
-            for progress in trainer.run():
-                job.report((i, progress))
-                if not job.alive():  # alive() has set the event the trainer watches
-                    return trainers
-        return trainers
-    return work

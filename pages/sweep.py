@@ -1,7 +1,7 @@
 """Hyperparameter sweep: every pair of values of two of Adam's hyperparameters, trained.
 
 Thin by design: widgets -> optviz.sweep_figures.axis_values / optviz.sweep.grid
-(validation) -> a background job in optviz.jobs.JOBS (at most N server-wide) ->
+(validation) -> a background job in ui.jobs.JOBS (at most N server-wide) ->
 optviz.sweep_figures.sweep_heatmap. A fragment polls the job twice a second; its
 heartbeat keeps the job alive, so closing the tab frees the slot.
 """
@@ -13,8 +13,8 @@ import streamlit as st
 from optviz import data, links, rules, settings, sweep, trainer, validate
 from optviz import sweep_figures as sf
 from optviz.devices import available_devices
-from optviz.jobs import FAILED, JOBS, STOPPED, WAITING
 from optviz.validate import SettingsError
+from ui.jobs import FAILED, JOBS, STOPPED, sweep_work, watch
 from ui.session import connection_probe
 from ui.widgets import link_as_given, page_setup
 
@@ -104,50 +104,23 @@ def link_fields(axes: tuple[str, str], devices: list[str]) -> dict[str, links.Fi
     return fields
 
 
-class _Watched:
-    """The sweep's stop signal: set once the job is stopped or nobody polls it."""
-
-    def __init__(self, job):
-        self.job = job
-
-    def is_set(self) -> bool:
-        return not self.job.alive()
-
-
 def submit(prepared: sweep.Sweep, meta: dict) -> None:
-    def work(job):
-        prepared.stop = _Watched(job)
-        for progress in prepared.run():
-            job.report(progress)
-        return prepared
-
-    st.session_state[JOB] = JOBS.submit(work, connected=connection_probe())
+    st.session_state[JOB] = JOBS.submit(sweep_work(prepared), connected=connection_probe())
     st.session_state[META] = meta
     st.session_state.pop(FIGURE, None)
 
 
-@st.fragment(run_every=0.5)
-def watch() -> None:
-    """The job's place in line or its progress, polled twice a second."""
-    job = st.session_state.get(JOB)
-    if job is None:
-        return
-    job.heartbeat()
-    if job.finished:
-        st.rerun()  # the whole page, which shows the result
-    position = JOBS.position(job)
-    if job.status == WAITING and position:
-        running = JOBS.running
-        st.info(f"Waiting for a free slot: {running} job{'' if running == 1 else 's'} running, "
-                f"you are number {position} in line", icon=":material/hourglass_top:")
+def progress_bar(job) -> None:
+    last = job.items[-1] if job.items else None
+    if last is None:
+        st.progress(0.0, text="Starting…")
     else:
-        last = job.items[-1] if job.items else None
-        if last is None:
-            st.progress(0.0, text="Starting…")
-        else:
-            st.progress(min(max(last.fraction, 0.0), 1.0),
-                        text=f"Training: {last.fraction:.0%} · {last.examples:,} examples "
-                             f"per setting · {last.elapsed:.1f} s")
+        st.progress(min(max(last.fraction, 0.0), 1.0),
+                    text=f"Training: {last.fraction:.0%} · {last.examples:,} examples "
+                         f"per setting · {last.elapsed:.1f} s")
+
+
+def stop_button(job) -> None:
     if st.button("Stop", icon=":material/stop:", key="sweep_stop",
                  disabled=job.stop_event.is_set()):
         job.stop()
@@ -289,4 +262,4 @@ if job is not None:
     if job.finished:
         show_result(job, st.session_state.get(META, {"spacing": None, "data": ""}))
     else:
-        watch()
+        watch(JOB, progress=progress_bar, view=stop_button)

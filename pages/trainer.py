@@ -1,6 +1,6 @@
 """Linear regression, live: the chapter's airfoil run, from scratch and with torch.optim.
 
-Training runs as a server-wide job (optviz.jobs: at most N at once); a fragment polls
+Training runs as a server-wide job (ui.jobs: at most N at once); a fragment polls
 it twice a second, which draws the growing loss curve and keeps the job alive. Stop,
 or closing the tab, ends the job and frees its slot.
 """
@@ -12,9 +12,9 @@ import streamlit as st
 from optviz import data, records, rules, trainer
 from optviz.devices import available_devices, limit_torch_threads
 from optviz.export import run_log_csv
-from optviz.jobs import FAILED, JOBS, RUNNING, WAITING
 from optviz.loss_figures import Curve, loss_figure
 from optviz.validate import SettingsError
+from ui.jobs import JOBS, train_work, watch
 from ui.session import connection_probe
 from ui.widgets import hyper_fields, page_setup
 
@@ -23,7 +23,6 @@ page_setup()
 IMPLS = {"From scratch (optviz)": ("scratch",), "torch.optim": ("torch",),
          "Both, overlaid": ("scratch", "torch")}
 IMPL_LABEL = {"scratch": "from scratch", "torch": "torch.optim"}
-POLL_S = 0.5
 
 
 @st.cache_resource(show_spinner="Loading the airfoil data…")
@@ -75,9 +74,27 @@ def curves_of(job, labels: list[str]) -> list[Curve]:
             for i, ps in sorted(points.items())]
 
 
-def finish(job, labels: list[str]) -> None:
-    """Keep a finished job's runs in the session (overlaid until cleared)."""
-    st.session_state.runs.extend(records.records(labels, job.result or []))
+def collect(job) -> None:
+    """Keep a finished job's runs in the session (overlaid until cleared); drop the job."""
+    st.session_state.runs.extend(records.records(st.session_state.get("labels", []),
+                                                 job.result or []))
+    del st.session_state["job"]
+
+
+def training_caption(job) -> None:
+    st.caption(f"Training… {len(job.items)} log points so far")
+
+
+def loss_chart(job) -> None:
+    """Earlier runs and the job's, as far as it got."""
+    earlier = [Curve(r.label, r.epochs, r.losses, dashed=IMPL_LABEL["torch"] in r.label)
+               for r in st.session_state.runs]
+    current = [] if job is None else curves_of(job, st.session_state.get("labels", []))
+    if earlier or current:
+        st.plotly_chart(loss_figure(earlier + current, chapter_view), key="loss",
+                        config={"displaylogo": False})
+    else:
+        st.caption("Press Start to train; the loss curve grows while it runs.")
 
 
 st.session_state.setdefault("runs", [])
@@ -130,40 +147,12 @@ if start and dataset is not None:
     except (SettingsError, ValueError) as e:
         st.error(str(e), icon=":material/error:")
     else:
-        st.session_state.job = JOBS.submit(trainer.job_work(runs), connected=connection_probe())
+        st.session_state.job = JOBS.submit(train_work(runs), connected=connection_probe())
         st.session_state.labels = labels
         st.rerun()  # redraw the buttons: Start off, Stop on
 
 
-@st.fragment(run_every=POLL_S if active else None)
-def live() -> None:
-    job = st.session_state.get("job")
-    labels = st.session_state.get("labels", [])
-    earlier = [Curve(r.label, r.epochs, r.losses, dashed=IMPL_LABEL["torch"] in r.label)
-               for r in st.session_state.runs]
-    current: list[Curve] = []
-    if job is not None:
-        job.heartbeat()
-        current = curves_of(job, labels)
-        if job.status == WAITING:
-            st.info(f"Waiting for a free slot: {JOBS.running} training jobs are running; "
-                    f"you are number {JOBS.position(job)} in line.", icon=":material/hourglass:")
-        elif job.status == RUNNING:
-            st.caption(f"Training… {sum(len(c.epochs) for c in current)} log points so far")
-        elif job.status == FAILED:
-            st.error(f"Training failed: {job.error}", icon=":material/error:")
-        if job.finished:
-            finish(job, labels)
-            del st.session_state["job"]
-            st.rerun()  # the whole page: stop polling, show the results
-    if earlier or current:
-        st.plotly_chart(loss_figure(earlier + current, chapter_view), key="loss",
-                        config={"displaylogo": False})
-    else:
-        st.caption("Press Start to train; the loss curve grows while it runs.")
-
-
-live()
+watch("job", progress=training_caption, view=loss_chart, finished=collect)
 
 if st.session_state.runs:
     st.table([{"run": r.label, "final loss": f"{r.final_loss:.4f}",

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from optviz import data, devices, sweep, trainer
 from optviz import sweep_figures as sf
-from optviz.jobs import JOBS, STOPPED
+from ui.jobs import JOBS, STOPPED
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "sweep.py")

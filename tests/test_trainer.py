@@ -4,13 +4,12 @@ streaming, stopping, devices and validation."""
 import os
 import statistics
 import threading
-import time
 
 import numpy as np
 import pytest
 import torch
 
-from optviz import data, devices, rules, trainer
+from optviz import data, devices, loop, rules, trainer
 from optviz.engines import is_compiled
 from optviz.trainer import Progress, Trainer
 from optviz.validate import SettingsError
@@ -146,11 +145,17 @@ def test_progress_is_streamed(airfoil) -> None:
     assert all(a.elapsed <= b.elapsed for a, b in zip(items, items[1:], strict=False))
 
 
-def test_consumer_time_is_not_training_time(airfoil) -> None:
+def test_consumer_time_is_not_training_time(airfoil, monkeypatch) -> None:
+    # A clock that moves only while the consumer holds a log point: training takes no
+    # time by it, so whatever the run counts is the consumer's. (benchmarks/trainer.py
+    # times the real thing.)
+    now = [0.0]
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: now[0])
     t = Trainer(airfoil, epochs=1)
-    for _ in t.run():
-        time.sleep(0.01)  # 16 log points: 0.16 s spent by the consumer
-    assert t.sec_per_epoch[0] < 0.1
+    for p in t.run():
+        assert p.elapsed == 0.0
+        now[0] += 10.0  # 16 log points: 160 s spent by the consumer
+    assert t.sec_per_epoch == [0.0]
 
 
 @pytest.mark.parametrize("engine", ["tensor", "compiled"])
@@ -193,10 +198,8 @@ def test_a_stop_from_another_thread_ends_a_long_run(airfoil) -> None:
     t = Trainer(airfoil, epochs=trainer.MAX_EPOCHS, batch_size=1, engine="tensor", stop=stop)
     timer = threading.Timer(0.2, stop.set)
     timer.start()
-    start = time.perf_counter()
-    t.fit()
-    assert t.stopped and time.perf_counter() - start < 2
-    assert t.examples[-1] < trainer.MAX_EPOCHS * 1500
+    t.fit()  # how soon it ends after the stop: benchmarks/trainer.py
+    assert t.stopped and t.examples[-1] < trainer.MAX_EPOCHS * 1500
 
 
 def test_closing_the_generator_stops(airfoil) -> None:

@@ -23,7 +23,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.trainer import chapter_run, load  # noqa: E402
-from optviz import sweep, trainer  # noqa: E402
+from optviz import sweep  # noqa: E402
+from optviz.devices import limit_torch_threads  # noqa: E402
 
 TARGETS = {1_000: 2.0, 10_000: 20.0}
 
@@ -47,7 +48,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     dataset = load(parser)
-    threads = trainer.limit_torch_threads()
+    threads = limit_torch_threads()
     grids = {size: lr_beta1_grid(size) for size in TARGETS}
     chapter_run(dataset)  # warm-up
     timed_sweep(dataset, grids[1_000])

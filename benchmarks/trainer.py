@@ -1,7 +1,7 @@
 """Benchmark: seconds per epoch of the chapter's training loop vs optviz's trainer.
 
 Adam (lr 0.01, batch 10, 2 epochs) on the airfoil data, all in one process on the same
-machine with the same torch threads (optviz.trainer.limit_torch_threads). The baseline
+machine with the same torch threads (optviz.devices.limit_torch_threads). The baseline
 is the chapter's own code, transcribed below (D2L 12.10, PyTorch): a DataLoader over a
 TensorDataset, autograd, the from-scratch `adam` with its states and hyperparams['t'],
 and `evaluate_loss` over the whole DataLoader every 200 examples, the chapter's own
@@ -11,6 +11,12 @@ both that and the wall time with the logging are shown.
 
 Target: optviz scratch seconds per epoch <= 0.05 x the chapter's loop.
 
+Also timed here, each beside its own baseline (bounds the unit tests used to assert,
+which a busy machine broke): the seconds per epoch of a run whose consumer sleeps at
+every log point, beside the same run's with no consumer delay (the clock excludes the
+consumer); and how soon a long run ends once its stop event is set from another
+thread, beside one step's time.
+
     .venv/bin/python benchmarks/trainer.py [--repeats 5]
 """
 
@@ -18,6 +24,7 @@ import argparse
 import os
 import statistics
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -28,8 +35,13 @@ import torch  # noqa: E402
 from torch.utils import data as tdata  # noqa: E402
 
 from optviz import data, trainer  # noqa: E402
+from optviz.devices import limit_torch_threads  # noqa: E402
 
 TARGET = 0.05
+CONSUMER_PAUSE_S = 0.01  # what the consumer spends at each log point
+CONSUMER_BOUND_S = 0.1  # sec/epoch with that consumer: the unit test's former bound
+STOP_AFTER_S = 0.2
+STOP_BOUND_S = 2.0  # the whole stopped run: the unit test's former bound
 # d2l's Accumulator takes float() of a loss that requires grad; torch warns each time.
 warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad=True")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -153,12 +165,39 @@ def optviz_run(dataset, **kwargs):
     return statistics.mean(t.sec_per_epoch), t.final_loss, t.engine_used
 
 
+def consumer_run(dataset, pause: float) -> float:
+    """Seconds per epoch (1 epoch, tensor engine) with a consumer pausing at each log point."""
+    t = trainer.Trainer(dataset, epochs=1, engine="tensor")
+    for _ in t.run():
+        time.sleep(pause)
+    return t.sec_per_epoch[0]
+
+
+def stop_run(dataset) -> tuple[float, float, float]:
+    """A run of MAX_EPOCHS at batch size 1 stopped from another thread after STOP_AFTER_S:
+    (seconds from the stop to the end, seconds per step before it, the whole run's)."""
+    stop, set_at = threading.Event(), []
+
+    def fire():
+        set_at.append(time.perf_counter())
+        stop.set()
+
+    t = trainer.Trainer(dataset, epochs=trainer.MAX_EPOCHS, batch_size=1, engine="tensor",
+                        stop=stop)
+    timer = threading.Timer(STOP_AFTER_S, fire)
+    start = time.perf_counter()
+    timer.start()
+    t.fit()
+    end = time.perf_counter()
+    return end - set_at[0], (set_at[0] - start) / max(t.examples[-1], 1), end - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     dataset = load(parser)
-    threads = trainer.limit_torch_threads()
+    threads = limit_torch_threads()
     start = time.perf_counter()
     trainer.warm_up(("adam",))
     compile_s = time.perf_counter() - start
@@ -201,6 +240,20 @@ def main() -> None:
           f"{compile_s:.2f} s")
     print(f"  (optviz logs every 100 examples, the chapter every 200; losses use seeds "
           f"0..{args.repeats - 1}; the chapter's runs draw from torch's global RNG)")
+
+    paused = statistics.median(consumer_run(dataset, CONSUMER_PAUSE_S)
+                               for _ in range(args.repeats))
+    unpaused = statistics.median(consumer_run(dataset, 0.0) for _ in range(args.repeats))
+    verdict = "met" if paused < CONSUMER_BOUND_S else "MISSED"
+    print(f"consumer time is not training time (tensor engine, 1 epoch, 16 log points): "
+          f"{paused:.5f} s/epoch with the consumer sleeping {CONSUMER_PAUSE_S * 1e3:.0f} ms at "
+          f"each, {unpaused:.5f} without; bound < {CONSUMER_BOUND_S} s: {verdict}")
+    latency, step, whole = (statistics.median(x) for x in
+                            zip(*(stop_run(dataset) for _ in range(args.repeats)), strict=True))
+    verdict = "met" if whole < STOP_BOUND_S else "MISSED"
+    print(f"a stop from another thread (tensor engine, batch 1, stopped after {STOP_AFTER_S} s): "
+          f"ends {latency * 1e3:.2f} ms after the stop, one step {step * 1e3:.3f} ms; whole run "
+          f"{whole:.2f} s, bound < {STOP_BOUND_S} s: {verdict}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""A compiled inner loop for long trajectory batches, over the very same rule source.
+"""numba, configured once: the rules compiled for the 2D engine's loop and the trainer's.
 
 The NumPy engine in `optviz.trajectory` pays Python's per-operation cost once per
 rule per step, whatever the number of runs: fine for the explorer's few hundred
@@ -7,14 +7,18 @@ own `init`/`update` functions (and the surface's f and gradient) on Python float
 one coordinate at a time, into a loop with no per-step interpreter cost. Nothing is
 rewritten: numba is only taught the few `optviz.ops` helpers the rules call.
 
-Compilation takes a moment per (rule, surface) pair, once per process, so the
-engine only comes here for long batches (see `trajectory.run`).
+Two loops use them: `advance`, the 2D engine's trajectories, and `init_states` /
+`train_steps` / `mean_loss`, the trainer's compiled engine (`optviz.engines`).
+Compilation takes a moment per (rule, surface) pair or rule, once per process, so
+the callers come here only when it pays; importing this module imports numba, so
+they import it only then.
 """
 
 from __future__ import annotations
 
 import math
 from functools import cache
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -22,6 +26,21 @@ from numba.extending import overload, register_jitable
 from numba.typed import List
 
 from optviz import ops, rules
+
+# error_model="numpy": a division by zero gives inf or NaN, as in the NumPy engine.
+jit = numba.njit(nogil=True, error_model="numpy")
+
+
+@cache
+def jitted(fn):
+    """`fn` compiled by `jit`, once per process (a rule's init or update, a gradient)."""
+    return jit(fn)
+
+
+def float_hyperparams(hp: NamedTuple) -> NamedTuple:
+    """`hp` with its numbers as floats, flags as they are: one numba type for every run
+    of a rule, so that a new value never means a new compilation."""
+    return type(hp)(*(v if isinstance(v, bool) else float(v) for v in hp))
 
 
 @overload(ops.sqrt)
@@ -87,15 +106,8 @@ def _loop(init, update, grad, hps, starts, n, bound, X, G, S):
                 x1, x2 = x1 + d1, x2 + d2
 
 
-# error_model="numpy": a division by zero gives inf or NaN, as in the NumPy engine.
-_jit = numba.njit(nogil=True, error_model="numpy")
-_compiled_loop = _jit(_loop)
+_compiled_loop = jit(_loop)
 _warm: set[tuple] = set()
-
-
-@cache
-def _compiled(fn):
-    return _jit(fn)
 
 
 def is_warm(rule: rules.Rule, grad) -> bool:
@@ -115,9 +127,58 @@ def advance(rule: rules.Rule, grad, hps, starts: np.ndarray, n: int, bound: floa
     G = np.empty((n + 1, 2, runs))
     S = np.empty((n + 1, fields, 2, runs))
     typed = List()
-    for hp in hps:  # one numba type for all runs: numbers as floats
-        typed.append(type(hp)(*(v if isinstance(v, bool) else float(v) for v in hp)))
-    _compiled_loop(_compiled(rule.init), _compiled(rule.update), _compiled(grad), typed,
+    for hp in hps:
+        typed.append(float_hyperparams(hp))
+    _compiled_loop(jitted(rule.init), jitted(rule.update), jitted(grad), typed,
                    np.ascontiguousarray(starts, dtype=float), n, float(bound), X, G, S)
     _warm.add((rule.init, rule.update, grad))
     return X, G, [S[:, k] for k in range(fields)]
+
+
+# ------------------------------------------------------- the trainer's kernels
+# Linear regression on float64 arrays: X (n, p) with its column of ones, θ (p,), one
+# rule state per coordinate. The rules are elementwise: one scalar call per coordinate.
+
+
+@jit
+def init_states(init, theta, hp):
+    """A typed list of `init`'s state for each coordinate of θ."""
+    states = List()
+    for j in range(theta.shape[0]):
+        states.append(init(theta[j], hp))
+    return states
+
+
+@jit
+def train_steps(update, X, y, k0, k1, B, theta, states, t, hp):
+    """Steps on batches k0 .. k1 − 1 of B rows of (X, y), in place; returns the step count."""
+    n, p = X.shape
+    g = np.empty(p)
+    for k in range(k0, k1):
+        lo, hi = k * B, min((k + 1) * B, n)
+        g[:] = 0.0
+        for i in range(lo, hi):
+            r = -y[i]
+            for j in range(p):
+                r += X[i, j] * theta[j]
+            for j in range(p):
+                g[j] += r * X[i, j]
+        t += 1
+        for j in range(p):
+            delta, state = update(g[j] / (hi - lo), states[j], theta[j], t, hp)
+            states[j] = state
+            theta[j] += delta
+    return t
+
+
+@jit
+def mean_loss(X, y, theta):
+    """L(θ) = ‖Xθ − y‖² / (2n)."""
+    n, p = X.shape
+    total = 0.0
+    for i in range(n):
+        r = -y[i]
+        for j in range(p):
+            r += X[i, j] * theta[j]
+        total += r * r
+    return total / (2 * n)

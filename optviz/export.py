@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from optviz.records import RunRecord
 from optviz.trajectory import Trajectory
 
 if TYPE_CHECKING:  # optviz.sweep imports torch, which exporting trajectories never needs
@@ -76,4 +77,16 @@ def results_csv(grid: Grid, final_loss: np.ndarray, diverged: np.ndarray) -> str
         w.writerow([s, grid.optimizer, repr(float(cols[grid.param_x][s])),
                     repr(float(cols[grid.param_y][s])), repr(float(final_loss[s])),
                     str(bool(diverged[s])).lower()])
+    return out.getvalue()
+
+
+def run_log_csv(runs: Sequence[RunRecord]) -> str:
+    """Training runs as CSV: one row per run and log point, columns run, epoch, loss
+    (the run's label; numbers as `repr`, which reads back as the same float)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["run", "epoch", "loss"])
+    for run in runs:
+        for epoch, loss in zip(run.epochs, run.losses, strict=True):
+            writer.writerow([run.label, repr(epoch), repr(loss)])
     return out.getvalue()

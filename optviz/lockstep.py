@@ -23,26 +23,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optviz import trajectory
+from optviz import torch_bridge, trajectory
 from optviz.surfaces import Surface
 
-# optviz name -> (torch.optim class, hyperparameters it takes besides beta1/beta2).
-# amsgrad / nesterov / momentum come from the run's own hyperparameters, which the
-# optimizer name already fixed (`rules.Rule.fixed`).
-TORCH_OPTIMIZERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "sgd": ("SGD", ("lr", "momentum", "dampening", "weight_decay", "nesterov")),
-    "momentum": ("SGD", ("lr", "momentum", "dampening", "weight_decay", "nesterov")),
-    "nesterov": ("SGD", ("lr", "momentum", "dampening", "weight_decay", "nesterov")),
-    "adagrad": ("Adagrad", ("lr", "lr_decay", "weight_decay", "initial_accumulator_value",
-                            "eps")),
-    "rmsprop": ("RMSprop", ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")),
-    "adadelta": ("Adadelta", ("lr", "rho", "eps", "weight_decay")),
-    "adam": ("Adam", ("lr", "eps", "weight_decay", "amsgrad")),
-    "amsgrad": ("Adam", ("lr", "eps", "weight_decay", "amsgrad")),
-    "adamw": ("AdamW", ("lr", "eps", "weight_decay", "amsgrad")),
-    "nadam": ("NAdam", ("lr", "eps", "weight_decay", "momentum_decay",
-                        "decoupled_weight_decay")),
-}
 NO_BIAS_SWITCH = "torch.optim.Adam has no switch to turn bias correction off"
 
 
@@ -58,16 +41,6 @@ def _unavailable(reason: str) -> LockstepResult:
     return LockstepResult(float("nan"), 0, np.empty((0, 2)), False, reason)
 
 
-def torch_kwargs(run: trajectory.Run) -> dict:
-    """The keyword arguments of the torch optimizer for `run` (betas = (β1, β2))."""
-    _, keys = TORCH_OPTIMIZERS[run.optimizer]
-    hp = run.hyper._asdict()
-    kwargs = {k: (hp[k] if isinstance(hp[k], bool) else float(hp[k])) for k in keys}
-    if "beta1" in hp:
-        kwargs["betas"] = (float(hp["beta1"]), float(hp["beta2"]))
-    return kwargs
-
-
 def compare_with_torch(surface: Surface, run: trajectory.Run, steps: int,
                        dtype="float32") -> LockstepResult:
     """Run `run` for `steps` steps in optviz and in torch.optim; compare the points.
@@ -75,7 +48,7 @@ def compare_with_torch(surface: Surface, run: trajectory.Run, steps: int,
     dtype: torch's parameter dtype, "float32" (default) or "float64" (or a torch
     dtype). A run that diverges in either is compared up to its last finite point.
     """
-    if run.optimizer not in TORCH_OPTIMIZERS:
+    if run.optimizer not in torch_bridge.TORCH_CLASSES:
         return _unavailable(f"torch.optim has no counterpart of {run.optimizer!r}")
     if getattr(run.hyper, "bias_correction", True) is False:
         return _unavailable(NO_BIAS_SWITCH)
@@ -87,9 +60,7 @@ def compare_with_torch(surface: Surface, run: trajectory.Run, steps: int,
     if isinstance(dtype, str):
         dtype = getattr(torch, dtype)
     theta = torch.tensor(run.start, dtype=dtype, requires_grad=True)
-    name, _ = TORCH_OPTIMIZERS[run.optimizer]
-    # foreach=False: torch's single-tensor code path, the one optviz's rules follow.
-    opt = getattr(torch.optim, name)([theta], foreach=False, **torch_kwargs(run))
+    opt = torch_bridge.build(run.optimizer, run.hyper, [theta], single_tensor=True)
     points = [theta.detach().to(torch.float64).numpy().copy()]
     for _ in range(len(ours) - 1):  # no further than optviz's last good point
         opt.zero_grad()

@@ -6,7 +6,7 @@ setting s = iy · nx + ix takes values_x[ix] and values_y[iy], so results reshap
 as one `optviz.trainer.Trainer` run with the same seed, so each row of the sweep is
 that run. θ becomes (S, d + 1) and the two swept hyperparameters (S, 1) tensors,
 passed straight into the rule of `optviz.rules`; each step costs two matmuls for all
-settings (r = θ X_Bᵀ − y_B, ∇ = r X_B / B) and one rule call (`trainer.TensorEngine`).
+settings (r = θ X_Bᵀ − y_B, ∇ = r X_B / B) and one rule call (`engines.TensorEngine`).
 
 A setting whose logged loss is ever non-finite or above `trainer.DIVERGED_LOSS` is
 marked diverged; nothing is raised, and its NaNs do not touch the other rows.
@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from optviz import rules, settings, trainer
+from optviz import loop, rules, settings, trainer
+from optviz.engines import TensorEngine
 from optviz.validate import SettingsError, env_int, label, show
 
 SWEEPABLE = ("lr", "beta1", "beta2", "eps")
@@ -161,37 +162,31 @@ class Sweep:
     def run(self) -> Iterator[SweepProgress]:
         """Train every setting from the start, yielding SweepProgress at each log point."""
         gen = torch.Generator().manual_seed(self.seed)
-        theta = trainer._initial_theta(gen, self.X.shape[1] - 1).to(self.device)
+        theta = trainer.initial_theta(gen, self.X.shape[1] - 1).to(self.device)
         X = torch.from_numpy(self.X).to(self.device)
         y = torch.from_numpy(self.y).to(self.device)
         S = self.grid.size
         columns = {k: torch.tensor(v, dtype=X.dtype, device=self.device)[:, None]
                    for k, v in self.grid.columns().items()}  # (S, 1) hyperparameters
         hp = self.hp._replace(**columns)
-        engine = trainer.TensorEngine(rules.RULES[self.grid.optimizer], hp, X, y,
-                                      theta.repeat(S, 1), self.batch_size)
+        engine = TensorEngine(rules.RULES[self.grid.optimizer], hp, X, y, theta.repeat(S, 1),
+                              self.batch_size)
         self.examples, self._curves, self.sec_per_epoch = [], [], []
         self.stopped, self.seconds = False, 0.0
-        total = self.epochs * self.n
-        loop = trainer.drive(engine, n=self.n, batch_size=self.batch_size, epochs=self.epochs,
-                             log_every=self.log_every, gen=gen, stop=self.stop,
-                             sec_per_epoch=self.sec_per_epoch)
-        try:
-            while True:
-                try:
-                    examples, elapsed, losses = next(loop)
-                except StopIteration as end:
-                    self.stopped = end.value
-                    return
-                self.examples.append(examples)
-                self._curves.append(losses.cpu().numpy())
-                self.seconds = elapsed
-                yield SweepProgress(examples / total, examples, elapsed)
-        except GeneratorExit:
-            self.stopped = True
-            raise
-        finally:
-            loop.close()
+        points = loop.drive(engine, n=self.n, batch_size=self.batch_size, epochs=self.epochs,
+                            log_every=self.log_every, gen=gen, stop=self.stop,
+                            sec_per_epoch=self.sec_per_epoch)
+        yield from loop.stream(points, self._record, self._finish)
+
+    def _record(self, point: tuple[int, float, torch.Tensor]) -> SweepProgress:
+        examples, elapsed, losses = point
+        self.examples.append(examples)
+        self._curves.append(losses.cpu().numpy())
+        self.seconds = elapsed
+        return SweepProgress(examples / (self.epochs * self.n), examples, elapsed)
+
+    def _finish(self, stopped: bool) -> None:
+        self.stopped = stopped
 
     def fit(self) -> Sweep:
         """Run to the end (or until stopped) and return self."""
@@ -199,7 +194,3 @@ class Sweep:
             pass
         return self
 
-
-def sweep(dataset, grid: Grid, **kwargs) -> Sweep:
-    """`Sweep(dataset, grid, **kwargs).fit()`."""
-    return Sweep(dataset, grid, **kwargs).fit()

@@ -1,7 +1,7 @@
 """Hyperparameter sweep: every pair of values of two of Adam's hyperparameters, trained.
 
 Thin by design: widgets -> optviz.sweep_axes.axis_values / optviz.sweep.grid
-(validation) -> a background job in optviz.jobs.JOBS (at most N server-wide) ->
+(validation) -> a background job in ui.jobs.JOBS (at most N server-wide) ->
 optviz.plots.sweep.sweep_heatmap. A fragment polls the job twice a second; its
 heartbeat keeps the job alive, so closing the tab frees the slot.
 """
@@ -11,8 +11,8 @@ import os
 import streamlit as st
 
 from optviz import data, rules, settings, sweep, trainer, validate
+from optviz.devices import available_devices
 from optviz.export import results_csv
-from optviz.jobs import FAILED, JOBS, STOPPED, WAITING
 from optviz.plots.sweep import sweep_heatmap
 from optviz.sweep_axes import (
     DEFAULT_AXES,
@@ -26,6 +26,7 @@ from optviz.sweep_axes import (
 )
 from optviz.validate import SettingsError
 from ui import links
+from ui.jobs import FAILED, JOBS, STOPPED, sweep_work, watch
 from ui.navigation import page_setup
 from ui.session import connection_probe
 from ui.widgets import URL, link_as_given, step_of
@@ -114,50 +115,23 @@ def link_fields(axes: tuple[str, str], devices: list[str]) -> dict[str, links.Fi
     return fields
 
 
-class _Watched:
-    """The sweep's stop signal: set once the job is stopped or nobody polls it."""
-
-    def __init__(self, job):
-        self.job = job
-
-    def is_set(self) -> bool:
-        return not self.job.alive()
-
-
 def submit(prepared: sweep.Sweep, meta: dict) -> None:
-    def work(job):
-        prepared.stop = _Watched(job)
-        for progress in prepared.run():
-            job.report(progress)
-        return prepared
-
-    st.session_state[JOB] = JOBS.submit(work, connected=connection_probe())
+    st.session_state[JOB] = JOBS.submit(sweep_work(prepared), connected=connection_probe())
     st.session_state[META] = meta
     st.session_state.pop(FIGURE, None)
 
 
-@st.fragment(run_every=0.5)
-def watch() -> None:
-    """The job's place in line or its progress, polled twice a second."""
-    job = st.session_state.get(JOB)
-    if job is None:
-        return
-    job.heartbeat()
-    if job.finished:
-        st.rerun()  # the whole page, which shows the result
-    position = JOBS.position(job)
-    if job.status == WAITING and position:
-        running = JOBS.running
-        st.info(f"Waiting for a free slot: {running} job{'' if running == 1 else 's'} running, "
-                f"you are number {position} in line", icon=":material/hourglass_top:")
+def progress_bar(job) -> None:
+    last = job.items[-1] if job.items else None
+    if last is None:
+        st.progress(0.0, text="Starting…")
     else:
-        last = job.items[-1] if job.items else None
-        if last is None:
-            st.progress(0.0, text="Starting…")
-        else:
-            st.progress(min(max(last.fraction, 0.0), 1.0),
-                        text=f"Training: {last.fraction:.0%} · {last.examples:,} examples "
-                             f"per setting · {last.elapsed:.1f} s")
+        st.progress(min(max(last.fraction, 0.0), 1.0),
+                    text=f"Training: {last.fraction:.0%} · {last.examples:,} examples "
+                         f"per setting · {last.elapsed:.1f} s")
+
+
+def stop_button(job) -> None:
     if st.button("Stop", icon=":material/stop:", key="sweep_stop",
                  disabled=job.stop_event.is_set()):
         job.stop()
@@ -243,7 +217,7 @@ with st.sidebar:
                              value=trainer.DEFAULT_EPOCHS, step=1, key="sweep_epochs", bind=URL)
     data_name = st.selectbox("Data", list(DATASETS), format_func=DATASETS.get, key="sweep_data",
                              bind=URL)
-    reasons = trainer.available_devices()
+    reasons = available_devices()
     devices = [d for d, why in reasons.items() if why is None]
     device = st.selectbox("Device", devices, key="sweep_device", bind=URL,
                           help="Where the sweep trains. All settings train together as "
@@ -300,4 +274,4 @@ if job is not None:
     if job.finished:
         show_result(job, st.session_state.get(META, {"spacing": None, "data": ""}))
     else:
-        watch()
+        watch(JOB, progress=progress_bar, view=stop_button)

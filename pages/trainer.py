@@ -1,20 +1,20 @@
 """Linear regression, live: the chapter's airfoil run, from scratch and with torch.optim.
 
-Training runs as a server-wide job (optviz.jobs: at most N at once); a fragment polls
+Training runs as a server-wide job (ui.jobs: at most N at once); a fragment polls
 it twice a second, which draws the growing loss curve and keeps the job alive. Stop,
 or closing the tab, ends the job and frees its slot.
 """
 
-import csv
-import io
 import threading
 
 import streamlit as st
 
-from optviz import data, rules, trainer
-from optviz.jobs import FAILED, JOBS, RUNNING, WAITING
+from optviz import data, records, rules, trainer
+from optviz.devices import available_devices, limit_torch_threads
+from optviz.export import run_log_csv
 from optviz.plots.loss import Curve, loss_figure
 from optviz.validate import SettingsError
+from ui.jobs import JOBS, train_work, watch
 from ui.navigation import page_setup
 from ui.session import connection_probe
 from ui.widgets import hyper_fields
@@ -24,7 +24,6 @@ page_setup()
 IMPLS = {"From scratch (optviz)": ("scratch",), "torch.optim": ("torch",),
          "Both, overlaid": ("scratch", "torch")}
 IMPL_LABEL = {"scratch": "from scratch", "torch": "torch.optim"}
-POLL_S = 0.5
 
 
 @st.cache_resource(show_spinner="Loading the airfoil data…")
@@ -76,28 +75,31 @@ def curves_of(job, labels: list[str]) -> list[Curve]:
             for i, ps in sorted(points.items())]
 
 
-def finish(job, labels: list[str]) -> None:
-    """Keep a finished job's runs in the session (overlaid until cleared)."""
-    for label, t in zip(labels, job.result or [], strict=False):
-        if t.losses:  # a run stopped before its first step still has its initial loss
-            st.session_state.runs.append({
-                "label": label, "epochs": [e / t.n for e in t.examples], "losses": list(t.losses),
-                "sec_per_epoch": list(t.sec_per_epoch), "final_loss": t.final_loss,
-                "stopped": t.stopped})
+def collect(job) -> None:
+    """Keep a finished job's runs in the session (overlaid until cleared); drop the job."""
+    st.session_state.runs.extend(records.records(st.session_state.get("labels", []),
+                                                 job.result or []))
+    del st.session_state["job"]
 
 
-def log_csv(runs: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["run", "epoch", "loss"])
-    for run in runs:
-        for epoch, loss in zip(run["epochs"], run["losses"], strict=True):
-            writer.writerow([run["label"], repr(epoch), repr(loss)])
-    return out.getvalue()
+def training_caption(job) -> None:
+    st.caption(f"Training… {len(job.items)} log points so far")
+
+
+def loss_chart(job) -> None:
+    """Earlier runs and the job's, as far as it got."""
+    earlier = [Curve(r.label, r.epochs, r.losses, dashed=IMPL_LABEL["torch"] in r.label)
+               for r in st.session_state.runs]
+    current = [] if job is None else curves_of(job, st.session_state.get("labels", []))
+    if earlier or current:
+        st.plotly_chart(loss_figure(earlier + current, chapter_view), key="loss",
+                        config={"displaylogo": False})
+    else:
+        st.caption("Press Start to train; the loss curve grows while it runs.")
 
 
 st.session_state.setdefault("runs", [])
-trainer.limit_torch_threads()
+limit_torch_threads()
 compile_in_background()
 st.title("Linear regression, live")
 st.caption("The chapter's second half: linear regression on the NASA airfoil data, "
@@ -112,7 +114,7 @@ with st.sidebar:
     chosen, bad = hyper_fields(name, trainer.hyperparams(name), prefix="train.", bind=None)
     batch_size = st.number_input("Batch size", 1, 100_000, trainer.DEFAULT_BATCH_SIZE)
     epochs = st.number_input("Epochs", 1, trainer.MAX_EPOCHS, trainer.DEFAULT_EPOCHS)
-    devices = trainer.available_devices()
+    devices = available_devices()
     usable = [d for d, why in devices.items() if why is None]
     device = st.radio("Device", usable, horizontal=True,
                       help="Data is moved to the device once; the model is tiny.")
@@ -146,49 +148,21 @@ if start and dataset is not None:
     except (SettingsError, ValueError) as e:
         st.error(str(e), icon=":material/error:")
     else:
-        st.session_state.job = JOBS.submit(trainer.job_work(runs), connected=connection_probe())
+        st.session_state.job = JOBS.submit(train_work(runs), connected=connection_probe())
         st.session_state.labels = labels
         st.rerun()  # redraw the buttons: Start off, Stop on
 
 
-@st.fragment(run_every=POLL_S if active else None)
-def live() -> None:
-    job = st.session_state.get("job")
-    labels = st.session_state.get("labels", [])
-    earlier = [Curve(r["label"], r["epochs"], r["losses"], dashed=IMPL_LABEL["torch"] in r["label"])
-               for r in st.session_state.runs]
-    current: list[Curve] = []
-    if job is not None:
-        job.heartbeat()
-        current = curves_of(job, labels)
-        if job.status == WAITING:
-            st.info(f"Waiting for a free slot: {JOBS.running} training jobs are running; "
-                    f"you are number {JOBS.position(job)} in line.", icon=":material/hourglass:")
-        elif job.status == RUNNING:
-            st.caption(f"Training… {sum(len(c.epochs) for c in current)} log points so far")
-        elif job.status == FAILED:
-            st.error(f"Training failed: {job.error}", icon=":material/error:")
-        if job.finished:
-            finish(job, labels)
-            del st.session_state["job"]
-            st.rerun()  # the whole page: stop polling, show the results
-    if earlier or current:
-        st.plotly_chart(loss_figure(earlier + current, chapter_view), key="loss",
-                        config={"displaylogo": False})
-    else:
-        st.caption("Press Start to train; the loss curve grows while it runs.")
-
-
-live()
+watch("job", progress=training_caption, view=loss_chart, finished=collect)
 
 if st.session_state.runs:
-    st.table([{"run": r["label"], "final loss": f"{r['final_loss']:.4f}",
-               "seconds per epoch": ", ".join(f"{s:.4f}" for s in r["sec_per_epoch"]),
-               "note": "stopped early" if r["stopped"] else ""}
+    st.table([{"run": r.label, "final loss": f"{r.final_loss:.4f}",
+               "seconds per epoch": ", ".join(f"{s:.4f}" for s in r.sec_per_epoch),
+               "note": "stopped early" if r.stopped else ""}
               for r in st.session_state.runs])
     left, right = st.columns(2)
     if left.button("Clear earlier runs", icon=":material/delete:"):
         st.session_state.runs = []
         st.rerun()
-    right.download_button("Run log (CSV)", log_csv(st.session_state.runs),
+    right.download_button("Run log (CSV)", run_log_csv(st.session_state.runs),
                           file_name="optviz-training-log.csv", mime="text/csv")

@@ -3,7 +3,7 @@
 import threading
 import time
 
-from optviz.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Jobs
+from ui.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Jobs, JobStop, sweep_work, train_work
 
 
 def _wait(predicate, timeout=5.0):
@@ -114,3 +114,62 @@ def test_a_failing_job_reports_and_frees_its_slot():
     good = jobs.submit(lambda job: job.report("hello") or 7)
     assert _wait(lambda: good.status == DONE)
     assert good.items == ["hello"] and good.result == 7 and jobs.running == 0
+
+
+# ------------------------------------------------------------- optviz runs as jobs
+
+
+class _Run:
+    """A stand-in for a Trainer or Sweep: steps until its stop event is set."""
+
+    def __init__(self, steps: int, pause: float = 0.0):
+        self.steps, self.pause, self.done, self.stop = steps, pause, 0, None
+
+    def run(self):
+        for _ in range(self.steps):
+            if self.stop is not None and self.stop.is_set():
+                return
+            time.sleep(self.pause)
+            self.done += 1
+            yield self.done
+
+
+def test_job_stop_is_set_once_the_job_is_stopped_or_abandoned():
+    jobs = Jobs(slots=1, heartbeat_timeout=0.2)
+    job = jobs.submit(lambda job: None)
+    stop = JobStop(job)
+    job.heartbeat()
+    assert not stop.is_set()
+    job.stop()
+    assert stop.is_set()
+    other = jobs.submit(lambda job: None)
+    time.sleep(0.3)  # nobody polled it
+    assert JobStop(other).is_set()
+
+
+def test_train_work_reports_each_run_in_turn_with_its_index():
+    jobs = Jobs(slots=1)
+    runs = [_Run(2), _Run(3)]
+    job = jobs.submit(train_work(runs))
+    assert _wait(lambda: job.finished)
+    assert job.status == DONE and job.result is runs
+    assert job.items == [(0, 1), (0, 2), (1, 1), (1, 2), (1, 3)]
+    assert all(isinstance(r.stop, JobStop) for r in runs)
+
+
+def test_a_stopped_train_job_ends_its_run_and_starts_no_other():
+    jobs = Jobs(slots=1)
+    runs = [_Run(10**9, pause=0.001), _Run(5)]
+    job = jobs.submit(train_work(runs))
+    assert _wait(lambda: len(job.items) > 3)
+    job.stop()
+    assert _wait(lambda: job.finished)
+    assert job.status == STOPPED and runs[0].done < 10**9 and runs[1].done == 0
+
+
+def test_sweep_work_reports_the_runs_progress():
+    jobs = Jobs(slots=1)
+    run = _Run(3)
+    job = jobs.submit(sweep_work(run))
+    assert _wait(lambda: job.finished)
+    assert job.status == DONE and job.result is run and job.items == [1, 2, 3]

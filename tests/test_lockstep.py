@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from optviz import lockstep, rules
+from optviz import lockstep, rules, torch_bridge
 from optviz.settings import OptimizerSettings
 from optviz.surfaces import get_surface
 from optviz.trajectory import run
@@ -36,7 +36,7 @@ def test_adam_on_the_chapters_function(steps):
 
 @pytest.mark.parametrize("name", list(rules.RULES))
 def test_every_optimizer_has_a_torch_counterpart(name):
-    assert name in lockstep.TORCH_OPTIMIZERS
+    assert name in torch_bridge.TORCH_CLASSES
     r = default_run(name)
     result = lockstep.compare_with_torch(D2L, r, 20)
     assert result.available and result.steps == 20
@@ -67,11 +67,14 @@ def test_hyperparameters_are_passed_on(name, hyper):
 
 
 def test_betas_are_mapped():
-    kwargs = lockstep.torch_kwargs(default_run("adam", beta1=0.8, beta2=0.99))
+    def kwargs_of(run):
+        return torch_bridge.torch_kwargs(run.optimizer, run.hyper)
+
+    kwargs = kwargs_of(default_run("adam", beta1=0.8, beta2=0.99))
     assert kwargs["betas"] == (0.8, 0.99) and "beta1" not in kwargs
     assert kwargs["amsgrad"] is False and kwargs["lr"] == 0.4
-    assert lockstep.torch_kwargs(default_run("amsgrad"))["amsgrad"] is True
-    assert lockstep.torch_kwargs(default_run("nesterov"))["nesterov"] is True
+    assert kwargs_of(default_run("amsgrad"))["amsgrad"] is True
+    assert kwargs_of(default_run("nesterov"))["nesterov"] is True
 
 
 def test_no_bias_correction_has_no_torch_counterpart():

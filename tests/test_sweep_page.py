@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from optviz import data, sweep, trainer
-from optviz.jobs import JOBS, STOPPED
+from optviz import data, devices, sweep, trainer
 from optviz.sweep_axes import DEFAULT_AXES
+from ui.jobs import JOBS, STOPPED
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "sweep.py")
@@ -79,7 +79,7 @@ def test_defaults_run_with_no_error(airfoil):
     assert [n.label for n in at.sidebar.number_input][:2] == ["β2", "ε"]
     assert not at.button(key="sweep_start").disabled
     assert any("500 settings (25 × 20)" in c.value for c in at.caption)
-    reasons = trainer.available_devices()
+    reasons = devices.available_devices()
     assert at.selectbox(key="sweep_device").options == [d for d, why in reasons.items()
                                                        if why is None]
     for device, why in reasons.items():  # the others, each with its reason

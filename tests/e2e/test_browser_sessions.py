@@ -30,7 +30,7 @@ from tests.e2e.trainer_ui import START, STOP, set_number, wait_idle
 pytestmark = pytest.mark.e2e
 
 HEARTBEAT_S = 30
-DISCONNECT_GRACE_S = 2  # optviz.jobs' default
+DISCONNECT_GRACE_S = 2  # ui.jobs' default
 FREED_WITHIN_S = 15  # a behavioural bound (grace + a poll + start-up), not a benchmark
 WAITING = "Waiting for a free slot"
 TRAINING = re.compile(r"Training… \d+ log points so far")

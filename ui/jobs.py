@@ -1,4 +1,5 @@
-"""Background jobs (training runs, sweeps) that share a server fairly.
+"""Background jobs (training runs, sweeps) that share a server fairly, and how pages
+start and watch them.
 
 At most `slots` jobs run at once in this process; the others wait in line, in order.
 A job runs in its own thread and hands its progress to whoever polls it. It ends when
@@ -9,7 +10,8 @@ after its tab closes, with no help from the browser), or, if it was given a
 browser connection is gone and did not come back.
 
 The work is a function `work(job)` that checks `job.alive()` between steps and stops
-when it turns False; it reports with `job.report(item)`.
+when it turns False; it reports with `job.report(item)`. `train_work` and `sweep_work`
+make one of `optviz` runs, and `watch` is the fragment a page polls its job with.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+import streamlit as st
 
 from optviz.validate import env_number
 
@@ -140,3 +144,82 @@ class Jobs:
 
 JOBS = Jobs(slots=int(env_number("OPTVIZ_MAX_JOBS", 2, 1)),
             heartbeat_timeout=env_number("OPTVIZ_JOB_HEARTBEAT_S", 10.0, 1.0))
+
+
+# ------------------------------------------------------------- optviz runs as jobs
+
+
+class JobStop:
+    """A job as the stop event of an optviz run: set once the job is stopped, or nobody
+    watches it any more (`Job.alive`), so the run ends at its next step."""
+
+    def __init__(self, job: Job):
+        self.job = job
+
+    def is_set(self) -> bool:
+        return not self.job.alive()
+
+
+def train_work(trainers: Sequence) -> Callable[[Job], Sequence]:
+    """Work running `optviz.trainer.Trainer`s in turn, reporting (index, Progress) at every
+    log point; once the job ends, the rest do not start. Trainers are built (and so
+    validated) before the job is submitted, so a bad setting is reported at once, not
+    from the line."""
+    def work(job: Job) -> Sequence:
+        stop = JobStop(job)
+        for i, trainer in enumerate(trainers):
+            if stop.is_set():
+                break
+            trainer.stop = stop
+            for progress in trainer.run():
+                job.report((i, progress))
+        return trainers
+    return work
+
+
+def sweep_work(sweep):
+    """Work running an `optviz.sweep.Sweep`, reporting its SweepProgress at every log point."""
+    def work(job: Job):
+        sweep.stop = JobStop(job)
+        for progress in sweep.run():
+            job.report(progress)
+        return sweep
+    return work
+
+
+# ---------------------------------------------------------------- a page's watch
+
+POLL_S = 0.5  # how often a page polls its job
+
+
+def watch(key: str, progress: Callable[[Job], None],
+          view: Callable[[Job | None], None] = lambda job: None,
+          finished: Callable[[Job], None] = lambda job: None) -> None:
+    """Poll the job in `st.session_state[key]` from a fragment, every POLL_S s while it is on.
+
+    Each poll beats the job's heart (a closed tab stops polling, so its job ends), then
+    says the job's place in line while it waits, else draws `progress(job)`; `view(job)`
+    follows in every state, also with no job (None). Once the job has ended,
+    `finished(job)` is called and the whole page runs again to show the outcome.
+    """
+    job = st.session_state.get(key)
+
+    @st.fragment(run_every=POLL_S if job is not None and not job.finished else None)
+    def poll() -> None:
+        job = st.session_state.get(key)
+        if job is not None:
+            job.heartbeat()
+            if job.finished:
+                finished(job)
+                st.rerun()
+            position = JOBS.position(job)
+            if job.status == WAITING and position:
+                running = JOBS.running
+                st.info(f"Waiting for a free slot: {running} job{'' if running == 1 else 's'} "
+                        f"running, you are number {position} in line",
+                        icon=":material/hourglass_top:")
+            else:
+                progress(job)
+        view(job)
+
+    poll()

@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Defaults] = {
     "nadam": _ADAM_FAMILY,
 }
 
+DEFAULT_OPTIMIZER = "adam"  # the chapter's subject, first in every list
+
 # The chapter's training run on the airfoil data: minibatches of 10, 2 epochs, the loss
 # over the whole set logged every 100 examples.
 TRAIN_BATCH_SIZE = 10

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from optviz import rules, surfaces, trajectory
-from optviz.defaults import DEFAULTS
+from optviz.defaults import DEFAULT_OPTIMIZER, DEFAULTS
 from optviz.validate import (
     SettingsError,
     choice,
@@ -36,7 +36,6 @@ from optviz.validate import (
 )
 
 DEFAULT_SURFACE = surfaces.DEFAULT_SURFACE
-DEFAULT_OPTIMIZER = "adam"
 DEFAULT_STEPS = 20
 
 # Caps on one request. A cap below the default number of steps is raised to it, so

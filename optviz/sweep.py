@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from optviz import loop, rules, settings, trainer
+from optviz import defaults, loop, rules, settings, trainer
 from optviz.engines import TensorEngine
 from optviz.validate import SettingsError, env_int, label, show
 
@@ -120,9 +120,9 @@ class Sweep:
     float64 losses, `final_loss` (S,), `diverged` (S,) bool, `seconds`, `stopped`.
     """
 
-    def __init__(self, dataset, grid: Grid, *, batch_size: int = trainer.DEFAULT_BATCH_SIZE,
-                 epochs: int = trainer.DEFAULT_EPOCHS,
-                 log_every: int = trainer.DEFAULT_LOG_EVERY, seed: int = 0,
+    def __init__(self, dataset, grid: Grid, *, batch_size: int = defaults.TRAIN_BATCH_SIZE,
+                 epochs: int = defaults.TRAIN_EPOCHS,
+                 log_every: int = defaults.TRAIN_LOG_EVERY, seed: int = 0,
                  device: str = "cpu", stop=None):
         if not isinstance(grid, Grid):
             raise SettingsError(f"A sweep needs a Grid from optviz.sweep.grid, got "

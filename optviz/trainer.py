@@ -46,7 +46,13 @@ import numpy as np
 import torch
 
 from optviz import loop, rules, settings, torch_bridge
-from optviz.defaults import DEFAULTS
+from optviz.defaults import (
+    DEFAULT_OPTIMIZER,
+    DEFAULTS,
+    TRAIN_BATCH_SIZE,
+    TRAIN_EPOCHS,
+    TRAIN_LOG_EVERY,
+)
 from optviz.devices import limit_torch_threads, resolve_device
 from optviz.engines import CompiledEngine, Engine, Stop, TensorEngine, TorchEngine, is_compiled
 from optviz.validate import SettingsError, choice, env_int, whole
@@ -54,12 +60,8 @@ from optviz.validate import SettingsError, choice, env_int, whole
 IMPLS = ("scratch", "torch")
 ENGINES = ("auto", "compiled", "tensor")
 
-DEFAULT_OPTIMIZER = "adam"
-DEFAULT_BATCH_SIZE = 10
-DEFAULT_EPOCHS = 2
-DEFAULT_LOG_EVERY = 100
 INIT_STD = 0.01  # w ~ N(0, 0.01²), as train_ch11
-MAX_EPOCHS = max(env_int("OPTVIZ_MAX_EPOCHS", 50), DEFAULT_EPOCHS)
+MAX_EPOCHS = max(env_int("OPTVIZ_MAX_EPOCHS", 50), TRAIN_EPOCHS)
 DIVERGED_LOSS = 1e6  # a logged loss above this (or not finite) marks a run as diverged
 
 # "auto" compiles only when it pays: when this rule is compiled already in this
@@ -123,8 +125,8 @@ class Trainer:
     """
 
     def __init__(self, dataset, *, impl: str = "scratch", optimizer: str = DEFAULT_OPTIMIZER,
-                 hyper: Mapping[str, Any] | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-                 epochs: int = DEFAULT_EPOCHS, log_every: int = DEFAULT_LOG_EVERY,
+                 hyper: Mapping[str, Any] | None = None, batch_size: int = TRAIN_BATCH_SIZE,
+                 epochs: int = TRAIN_EPOCHS, log_every: int = TRAIN_LOG_EVERY,
                  seed: int = 0, device: str = "cpu", engine: str = "auto",
                  stop: Stop | None = None):
         self.X, self.y = design(dataset)

@@ -10,7 +10,7 @@ import os
 
 import streamlit as st
 
-from optviz import data, rules, settings, sweep, trainer, validate
+from optviz import data, defaults, rules, settings, sweep, trainer, validate
 from optviz.devices import available_devices
 from optviz.export import results_csv
 from optviz.plots.sweep import sweep_heatmap
@@ -201,20 +201,20 @@ y_param, y_values, y_spacing, problem = axis_row("y", "beta1", x_param)
 problems += [problem] if problem else []
 
 with st.sidebar:
-    defaults = trainer.hyperparams(optimizer)
+    chapter_hp = trainer.hyperparams(optimizer)
     base = {}
     fixed = [p for p in sweep.SWEEPABLE if p not in (x_param, y_param)]
     if fixed:
         st.caption("Fixed for every setting (the chapter's values):")
     for p in fixed:
-        default = float(getattr(defaults, p))
+        default = float(getattr(chapter_hp, p))
         base[p] = st.number_input(rules.LABELS[p], value=default, format="%g",
                                   step=step_of(p, default), key=f"fixed_{p}", bind=URL,
                                   help=f"allowed: {rules.describe_range(p)}")
-    batch_size = st.number_input("Batch size", min_value=1, value=trainer.DEFAULT_BATCH_SIZE,
+    batch_size = st.number_input("Batch size", min_value=1, value=defaults.TRAIN_BATCH_SIZE,
                                  step=1, key="sweep_batch", bind=URL)
     epochs = st.number_input("Epochs", min_value=1, max_value=trainer.MAX_EPOCHS,
-                             value=trainer.DEFAULT_EPOCHS, step=1, key="sweep_epochs", bind=URL)
+                             value=defaults.TRAIN_EPOCHS, step=1, key="sweep_epochs", bind=URL)
     data_name = st.selectbox("Data", list(DATASETS), format_func=DATASETS.get, key="sweep_data",
                              bind=URL)
     reasons = available_devices()

@@ -9,7 +9,7 @@ import threading
 
 import streamlit as st
 
-from optviz import data, records, rules, trainer
+from optviz import data, defaults, records, rules, trainer
 from optviz.devices import available_devices, limit_torch_threads
 from optviz.export import run_log_csv
 from optviz.plots.loss import Curve, loss_figure
@@ -37,7 +37,7 @@ def compile_in_background() -> None:
 
     Until it is ready runs use the tensor engine; the numbers are the same.
     """
-    threading.Thread(target=trainer.warm_up, args=((trainer.DEFAULT_OPTIMIZER,),),
+    threading.Thread(target=trainer.warm_up, args=((defaults.DEFAULT_OPTIMIZER,),),
                      daemon=True, name="optviz-warm-up").start()
 
 
@@ -112,8 +112,8 @@ with st.sidebar:
     name = st.selectbox("Optimizer", list(rules.RULES), index=list(rules.RULES).index("adam"),
                         format_func=lambda n: rules.RULES[n].title, key="optimizer")
     chosen, bad = hyper_fields(name, trainer.hyperparams(name), prefix="train.", bind=None)
-    batch_size = st.number_input("Batch size", 1, 100_000, trainer.DEFAULT_BATCH_SIZE)
-    epochs = st.number_input("Epochs", 1, trainer.MAX_EPOCHS, trainer.DEFAULT_EPOCHS)
+    batch_size = st.number_input("Batch size", 1, 100_000, defaults.TRAIN_BATCH_SIZE)
+    epochs = st.number_input("Epochs", 1, trainer.MAX_EPOCHS, defaults.TRAIN_EPOCHS)
     devices = available_devices()
     usable = [d for d, why in devices.items() if why is None]
     device = st.radio("Device", usable, horizontal=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from optviz import data, devices, sweep, trainer
+from optviz import data, defaults, devices, sweep
 from optviz.sweep_axes import DEFAULT_AXES
 from ui.jobs import JOBS, STOPPED
 
@@ -280,4 +280,4 @@ def test_an_infinite_whole_number_in_a_link_is_named_not_raised(airfoil, value):
     at = _page(sweep_batch=value)
     _ok(at)
     assert "Batch size must be a finite number" in at.warning[0].value
-    assert at.number_input(key="sweep_batch").value == trainer.DEFAULT_BATCH_SIZE
+    assert at.number_input(key="sweep_batch").value == defaults.TRAIN_BATCH_SIZE

@@ -70,9 +70,9 @@ def add_parser(sub) -> None:
                    help="the column of FILE.csv to predict (default: the last)")
     t.add_argument("--impl", default="both", choices=("scratch", "torch", "both"),
                    help="implementation: scratch, torch or both (default both)")
-    t.add_argument("--optimizer", default=settings.DEFAULT_OPTIMIZER, metavar="NAME",
+    t.add_argument("--optimizer", default=defaults.DEFAULT_OPTIMIZER, metavar="NAME",
                    help=f"optimizer: {', '.join(rules.RULES)} "
-                        f"(default {settings.DEFAULT_OPTIMIZER})")
+                        f"(default {defaults.DEFAULT_OPTIMIZER})")
     t.add_argument("--batch-size", metavar="N",
                    help=f"examples per step (default {defaults.TRAIN_BATCH_SIZE})")
     t.add_argument("--epochs", metavar="N",

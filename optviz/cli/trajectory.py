@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import replace
 
-from optviz import metrics, presets, rules, settings, surfaces
+from optviz import defaults, metrics, presets, rules, settings, surfaces
 from optviz.cli.common import (
     PROG,
     ArgumentParser,
@@ -82,7 +82,7 @@ def add_parser(sub) -> None:
                         f"(default {settings.DEFAULT_SURFACE})")
     t.add_argument("--optimizer", action="append", metavar="NAME",
                    help=f"optimizer: {', '.join(rules.RULES)} (default "
-                        f"{settings.DEFAULT_OPTIMIZER}); repeat it to compare several, "
+                        f"{defaults.DEFAULT_OPTIMIZER}); repeat it to compare several, "
                         f"up to {settings.MAX_RUNS}")
     t.add_argument("--steps", metavar="N",
                    help=f"number of steps, 1 to {settings.MAX_STEPS} "

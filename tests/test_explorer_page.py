@@ -112,6 +112,8 @@ def test_changing_beta1_changes_the_path():
     ({"preset": "nope"}, "Unknown preset 'nope'"),
     ({"surface": "nowhere"}, "Unknown function 'nowhere'"),
     ({"x1": "abc"}, "Start x1 must be a number"),
+    ({"x1": "1e308"}, "Start x1 must be a finite number from -10000 to 10000"),
+    ({"x2": "-20000"}, "Start x2 must be a finite number from -10000 to 10000"),
     ({"opt": "adamax"}, "Unknown optimizer 'adamax'"),
     ({"opt": "adam"}, "Unknown optimizer 'adam'; choose one of: SGD"),
     ({"bias": "perhaps"}, "Bias correction must be true or false"),
@@ -122,6 +124,7 @@ def test_a_bad_link_warns_once_and_falls_back(query, expected):
     at = _page(**query)
     _ok(at)
     assert len(at.warning) == 1 and expected in at.warning[0].value
+    assert not at.error  # named once, as ignored, never also as an error
     assert at.plotly_chart if hasattr(at, "plotly_chart") else True
     assert _paths(at)  # the page still draws, with the default
 

@@ -15,6 +15,7 @@ import streamlit as st
 from optviz import rules, settings, surfaces
 from optviz.plots import contours
 from optviz.trajectory import Run
+from optviz.validate import SettingsError
 from ui import links
 from ui.widgets import URL, hyper_fields
 
@@ -87,6 +88,8 @@ def sidebar() -> Controls:
                                key=links.X1, bind=URL)
         x2 = right.number_input("Start x2", value=float(surface.start[1]), format="%g",
                                 key=links.X2, bind=URL)
+        start, bad_start = usable_start((x1, x2), surface.start)
+        problems.extend(bad_start)
         bias = st.toggle("Bias correction", value=True, key=links.BIAS, bind=URL,
                          help="Adam divides m by 1 − β1ᵗ and v by 1 − β2ᵗ. Off, the first "
                          "step is about 3.2× too long: η(1 − β1)/√(1 − β2)")
@@ -101,4 +104,18 @@ def sidebar() -> Controls:
                     opt, settings.OptimizerSettings(opt).hyperparams(), bias_correction=bias)
                 optimizers.append(chosen_settings)
                 problems.extend(bad)
-    return Controls(name, condition, surface, int(steps), (x1, x2), bias, optimizers, problems)
+    return Controls(name, condition, surface, int(steps), start, bias, optimizers, problems)
+
+
+def usable_start(start: tuple[float, float], default: tuple[float, float]) -> tuple[
+        tuple[float, float], list[str]]:
+    """`start`, each coordinate the settings refuse replaced by the function's default;
+    one message per replaced coordinate (the same words as the link check's)."""
+    point, problems = list(start), []
+    for i in range(2):
+        try:
+            settings.TrajectorySettings(start=(start[0], 0.0) if i == 0 else (0.0, start[1]))
+        except SettingsError as e:
+            point[i] = default[i]
+            problems.append(str(e))
+    return (point[0], point[1]), problems

@@ -48,7 +48,7 @@ import plotly.graph_objects as go
 
 from optviz import rules
 from optviz.plots.animation import animation
-from optviz.plots.contours import Levels, as_window, contour_grid
+from optviz.plots.contours import Levels, as_window, contour_grid, image_extent
 from optviz.plots.plotly_internals import attach_frames, scatter, unvalidated_figure
 from optviz.plots.theme import CONTOUR_COLORSCALE, FONT, PALETTE, TEMPLATE
 from optviz.surfaces import Surface, Window
@@ -295,12 +295,10 @@ def _colorbar(lev: Levels) -> dict:
 def _layout(surface: Surface, view: Window, x1s: np.ndarray, x2s: np.ndarray, lev: Levels,
             height: int, title: str | None, scale: float) -> dict:
     """Title, axes, legend, and the surface as a layout image under a path shape."""
-    dx = (x1s[-1] - x1s[0]) / max(len(x1s) - 1, 1)
-    dy = (x2s[-1] - x2s[0]) / max(len(x2s) - 1, 1)
+    left, right, bottom, top = image_extent(x1s, x2s)
     image = {
         "source": lev.image, "xref": "x", "yref": "y", "layer": "below",
-        "x": float(x1s[0] - dx / 2), "y": float(x2s[-1] + dy / 2),
-        "sizex": float(x1s[-1] - x1s[0] + dx), "sizey": float(x2s[-1] - x2s[0] + dy),
+        "x": left, "y": top, "sizex": right - left, "sizey": top - bottom,
         "xanchor": "left", "yanchor": "top", "sizing": "stretch", "opacity": 1.0,
     }
     level_lines = {"type": "path", "path": lev.path, "name": CONTOUR_NAME, "layer": "between",
@@ -317,7 +315,7 @@ def _layout(surface: Surface, view: Window, x1s: np.ndarray, x2s: np.ndarray, le
     if 1 / _MAX_ASPECT <= aspect <= _MAX_ASPECT:  # equal scales
         yaxis.update(scaleanchor="x", scaleratio=1, constrain="domain")
         xaxis.update(constrain="domain")
-    sub = _subtitle(surface)
+    sub = formula(surface)
     heading = f"<b>{title or surface.title}</b>"
     if sub:
         heading += (f"<span style='font-size:{round(16 * scale)}px;color:#555'>"
@@ -369,7 +367,9 @@ def _divergence_notes(trajectories: list[Trajectory], view: Window) -> list[dict
     return annotations
 
 
-def _subtitle(surface: Surface) -> str:
+def formula(surface: Surface) -> str:
+    """f as the heading shows it beside the title, "f = 0.1 x₁² + 2 x₂²" (the first
+    line of f's docstring, with subscripts)."""
     doc = (surface.f.__doc__ or "").strip().splitlines()
     if not doc:
         return ""

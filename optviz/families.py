@@ -132,7 +132,7 @@ def compute(settings: TrajectorySettings, view: Window | None = None, focus: int
     runs = [trajectory.Run(name, hyper._replace(**{p: float(v)}), start)
             for p in params for v in values[p]]
     runs += [trajectory.Run(name, hyper, (float(a), float(b))) for b in x2 for a in x1]
-    # Previews draw points only: without the state the engine writes a third as much.
+    # Previews draw points only: without the state the engine writes two fifths as much.
     done = trajectory.run(surface, runs, settings.steps, settings.bound, engine,
                           record_state=False)
 

@@ -81,11 +81,12 @@ def _exp(x):
 register_jitable(rules.adam_terms)  # called by name from adam_update
 
 
-def _loop(init, update, grad, hps, starts, n, bound, X, G, S):
+def _loop(init, update, grad, hps, starts, n, bound, X, G, S, record_state):
     """Advance each run (columns of X) n steps; a run that leaves the bound stops there.
 
-    X, G: (n+1, 2, runs) points and gradients; S: (n+1, fields, 2, runs) states.
-    Rows after a run stops are NaN, which is how the engine sees the divergence.
+    X, G: (n+1, 2, runs) points and gradients; S: (n+1, fields, 2, runs) states, written
+    only with `record_state`. Rows after a run stops are NaN, which is how the engine
+    sees the divergence.
     """
     for r in range(starts.shape[1]):
         hp = hps[r]
@@ -93,8 +94,9 @@ def _loop(init, update, grad, hps, starts, n, bound, X, G, S):
         s1, s2 = init(x1, hp), init(x2, hp)
         for t in range(n + 1):
             X[t, 0, r], X[t, 1, r] = x1, x2
-            for k in range(len(s1)):
-                S[t, k, 0, r], S[t, k, 1, r] = s1[k], s2[k]
+            if record_state:
+                for k in range(len(s1)):
+                    S[t, k, 0, r], S[t, k, 1, r] = s1[k], s2[k]
             g1, g2 = grad(x1, x2)
             G[t, 0, r], G[t, 1, r] = g1, g2
             if not (abs(x1) <= bound and abs(x2) <= bound):
@@ -115,22 +117,25 @@ def is_warm(rule: rules.Rule, grad) -> bool:
     return (rule.init, rule.update, grad) in _warm
 
 
-def advance(rule: rules.Rule, grad, hps, starts: np.ndarray, n: int, bound: float):
+def advance(rule: rules.Rule, grad, hps, starts: np.ndarray, n: int, bound: float,
+            record_state: bool = True):
     """Points, gradients and state history of runs that share `rule` and its flags.
 
     `hps`: one hyperparameter NamedTuple per run; `starts`: (2, runs).
-    Returns X, G (n+1, 2, runs) and one (n+1, 2, runs) array per state field.
+    Returns X, G (n+1, 2, runs) and one (n+1, 2, runs) array per state field (none
+    without `record_state`).
     """
     runs = starts.shape[1]
-    fields = len(rule.state._fields)
+    fields = len(rule.state._fields) if record_state else 0
     X = np.empty((n + 1, 2, runs))
     G = np.empty((n + 1, 2, runs))
-    S = np.empty((n + 1, fields, 2, runs))
+    S = np.empty((n + 1 if record_state else 1, fields, 2, runs))
     typed = List()
     for hp in hps:
         typed.append(float_hyperparams(hp))
     _compiled_loop(jitted(rule.init), jitted(rule.update), jitted(grad), typed,
-                   np.ascontiguousarray(starts, dtype=float), n, float(bound), X, G, S)
+                   np.ascontiguousarray(starts, dtype=float), n, float(bound), X, G, S,
+                   bool(record_state))
     _warm.add((rule.init, rule.update, grad))
     return X, G, [S[:, k] for k in range(fields)]
 

@@ -14,6 +14,7 @@ from playwright.sync_api import sync_playwright
 
 from optviz.plots import animation, contours
 from optviz.plots import trajectory as trajectory_plot
+from optviz.settings import OptimizerSettings, TrajectorySettings
 from optviz.surfaces import get_surface
 from optviz.trajectory import Run, run
 from tests.browser import CHROMIUM_ARGS, chromium_path
@@ -184,6 +185,30 @@ def test_view_fits_the_paths_within_limits():
     assert d == pytest.approx(y1 + 0.5 * (y1 - y0)) and c >= y0 - 0.5 * (y1 - y0)
     fig = trajectory_plot.trajectory_figure(s, far)
     assert tuple(fig.layout.yaxis.range) == (c, d)
+
+
+def test_a_start_far_outside_the_window_is_in_view_with_its_first_steps():
+    s = get_surface("d2l")
+    for start in [(100.0, -2.0), (-40.0, 60.0), (9000.0, -9000.0)]:
+        (t,) = TrajectorySettings(start=start, steps=20).compute()
+        (a, b), (c, d) = trajectory_plot.view_window(s, [t])
+        first = t.points[:4]
+        assert a < first[:, 0].min() and b > first[:, 0].max()
+        assert c < first[:, 1].min() and d > first[:, 1].max()
+        # A slow run from far away is in view all the way, the surface's window too.
+        assert a < t.points[:, 0].min() and b > t.points[:, 0].max()
+        assert c < t.points[:, 1].min() and d > t.points[:, 1].max()
+        (x0, x1), (y0, y1) = s.window
+        assert a <= x0 and b >= x1 and c <= y0 and d >= y1
+
+
+def test_the_half_span_cap_still_holds_for_a_far_start_that_diverges():
+    s = get_surface("d2l")
+    (t,) = TrajectorySettings(start=(100.0, -2.0), steps=40,
+                              optimizers=[OptimizerSettings("sgd", {"lr": 0.55})]).compute()
+    (a, b), (c, d) = trajectory_plot.view_window(s, [t])
+    assert t.points[:, 1].max() > 1e3  # x2 grows 1.2-fold a step
+    assert a < 100 < b and d < 100  # the start is in, the tail is not
 
 
 def test_long_runs_are_subsampled_to_at_most_200_frames():

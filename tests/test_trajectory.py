@@ -150,3 +150,18 @@ def test_compiled_engine_on_a_parametrised_surface_and_auto_reuses_it():
         _assert_same(a, b)
     for a, b in zip(trajectory.run(rotated, runs, 200), fast, strict=True):
         _assert_same(a, b)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_without_state_the_points_are_the_same_and_the_state_is_left_out(engine):
+    rosen = surfaces.get_surface("rosenbrock")
+    runs = [Run.of("adam", lr=0.05, start=rosen.start), Run.of("rmsprop", lr=0.01),
+            Run.of("sgd", lr=0.01, start=(2, 2))]  # the last one diverges
+    full = trajectory.run(rosen, runs, 150, engine=engine)
+    bare = trajectory.run(rosen, runs, 150, engine=engine, record_state=False)
+    assert full[-1].diverged_at is not None
+    for a, b in zip(full, bare, strict=True):
+        assert a.diverged_at == b.diverged_at and b.state == {} and b.explained == {}
+        np.testing.assert_array_equal(a.points, b.points)
+        np.testing.assert_array_equal(a.values, b.values)
+        np.testing.assert_array_equal(a.grads, b.grads)

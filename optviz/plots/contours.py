@@ -146,6 +146,22 @@ def _level_spec(z: np.ndarray, log: bool) -> tuple:
     return lo, end, _LOG_STEP, offset, tickvals, ticktext
 
 
+def colorbar_ticks(levels: Levels, count: int = 5) -> list[tuple[float, str]]:
+    """The colour bar's ticks as (position 0..1 from its bottom, label: a value of f).
+
+    Log levels: the decades of `levels.ticktext`; linear: about `count` round values.
+    """
+    span = levels.end - levels.start
+    if levels.log:
+        marks = zip(levels.tickvals, levels.ticktext, strict=True)
+    else:
+        step = _nice_step(span, count)
+        first = math.ceil(levels.start / step - 1e-9)
+        values = [k * step for k in range(first, math.floor(levels.end / step + 1e-9) + 1)]
+        marks = ((v, f"{v:.6g}") for v in values)  # .6g: 0.30000000000000004 reads 0.3
+    return [((v - levels.start) / span, text) for v, text in marks if span > 0]
+
+
 # --------------------------------------------------------------- the level lines
 
 
@@ -214,6 +230,15 @@ def _svg_path(lines_x: np.ndarray, lines_y: np.ndarray) -> str:
 
 
 # --------------------------------------------------------------------- the image
+
+
+def image_extent(x1s: np.ndarray, x2s: np.ndarray) -> tuple[float, float, float, float]:
+    """(left, right, bottom, top) of the grid's image in data coordinates: each pixel
+    is centred on its node, so the image reaches half a spacing beyond the grid."""
+    dx = (x1s[-1] - x1s[0]) / max(len(x1s) - 1, 1)
+    dy = (x2s[-1] - x2s[0]) / max(len(x2s) - 1, 1)
+    return (float(x1s[0] - dx / 2), float(x1s[-1] + dx / 2),
+            float(x2s[0] - dy / 2), float(x2s[-1] + dy / 2))
 
 
 def _palette(n: int = 256) -> np.ndarray:

@@ -20,17 +20,17 @@ from optviz.trajectory import Trajectory
 X1_COLOR, X2_COLOR = PALETTE[1], PALETTE[0]
 _ROW_PX = 120  # height of one row of the state figure
 # Names of a rule's state and derived fields as the chapter writes them.
-SYMBOLS = {"m_hat": "m̂", "v_hat": "v̂", "step_size": "η/(√v̂+ε)"}
+SYMBOLS = {"m_hat": "m̂", "v_hat": "v̂", "step_size": "η/(√v̂+ε)", "delta": "Δx"}
 
 
 def state_table(traj: Trajectory, step: int) -> list[dict]:
     """The optimizer's quantities at `step` (clamped to 0..traj.steps), one row each:
     {"quantity": "g", "x1": g₁, "x2": g₂}. Adam: g, m, v, m̂, v̂, η/(√v̂+ε), Δx; other
     rules: g, their own state fields by name, Δx. None where nothing is defined yet
-    (g and the derived quantities at step 0). See `_per_step` for what row t holds."""
+    (g and the derived quantities at step 0). See `per_step` for what row t holds."""
     t = min(max(int(step), 0), traj.steps)
-    return [{"quantity": _symbol(k, traj), "x1": _number(a[t, 0]), "x2": _number(a[t, 1])}
-            for k, a in _per_step(traj).items()]
+    return [{"quantity": symbol(k, traj), "x1": _number(a[t, 0]), "x2": _number(a[t, 1])}
+            for k, a in per_step(traj).items()]
 
 
 def state_figure(traj: Trajectory, step: int, overlay: Trajectory | None = None) -> go.Figure:
@@ -115,13 +115,15 @@ def _bias_off(traj: Trajectory) -> bool:
     return getattr(traj.run.hyper, "bias_correction", True) is False
 
 
-def _per_step(traj: Trajectory) -> dict[str, np.ndarray]:
-    """Every inspected quantity as a (k+1, 2) array whose row t belongs to step t.
+def per_step(traj: Trajectory) -> dict[str, np.ndarray]:
+    """Every inspected quantity as a (k+1, 2) array whose row t belongs to step t, by
+    key (`symbol` names each as the chapter writes it); the state table and figure here,
+    and the explorer's payload (`optviz.explorer_payload`), read them.
 
     g is the gradient step t used, g_t = ∇f(x_{t−1}) (row 0 NaN); then the rule's
     state after step t (fields that stay zero throughout, e.g. Adam's v_max without
     AMSGrad, left out), its derived quantities (Adam: m̂, v̂, η/(√v̂+ε); with bias
-    correction off m̂ = m and v̂ = v, so only the step size) and Δx_t = x_t − x_{t−1}.
+    correction off m̂ = m and v̂ = v, so only the step size) and "delta", Δx_t = x_t − x_{t−1}.
     """
     g = np.full_like(traj.grads, np.nan)
     g[1:] = traj.grads[:-1]
@@ -130,11 +132,12 @@ def _per_step(traj: Trajectory) -> dict[str, np.ndarray]:
     for k, a in traj.explained.items():
         if not (_bias_off(traj) and k in ("m_hat", "v_hat")):
             out[k] = a
-    out["Δx"] = traj.deltas
+    out["delta"] = traj.deltas
     return out
 
 
-def _symbol(key: str, traj: Trajectory) -> str:
+def symbol(key: str, traj: Trajectory) -> str:
+    """How the chapter writes quantity `key` of `per_step` (its own name if unlisted)."""
     if key == "step_size" and _bias_off(traj):
         return "η/(√v+ε)"
     return SYMBOLS.get(key, key)
@@ -147,7 +150,7 @@ def _number(x) -> float | None:
 
 def _state_rows(traj: Trajectory) -> list[tuple[str, str, np.ndarray]]:
     """(key, title, (k+1, 2) values) of each row of `state_figure`."""
-    q = _per_step(traj)
+    q = per_step(traj)
     if traj.explained:  # the Adam family: the chapter's view of one step
         off = _bias_off(traj)
         with np.errstate(invalid="ignore"):
@@ -158,12 +161,12 @@ def _state_rows(traj: Trajectory) -> list[tuple[str, str, np.ndarray]]:
              traj.explained["m_hat"]),
             ("sqrt_v_hat", "√v (no bias correction)" if off else "√v̂ — RMS of the gradient",
              root_v),
-            ("step_size", f"{_symbol('step_size', traj)} — effective step size per coordinate",
+            ("step_size", f"{symbol('step_size', traj)} — effective step size per coordinate",
              traj.explained["step_size"]),
-            ("Δx", "Δx = −η m̂ / (√v̂ + ε) — the step taken" if not off else
-             "Δx = −η m / (√v + ε) — the step taken", q["Δx"]),
+            ("delta", "Δx = −η m̂ / (√v̂ + ε) — the step taken" if not off else
+             "Δx = −η m / (√v + ε) — the step taken", q["delta"]),
         ]
-    titles = {"g": "g — the gradient", "Δx": "Δx — the step taken"}
+    titles = {"g": "g — the gradient", "delta": "Δx — the step taken"}
     return [(k, titles.get(k, k), a) for k, a in q.items()]
 
 

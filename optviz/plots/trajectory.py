@@ -20,10 +20,11 @@ paths with the rings on their final points and the slider on the last step, so a
 static export or a first look shows the whole result; `TrajectoryFigure`'s HTML does
 not auto-play (plotly's default would crawl through the frames at 0.5 s each).
 
-View. `view_window`: the surface's window widened to fit the paths, by at most half
-its span on each side, so a diverging run leaves the view rather than shrinking the
-surface to a dot. x₁ and x₂ share one scale unless the view is more than 3 : 1; a zoom
-survives redraws until the surface changes (`uirevision`).
+View. `view_window`: the surface's window widened to hold the starts, then to fit the
+paths, by at most half its span on each side, so a diverging run leaves the view rather
+than shrinking the surface to a dot; each run's start and first steps are always in
+it. x₁ and x₂ share one scale unless the view is more than 3 : 1; a zoom survives
+redraws until the surface changes (`uirevision`).
 
 Clicks. `click_grid=n` adds an invisible n × n lattice of points over the view (trace
 `CLICK_GRID_NAME`, last, outside the frames), so that a click anywhere on the plot
@@ -47,7 +48,7 @@ import plotly.graph_objects as go
 
 from optviz import rules
 from optviz.plots.animation import animation
-from optviz.plots.contours import Levels, as_window, contour_grid
+from optviz.plots.contours import Levels, as_window, contour_grid, image_extent
 from optviz.plots.plotly_internals import attach_frames, scatter, unvalidated_figure
 from optviz.plots.theme import CONTOUR_COLORSCALE, FONT, PALETTE, TEMPLATE
 from optviz.surfaces import Surface, Window
@@ -61,6 +62,7 @@ COLORBAR_NAME = "f colour scale"  # the invisible trace carrying the colour bar
 DOT_SIZE = 19  # the current-position rings: open, so a minimum under them shows
 
 _MAX_WIDEN = 0.5  # the view grows by at most half a window span on each side
+_FIRST_STEPS = 3  # ... but always shows each run's start and its first steps
 _MARGIN = 0.05  # around the path points, as a fraction of the view span
 _MARKER_STEPS = 150  # paths of longer runs are drawn without a marker per step
 _MAX_ASPECT = 3.0  # beyond this, equal scales would leave a sliver of a plot
@@ -94,24 +96,35 @@ def write_html(fig: go.Figure, path: str | os.PathLike, include_plotlyjs=True) -
 def view_window(
     surface: Surface, trajectories: Sequence[Trajectory], window: Window | None = None
 ) -> Window:
-    """The window `trajectory_figure` shows: `window` (default: the surface's)
-    widened to fit all finite path points with a margin, by at most half its span
-    on each side."""
+    """The window `trajectory_figure` shows: `window` (default: the surface's), widened
+    to hold every run's start, then to fit all finite path points with a margin, by at
+    most half that span on each side (so a diverging run's far-away tail leaves the
+    view rather than shrinking the surface to a dot), and always the first
+    `_FIRST_STEPS` steps of each run: a run started at x₁ = 100 is seen, where it
+    begins and which way it goes, however far that is from the surface's window."""
     (x0, x1), (y0, y1) = as_window(window or surface.window)
-    pts = [t.points for t in trajectories if len(t.points)]
-    if not pts:
-        return (x0, x1), (y0, y1)
-    p = np.concatenate(pts)
-    p = p[np.isfinite(p).all(axis=1)]
+    p = _finite([t.points for t in trajectories])
     if not len(p):
         return (x0, x1), (y0, y1)
+    starts = _finite([t.points[:1] for t in trajectories])
+    first = _finite([t.points[: _FIRST_STEPS + 1] for t in trajectories])
     out = []
-    for (a, b), lo, hi in zip(((x0, x1), (y0, y1)), p.min(axis=0), p.max(axis=0), strict=True):
+    for k, (a, b) in enumerate(((x0, x1), (y0, y1))):
+        if len(starts):
+            a, b = min(a, starts[:, k].min()), max(b, starts[:, k].max())
         span, pad = b - a, _MARGIN * (b - a)
-        na = max(min(a, lo - pad), a - _MAX_WIDEN * span)
-        nb = min(max(b, hi + pad), b + _MAX_WIDEN * span)
+        na = max(min(a, p[:, k].min() - pad), a - _MAX_WIDEN * span)
+        nb = min(max(b, p[:, k].max() + pad), b + _MAX_WIDEN * span)
+        if len(first):
+            na, nb = min(na, first[:, k].min() - pad), max(nb, first[:, k].max() + pad)
         out.append((float(na), float(nb)))
     return out[0], out[1]
+
+
+def _finite(arrays: list[np.ndarray]) -> np.ndarray:
+    """The rows of `arrays` (each (k, 2)) with both coordinates finite, as one array."""
+    p = np.concatenate([a for a in arrays if len(a)] or [np.empty((0, 2))])
+    return p[np.isfinite(p).all(axis=1)]
 
 
 def run_name(trajectory: Trajectory) -> str:
@@ -282,12 +295,10 @@ def _colorbar(lev: Levels) -> dict:
 def _layout(surface: Surface, view: Window, x1s: np.ndarray, x2s: np.ndarray, lev: Levels,
             height: int, title: str | None, scale: float) -> dict:
     """Title, axes, legend, and the surface as a layout image under a path shape."""
-    dx = (x1s[-1] - x1s[0]) / max(len(x1s) - 1, 1)
-    dy = (x2s[-1] - x2s[0]) / max(len(x2s) - 1, 1)
+    left, right, bottom, top = image_extent(x1s, x2s)
     image = {
         "source": lev.image, "xref": "x", "yref": "y", "layer": "below",
-        "x": float(x1s[0] - dx / 2), "y": float(x2s[-1] + dy / 2),
-        "sizex": float(x1s[-1] - x1s[0] + dx), "sizey": float(x2s[-1] - x2s[0] + dy),
+        "x": left, "y": top, "sizex": right - left, "sizey": top - bottom,
         "xanchor": "left", "yanchor": "top", "sizing": "stretch", "opacity": 1.0,
     }
     level_lines = {"type": "path", "path": lev.path, "name": CONTOUR_NAME, "layer": "between",
@@ -304,7 +315,7 @@ def _layout(surface: Surface, view: Window, x1s: np.ndarray, x2s: np.ndarray, le
     if 1 / _MAX_ASPECT <= aspect <= _MAX_ASPECT:  # equal scales
         yaxis.update(scaleanchor="x", scaleratio=1, constrain="domain")
         xaxis.update(constrain="domain")
-    sub = _subtitle(surface)
+    sub = formula(surface)
     heading = f"<b>{title or surface.title}</b>"
     if sub:
         heading += (f"<span style='font-size:{round(16 * scale)}px;color:#555'>"
@@ -356,7 +367,9 @@ def _divergence_notes(trajectories: list[Trajectory], view: Window) -> list[dict
     return annotations
 
 
-def _subtitle(surface: Surface) -> str:
+def formula(surface: Surface) -> str:
+    """f as the heading shows it beside the title, "f = 0.1 x₁² + 2 x₂²" (the first
+    line of f's docstring, with subscripts)."""
     doc = (surface.f.__doc__ or "").strip().splitlines()
     if not doc:
         return ""

@@ -1,0 +1,168 @@
+"""The explorer's payload: everything its chart draws, computed here, as one blob.
+
+"Python computes, the browser draws": the chart (a JavaScript component) only looks
+up and draws what this module sends, per docs/explorer-payload.md:
+
+    blob = build(TrajectorySettings())       # bytes, for the chart
+    header, arrays = payload.unpack(blob)    # what the chart decodes
+
+The committed runs go in whole, every step and every readout quantity (the
+inspector's, `optviz.plots.inspector.per_step`); the previews of the focused run
+while a slider or the start is dragged (`optviz.families`) at <= 300 kept steps.
+
+Size (benchmarks/explorer_payload.py): the default view (Adam, 20 steps) 137 KB,
+half of it the start lattice's previews; the Rosenbrock preset (3 x 300 steps) 1.6 MB,
+1.1 MB of it the 441 start previews at 300 kept steps; ten optimizers x 5,000 steps
+3.4 MB, two thirds of it the committed runs. tests/test_explorer_payload.py holds the
+first to 300 KB and the last to 6 MB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from optviz import families, payload, rules
+from optviz.plots import contours
+from optviz.plots.inspector import per_step, symbol
+from optviz.plots.theme import CONTOUR_COLORSCALE, PALETTE
+from optviz.plots.trajectory import formula, run_name, view_window
+from optviz.settings import TrajectorySettings
+from optviz.surfaces import Surface, Window
+from optviz.trajectory import Trajectory
+
+CONTOUR_GRID = 120  # nodes per axis of the contour image and lines, as the plotly figure
+
+# Adam's raw m and v (AMSGrad's v_max) are read through m̂ and v̂ where those are
+# shown: the readout is the chapter's g, m̂, v̂, η/(√v̂+ε), Δx. With bias correction off
+# `per_step` has no m̂ and v̂, and m and v are the readout themselves.
+_READ_THROUGH = {"m_hat": ("m",), "v_hat": ("v", "v_max")}
+
+Arrays = dict[str, np.ndarray]
+
+
+def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int] = (),
+          title: str | None = None, lecture: bool = False,
+          window: Window | None = None) -> bytes:
+    """The whole blob for the explorer: the runs of `settings`, the surface under them,
+    the sliders of run `focus` and its families.
+
+    dashed: indices of runs drawn dashed, as references (e.g. Adam with bias
+        correction on, beside the same run with it off).
+    title: instead of the surface's title.
+    lecture: the chart draws larger type and lines, for a projector.
+    window: the view before it is widened to fit the runs (default: the surface's).
+    """
+    count = len(settings.optimizers)
+    if not 0 <= focus < count:
+        raise ValueError(f"focus must be a run's index, 0 to {count - 1}; got {focus}")
+    bad = [i for i in dashed if not 0 <= i < count]
+    if bad:
+        raise ValueError(f"dashed must hold runs' indices, 0 to {count - 1}; got {bad}")
+    surface = settings.get_surface()
+    trajectories = settings.compute()
+    view = view_window(surface, trajectories, window)
+    header = heading(surface, title)
+    header["view"] = [list(view[0]), list(view[1])]
+    header["contours"], arrays = contour_part(settings, view)
+    header["runs"], run_data = run_part(trajectories, settings.steps, dashed)
+    arrays.update(run_data)
+    header["focus"] = focus
+    header["sliders"] = sliders(settings, focus)
+    header["families"], family_data = family_part(families.compute(settings, view, focus))
+    arrays.update(family_data)
+    header["start"] = list(settings.start_point())
+    header["lecture"] = bool(lecture)
+    return payload.pack(header, arrays)
+
+
+def heading(surface: Surface, title: str | None = None) -> dict:
+    """Title, formula, surface name and minima: the header's fixed part."""
+    return {"title": title or surface.title, "formula": formula(surface),
+            "surface": surface.name, "minima": [list(m) for m in surface.minima]}
+
+
+def contour_part(settings: TrajectorySettings, view: Window) -> tuple[dict, Arrays]:
+    """The header's "contours" and its array of level segments, over `view`."""
+    x1s, x2s, _, levels = contours.contour_grid(settings.surface, view, CONTOUR_GRID,
+                                                settings.condition)
+    # lines_x / lines_y hold each segment as "x0, x1, NaN": rows of (x0, y0, x1, y1).
+    lx, ly = levels.lines_x.reshape(-1, 3), levels.lines_y.reshape(-1, 3)
+    lines = np.stack([lx[:, 0], ly[:, 0], lx[:, 1], ly[:, 1]], axis=1).astype(np.float32)
+    part = {
+        "image": levels.image,
+        "extent": list(contours.image_extent(x1s, x2s)),
+        "lines": "contours/lines",
+        "colorbar": {
+            "stops": [[float(at), colour] for at, colour in CONTOUR_COLORSCALE],
+            "ticks": [{"at": float(at), "label": text}
+                      for at, text in contours.colorbar_ticks(levels)],
+        },
+    }
+    return part, {"contours/lines": lines}
+
+
+def readout(trajectory: Trajectory) -> dict[str, tuple[str, np.ndarray]]:
+    """The quantities shown for each step of a run: key -> (label, (k+1, 2) array)."""
+    quantities = per_step(trajectory)
+    hidden = {raw for key, raws in _READ_THROUGH.items() if key in quantities for raw in raws}
+    return {key: (symbol(key, trajectory), a) for key, a in quantities.items()
+            if key not in hidden}
+
+
+def run_part(trajectories: Sequence[Trajectory], steps: int,
+             dashed: Sequence[int] = ()) -> tuple[list[dict], Arrays]:
+    """The header's "runs" and their arrays: the runs alone, in legend order.
+
+    Every array has steps + 1 rows, NaN after a run diverged (the engine cuts it).
+    """
+    rows = np.arange(steps + 1)
+    entries, arrays = [], {}
+    for i, t in enumerate(trajectories):
+        name = f"runs/{i}"
+        arrays[f"{name}/points"] = families.at_steps(t.points, rows)
+        arrays[f"{name}/values"] = families.at_steps(t.values, rows)
+        series = []
+        for key, (label, values) in readout(t).items():
+            arrays[f"{name}/{key}"] = families.at_steps(values, rows)
+            series.append({"key": key, "label": label, "array": f"{name}/{key}"})
+        entries.append({
+            "label": run_name(t), "optimizer": t.run.optimizer,
+            "color": PALETTE[i % len(PALETTE)], "dashed": i in dashed, "steps": int(steps),
+            "diverged_at": t.diverged_at, "points": f"{name}/points",
+            "values": f"{name}/values", "series": series,
+        })
+    return entries, arrays
+
+
+def sliders(settings: TrajectorySettings, focus: int = 0) -> list[dict]:
+    """The focused run's sliders: those of lr, ε, β1, β2 that its optimizer takes."""
+    optimizer = settings.optimizers[focus]
+    hyper = optimizer.hyperparams()
+    out = []
+    for param in families.slider_params(optimizer.name):
+        value = float(getattr(hyper, param))
+        low, high = families.SLIDERS[param].bounds(value)
+        out.append({"param": param, "label": rules.LABELS[param],
+                    "scale": families.SLIDERS[param].scale, "min": low, "max": high,
+                    "value": value, "family": param})
+    return out
+
+
+def family_part(fam: families.Families) -> tuple[dict, Arrays]:
+    """The header's "families" and their arrays."""
+    part, arrays = {}, {}
+    for param, f in fam.sliders.items():
+        name = f"families/{param}"
+        arrays[f"{name}/values"] = f.values.astype(np.float32)
+        arrays[f"{name}/steps"] = fam.steps
+        arrays[f"{name}/points"] = f.points
+        part[param] = {"values": f"{name}/values", "steps": f"{name}/steps",
+                       "points": f"{name}/points"}
+    arrays["families/start/x1"] = fam.x1.astype(np.float32)
+    arrays["families/start/x2"] = fam.x2.astype(np.float32)
+    arrays["families/start/steps"] = fam.steps
+    arrays["families/start/points"] = fam.starts
+    part["start"] = {k: f"families/start/{k}" for k in ("x1", "x2", "steps", "points")}
+    return part, arrays

@@ -1,0 +1,139 @@
+"""Families of a run (the explorer's previews): the grids, the kept steps, and every
+member equal to the engine's own run at that value or start."""
+
+import numpy as np
+import pytest
+
+from optviz import families, presets, rules, trajectory
+from optviz.families import SLIDERS
+from optviz.settings import OptimizerSettings, TrajectorySettings
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2, 20, 299, 300, 301, 1000, 4999, 5000])
+@pytest.mark.parametrize("limit", [300, 50, 2])
+def test_preview_steps_keep_the_first_and_last_evenly_within_the_limit(steps, limit):
+    kept = families.preview_steps(steps, limit)
+    assert kept.dtype == np.int32 and kept[0] == 0 and kept[-1] == steps
+    assert len(kept) <= max(limit, 1 if steps == 0 else 2)
+    assert (np.diff(kept) > 0).all()
+    if steps + 1 <= limit:
+        np.testing.assert_array_equal(kept, np.arange(steps + 1))
+    else:
+        gaps = np.diff(kept)
+        assert gaps.max() - gaps.min() <= 1  # evenly spread
+
+
+def test_at_steps_pads_a_cut_run_with_nan():
+    points = np.arange(10.0).reshape(5, 2)
+    got = families.at_steps(points, np.array([0, 3, 4, 5, 9]))
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got[:3], points[[0, 3, 4]])
+    assert np.isnan(got[3:]).all()
+
+
+def test_slider_ends_are_allowed_values_and_grids_span_them():
+    for param, r in SLIDERS.items():
+        for end in (r.low, r.high):
+            rules.check_value(param, end)  # raises if BOUNDS forbids it
+        grid = r.grid(families.GRID_SIZE)
+        assert len(grid) >= 41 and (np.diff(grid) > 0).all()
+        assert grid[0] == pytest.approx(r.low) and grid[-1] == pytest.approx(r.high)
+        if r.scale == "log":
+            np.testing.assert_allclose(np.diff(np.log(grid)), np.log(grid[1] / grid[0]))
+        else:
+            np.testing.assert_allclose(np.diff(grid), grid[1] - grid[0])
+    assert SLIDERS["lr"].scale == SLIDERS["eps"].scale == "log"
+    assert SLIDERS["beta1"].scale == SLIDERS["beta2"].scale == "linear"
+
+
+def test_a_value_outside_the_slider_widens_it():
+    assert SLIDERS["beta2"].bounds(0.9999) == (0.0, 0.9999)
+    assert SLIDERS["lr"].bounds(1e-7) == (1e-7, 100.0)
+    assert SLIDERS["lr"].bounds(0.4) == (1e-5, 100.0)
+    assert SLIDERS["beta2"].grid(41, 0.9999)[-1] == pytest.approx(0.9999)
+
+
+def _slider_values(opt: OptimizerSettings):
+    hyper = opt.hyperparams()
+    return {p: getattr(hyper, p) for p in families.slider_params(opt.name)}
+
+
+def test_every_preset_and_default_value_lies_inside_its_slider():
+    runs = [o for p in presets.PRESETS.values() for o in p.settings().optimizers]
+    runs += [OptimizerSettings(name) for name in rules.RULES]
+    for opt in runs:
+        for param, value in _slider_values(opt).items():
+            assert SLIDERS[param].low <= value <= SLIDERS[param].high, (opt, param, value)
+
+
+def test_each_optimizer_gets_the_sliders_it_takes_in_order():
+    assert families.slider_params("adam") == ("lr", "eps", "beta1", "beta2")
+    assert families.slider_params("nadam") == ("lr", "eps", "beta1", "beta2")
+    assert families.slider_params("rmsprop") == ("lr", "eps")
+    assert families.slider_params("sgd") == families.slider_params("momentum") == ("lr",)
+
+
+def test_shapes_and_the_lattice_over_the_view():
+    s = TrajectorySettings(steps=20)
+    view = ((-6.0, 2.0), (-3.0, 2.0))
+    fam = families.compute(s, view)
+    np.testing.assert_array_equal(fam.steps, np.arange(21))
+    assert list(fam.sliders) == ["lr", "eps", "beta1", "beta2"]
+    for f in fam.sliders.values():
+        assert f.points.shape == (41, 21, 2) and f.points.dtype == np.float32
+    assert fam.starts.shape == (21, 21, 21, 2) and fam.starts.dtype == np.float32
+    assert (fam.x1[0], fam.x1[-1], fam.x2[0], fam.x2[-1]) == (-6.0, 2.0, -3.0, 2.0)
+    i, j = 4, 17
+    np.testing.assert_array_equal(fam.starts[j, i, 0], np.float32([fam.x1[i], fam.x2[j]]))
+    # Every slider member starts at the run's start.
+    assert (fam.sliders["lr"].points[:, 0] == np.float32([-5.0, -2.0])).all()
+
+
+@pytest.mark.parametrize("surface,optimizer,steps", [
+    ("rosenbrock", "adam", 400),  # subsampled: 400 steps, 60 kept
+    ("d2l", "sgd", 30),  # large learning rates diverge
+    ("beale", "rmsprop", 120),
+])
+def test_each_member_is_the_engines_own_run_at_the_kept_steps(surface, optimizer, steps):
+    s = TrajectorySettings(surface=surface, steps=steps, optimizers=(optimizer,))
+    fam = families.compute(s, preview=60)
+    assert len(fam.steps) <= 60 and fam.steps[-1] == steps
+    surf, hyper, start = s.get_surface(), s.optimizers[0].hyperparams(), s.start_point()
+
+    def alone(hp, begin):
+        (t,) = trajectory.run(surf, [trajectory.Run(optimizer, hp, begin)], steps, s.bound)
+        return families.at_steps(t.points, fam.steps), t.diverged_at
+
+    diverged = 0
+    for param, f in fam.sliders.items():
+        for k in (0, 7, 20, 33, len(f.values) - 1):
+            want, at = alone(hyper._replace(**{param: float(f.values[k])}), start)
+            np.testing.assert_allclose(f.points[k], want, rtol=2e-6, atol=1e-6)
+            diverged += at is not None
+    for j, i in ((0, 0), (3, 19), (10, 10), (20, 20)):
+        want, _ = alone(hyper, (float(fam.x1[i]), float(fam.x2[j])))
+        np.testing.assert_allclose(fam.starts[j, i], want, rtol=2e-6, atol=1e-6)
+    if optimizer == "sgd":
+        assert diverged  # and the NaN after it matched above
+        assert np.isnan(fam.sliders["lr"].points[-1, -1]).all()
+
+
+def test_the_other_settings_are_the_focused_runs():
+    s = TrajectorySettings(surface="rotated", condition=30.0, steps=15, start=(1.0, -2.0),
+                           optimizers=("sgd", OptimizerSettings("adam", {"beta1": 0.5})))
+    fam = families.compute(s, focus=1, lattice_size=5)
+    assert list(fam.sliders) == ["lr", "eps", "beta1", "beta2"]  # Adam's, not SGD's
+    assert fam.starts.shape == (5, 5, 16, 2)
+    lr = float(fam.sliders["lr"].values[30])
+    hyper = s.optimizers[1].hyperparams()._replace(lr=lr)
+    assert hyper.beta1 == 0.5
+    (want,) = trajectory.run(s.get_surface(), [trajectory.Run("adam", hyper, (1.0, -2.0))], 15)
+    np.testing.assert_allclose(fam.sliders["lr"].points[30], want.points, rtol=2e-6)
+
+
+def test_every_presets_families_reach_its_last_step_from_a_finite_start():
+    for preset in presets.PRESETS.values():
+        s = preset.settings()
+        fam = families.compute(s)
+        assert fam.steps[-1] == s.steps
+        assert all(np.isfinite(f.points[:, 0]).all() for f in fam.sliders.values())

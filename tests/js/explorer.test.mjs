@@ -329,8 +329,9 @@ test("plotRect keeps equal scales within 3 : 1 and fills the box beyond", () => 
   assert.deepEqual(wide, { ...box, equal: false });
 });
 
-test("roundToView rounds a dropped start to the view's resolution", () => {
-  assert.equal(roundToView(-4.123456, 12), -4.12);
-  assert.equal(roundToView(1.98766, 0.1), 1.9877);
-  assert.equal(roundToView(123.456, 2000), 123);
+test("roundToView rounds a dropped start to the view's resolution (data units a pixel)", () => {
+  assert.equal(roundToView(-4.123456, 12 / 1040), -4.12);
+  assert.equal(roundToView(1.98766, 1e-4), 1.9877);
+  assert.equal(roundToView(1.98766, 0.01), 1.99);
+  assert.equal(roundToView(123.456, 2), 123);
 });

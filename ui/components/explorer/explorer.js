@@ -418,10 +418,10 @@ export function plotRect(view, box, maxAspect = 3) {
   return { x: box.x + (box.w - w) / 2, y: box.y + (box.h - h) / 2, w, h, equal: true };
 }
 
-/** `v` rounded to about a thousandth of `span` (the view's), in decimal digits: a
- * dropped start reads 1.25, not 1.2483907. */
-export function roundToView(v, span) {
-  const decimals = Math.max(0, Math.min(12, Math.ceil(-Math.log10(span / 1000))));
+/** `v` rounded to the decimal digit at or just below `resolution` (the view's data
+ * units per pixel): a start dropped on a 12-wide view reads −2.35, not −2.3483907. */
+export function roundToView(v, resolution) {
+  const decimals = Math.max(0, Math.min(12, Math.ceil(-Math.log10(resolution) - 1e-9)));
   return Number(v.toFixed(decimals));
 }
 
@@ -435,7 +435,10 @@ const instances = new WeakMap();
 const SPEEDS = [["¼×", 0.25], ["½×", 0.5], ["1×", 1], ["2×", 2], ["4×", 4]];
 const RUN_SECONDS = 4; // a whole run plays in about this long at 1×
 const MARKER_STEPS = 150; // paths of longer runs are drawn without a dot per step
-const GUARD = 1e5; // px: segments reaching further are clipped before drawing
+// px: segments reaching beyond ±GUARD are clipped before drawing (set per frame to twice
+// the canvas): a diverged run's kilometre-long strokes cost the rasterizer dearly.
+let GUARD = 4000;
+const DASH_BUDGET = 20000; // px of a dashed path drawn dashed; the rest solid
 
 export default function render(component) {
   const { parentElement, data } = component;
@@ -531,6 +534,7 @@ function create(parentElement) {
     image: null, imageSrc: null,
     size: { w: 0, h: 0, dpr: 1 }, frameBox: null, rect: null, ticks: null,
     dirtyLayout: true, dirtyBg: true, raf: 0, readoutKey: "",
+    serial: 0, trail: null, trailKey: "", trailStep: 0, trailCarry: [],
     pendingInput: null, stats: [], // input → drawn latencies, for the tests
   };
   // A handle for tests and debugging (read-only by convention).
@@ -539,7 +543,31 @@ function create(parentElement) {
     get step() { return st.step; },
     get playing() { return st.playing; },
     get preview() { return st.preview; },
+    get steps() { return st.model ? st.model.T : 0; },
+    /** Viewport coordinates of the data point (x, y). */
+    pixelOf(x, y) {
+      const b = st.fg.getBoundingClientRect();
+      const [px, py] = toPixel(st, x, y);
+      return [b.left + px, b.top + py];
+    },
     stats: st.stats,
+    /** Draws the paths at n steps across the run, each forced to raster (a 1-pixel read
+     * flushes the canvas): the true cost of an animation frame's drawing, in ms each. */
+    benchDraw(n = 100) {
+      const times = [];
+      const keep = st.step;
+      const ctx = st.fg.getContext("2d", { willReadFrequently: false });
+      for (let i = 1; i <= n; i++) {
+        st.step = (st.model.T * i) / n;
+        const t0 = performance.now();
+        drawForeground(st);
+        ctx.getImageData(0, 0, 1, 1);
+        times.push(performance.now() - t0);
+      }
+      st.step = keep;
+      schedule(st);
+      return times;
+    },
   };
 
   wireControls(st, { zoomIn, zoomOut, reset });
@@ -575,8 +603,13 @@ function update(st, data) {
   st.error.hidden = true;
   const old = st.model;
   st.model = model;
-  // The zoom is the user's until the surface changes (as plotly's uirevision was).
-  if (!old || old.surface !== model.surface) st.userView = null;
+  st.serial += 1; // the trail of paths is redrawn whole
+  // The zoom is the user's until the surface changes (as plotly's uirevision was); the
+  // plot's height follows the surface's first view, not every payload's.
+  if (!old || old.surface !== model.surface) {
+    st.userView = null;
+    st.aspect = (model.view[0][1] - model.view[0][0]) / (model.view[1][1] - model.view[1][0]);
+  }
   // The step survives a new payload, clamped; one sitting at the end of the old runs
   // (the first look shows whole paths) follows the end of the new ones.
   st.step = !old || st.step >= old.T ? model.T : Math.min(st.step, model.T);
@@ -845,7 +878,8 @@ function wirePlot(st) {
       if (g.moved && !cancelled && st.preview?.kind === "start") {
         const [[x0, x1], [y0, y1]] = currentView(st);
         const { x, y } = st.preview;
-        commit(st, { param: "start", value: [roundToView(x, x1 - x0), roundToView(y, y1 - y0)] });
+        const res = [(x1 - x0) / st.rect.w, (y1 - y0) / st.rect.h];
+        commit(st, { param: "start", value: [roundToView(x, res[0]), roundToView(y, res[1])] });
       } else {
         st.preview = null;
         schedule(st);
@@ -924,16 +958,18 @@ function frame(st, ts) {
   if (st.dirtyLayout) layout(st);
   if (!st.rect) return;
   if (st.dirtyBg) drawBackground(st);
+  const tf = performance.now();
   drawForeground(st);
+  const tr = performance.now();
   updateReadout(st);
   const t1 = performance.now();
-  if (st.pendingInput !== null) {
-    st.stats.push({ latency: t1 - st.pendingInput, draw: t1 - t0 });
+  if (st.pendingInput !== null || st.playing) {
+    // Kept for the tests and for anyone profiling: input → drawn, the whole frame, the
+    // paths alone.
+    const latency = st.pendingInput === null ? null : t1 - st.pendingInput;
+    st.stats.push({ latency, draw: t1 - t0, fg: tr - tf, readout: t1 - tr });
     if (st.stats.length > 2000) st.stats.splice(0, 1000);
     st.pendingInput = null;
-  } else if (st.playing) {
-    st.stats.push({ latency: null, draw: t1 - t0 });
-    if (st.stats.length > 2000) st.stats.splice(0, 1000);
   }
   if (st.playing) schedule(st);
 }
@@ -941,7 +977,7 @@ function frame(st, ts) {
 function metrics(st) {
   const L = st.model?.lecture;
   return {
-    font: L ? 24 : 15, axisFont: L ? 28 : 18, tick: L ? 8 : 5,
+    html: L ? 24 : 16, font: L ? 24 : 15, axisFont: L ? 28 : 18, tick: L ? 8 : 5,
     path: L ? 4.5 : 2.5, level: L ? 1.5 : 1, ring: L ? 14 : 9, ringWidth: L ? 5 : 3.5,
     dot: L ? 4 : 2.6, square: L ? 18 : 12, star: L ? 17 : 11, arrow: L ? 5 : 3, gLength: L ? 90 : 60,
   };
@@ -949,12 +985,31 @@ function metrics(st) {
 
 function layout(st) {
   st.dirtyLayout = false;
-  const { plot, bg, fg } = st;
+  const { plot, bg, fg, root } = st;
+  const m = metrics(st);
   const w = plot.clientWidth;
-  // The height follows the width (and the window) only, never the data: no jump when a
-  // new payload arrives.
-  const narrow = w < 600;
-  const h = Math.round(Math.max(260, Math.min(w * (narrow ? 0.75 : 0.62), Math.max(340, window.innerHeight * 0.7))));
+  // Narrow: the colour bar goes under the plot; otherwise it hugs the plot's right edge
+  // and the canvas keeps room for it.
+  const narrow = root.clientWidth < 560;
+  root.classList.toggle("narrow", narrow);
+  const cbReserve = narrow ? 0 : Math.ceil(m.html * 4.6);
+  const view = currentView(st);
+  const ctx = bg.getContext("2d");
+  const yLabels = (ticks) => {
+    ctx.font = `${m.font}px ${fontFamily(st)}`;
+    return Math.max(0, ...ticks.map((t) => ctx.measureText(t.label).width));
+  };
+  ctx.font = `italic ${m.axisFont}px ${fontFamily(st)}`;
+  const axisW = ctx.measureText("x₂").width;
+  const top = Math.ceil(m.font * 0.7);
+  const bottom = Math.ceil(m.tick + 4 + m.font * 1.2 + 4 + m.axisFont * 1.2);
+  const right = Math.ceil(m.font * 1.2) + cbReserve;
+  // The height follows the width, the window and the surface's aspect (fixed when a
+  // surface is first shown), never a payload's data: no jump when a new blob arrives.
+  const guessLeft = axisW + 10 + m.font * 3 + m.tick + 6;
+  const maxH = Math.max(300, window.innerHeight * 0.62);
+  const aspect = st.aspect >= 1 / 3 && st.aspect <= 3 ? st.aspect : 1.6;
+  const h = Math.round(Math.max(narrow ? 220 : 280, Math.min(maxH, (w - guessLeft - right) / aspect + top + bottom)));
   if (plot.style.height !== `${h}px`) plot.style.height = `${h}px`;
   const dpr = window.devicePixelRatio || 1;
   for (const c of [bg, fg]) {
@@ -970,30 +1025,23 @@ function layout(st) {
     st.rect = null;
     return;
   }
-  const m = metrics(st);
-  const view = currentView(st);
-  const ctx = bg.getContext("2d");
-  ctx.font = `${m.font}px ${fontFamily(st)}`;
-  // Margins from the labels' sizes: y tick labels first (their width sets the left margin).
+  // The y tick labels' width sets the left margin.
   const yTicksGuess = niceTicks(view[1][0], view[1][1], Math.max(2, Math.floor(h / (m.font * 3))));
-  const yLabelW = Math.max(0, ...yTicksGuess.map((t) => ctx.measureText(t.label).width));
-  ctx.font = `italic ${m.axisFont}px ${fontFamily(st)}`;
-  const axisW = ctx.measureText("x₂").width;
-  const left = Math.ceil(axisW + 10 + yLabelW + m.tick + 6);
-  const bottom = Math.ceil(m.tick + 6 + m.font * 1.1 + 6 + m.axisFont * 1.15);
-  const top = Math.ceil(m.font * 0.7);
-  const right = Math.ceil(m.font * 1.6);
+  const left = Math.ceil(axisW + 10 + yLabels(yTicksGuess) + m.tick + 6);
   const box = { x: left, y: top, w: Math.max(10, w - left - right), h: Math.max(10, h - top - bottom) };
-  st.frameBox = box;
   st.rect = plotRect(view, box);
   const r = st.rect;
   st.ticks = {
     x: niceTicks(view[0][0], view[0][1], Math.max(2, Math.floor(r.w / (m.font * 5)))),
     y: niceTicks(view[1][0], view[1][1], Math.max(2, Math.floor(r.h / (m.font * 3)))),
   };
-  // The colour bar spans the plot's height.
-  st.colorbar.style.setProperty("--cb-top", `${r.y}px`);
-  st.colorbar.style.setProperty("--cb-bottom", `${h - r.y - r.h}px`);
+  st.yLabelW = yLabels(st.ticks.y);
+  const cb = st.colorbar.style;
+  cb.setProperty("--cb-top", `${r.y}px`);
+  cb.setProperty("--cb-height", `${r.h}px`);
+  cb.setProperty("--cb-left", `${r.x + r.w + m.font * 0.8}px`);
+  cb.setProperty("--cb-width", `${r.w}px`);
+  cb.setProperty("--cb-indent", `${r.x}px`);
   st.dirtyBg = true;
 }
 
@@ -1085,19 +1133,11 @@ function drawBackground(st) {
   ctx.stroke();
   ctx.font = `italic ${m.axisFont}px ${font}`;
   ctx.textAlign = "center";
-  ctx.textBaseline = "bottom";
-  ctx.fillText("x₁", r.x + r.w / 2, size.h - 2);
-  ctx.textAlign = "left";
+  ctx.textBaseline = "top";
+  ctx.fillText("x₁", r.x + r.w / 2, r.y + r.h + m.tick + 4 + m.font * 1.2 + 2);
+  ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  ctx.fillText("x₂", Math.max(2, r.x - ctx.measureText("x₂").width - m.tick - 10 - yLabelWidth(st, ctx, m, font)), r.y + r.h / 2);
-}
-
-function yLabelWidth(st, ctx, m, font) {
-  const f = ctx.font;
-  ctx.font = `${m.font}px ${font}`;
-  const w = Math.max(0, ...st.ticks.y.map((t) => ctx.measureText(t.label).width));
-  ctx.font = f;
-  return w;
+  ctx.fillText("x₂", Math.max(ctx.measureText("x₂").width + 2, r.x - m.tick - 10 - st.yLabelW), r.y + r.h / 2);
 }
 
 function drawForeground(st) {
@@ -1112,31 +1152,32 @@ function drawForeground(st) {
   ctx.clip();
   ctx.lineJoin = "round";
   ctx.lineCap = "round";
+  GUARD = 2 * Math.max(size.w, size.h, 500);
   const tf = transform(st);
   const t = st.step;
   const preview = st.preview;
   const focus = model.focus;
 
-  model.runs.forEach((run, i) => {
-    if (st.hidden.has(run.label)) return;
-    let pts = run.points;
-    let upto = t;
-    let ghost = false;
-    if (preview && i === focus) {
+  if (preview && focus !== null) {
+    // A preview replaces the focused run's path on every input: the others come from
+    // the trail (drawn without it), the focused one is drawn afresh each frame.
+    drawTrail(st, ctx, tf, m, focus);
+    const run = model.runs[focus];
+    if (!st.hidden.has(run.label)) {
+      const style = runStyle(run, m);
       const alt = previewPath(model, preview, t);
       if (alt) {
         // The committed path stays, faint, for comparison with the preview.
-        strokePath(ctx, tf, pathUpTo(pts, t), run.color, m.path * 0.7, run.dashed, 0.3, pointBetween(pts, t));
-        ghost = true;
-        pts = alt.points;
-        upto = alt.count - 1;
+        strokePath(ctx, tf, pathUpTo(run.points, t), { ...style, width: m.path * 0.7, alpha: 0.3, casing: false },
+          pointBetween(run.points, t));
+        strokePath(ctx, tf, alt.points.subarray(0, 2 * alt.count), style);
+      } else {
+        strokePath(ctx, tf, pathUpTo(run.points, t), style, pointBetween(run.points, t));
       }
     }
-    const end = ghost ? null : pointBetween(pts, t);
-    const path = ghost ? pts.subarray(0, 2 * (upto + 1)) : pathUpTo(pts, t);
-    strokePath(ctx, tf, path, run.color, m.path, run.dashed, run.dashed ? 0.7 : 1, end, true);
-    if (!ghost && run.steps <= MARKER_STEPS) dots(ctx, tf, path, run.color, m.dot, run.dashed ? 0.7 : 1);
-  });
+  } else {
+    drawTrail(st, ctx, tf, m);
+  }
 
   // Starts: one square per distinct start (usually all runs share one).
   const seen = new Set();
@@ -1161,7 +1202,7 @@ function drawForeground(st) {
     }
     if (!p) p = pointBetween(run.points, t);
     if (!p) return;
-    ring(ctx, tf.ax + tf.kx * p[0], tf.ay + tf.ky * p[1], m.ring, run.color, m.ringWidth, run.dashed ? 0.7 : 1);
+    ring(ctx, tf.ax + tf.kx * p[0], tf.ay + tf.ky * p[1], m.ring, runStyle(run, m).color, m.ringWidth, 1);
   });
 
   for (const [x, y] of model.minima) star(ctx, tf.ax + tf.kx * x, tf.ay + tf.ky * y, m.star);
@@ -1194,17 +1235,51 @@ function previewPath(model, preview, t) {
   return { points: fam.points.subarray(off, off + fam.P * 2), count: k + 1, value: fam.values[idx] };
 }
 
+/** How a run's path is drawn. Reference (dashed) runs are faded by mixing their colour
+ * with white, not by transparency: opaque strokes can be drawn piecewise (the trail)
+ * without darker overlaps where the pieces meet. */
+function runStyle(run, m) {
+  return { color: run.dashed ? fade(run.color, 0.35) : run.color, width: m.path, dashed: run.dashed, alpha: 1, casing: !run.dashed };
+}
+
+/** `color` ("#rgb" or "#rrggbb") mixed with white by `f`; other colour forms unchanged. */
+function fade(color, f) {
+  let hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color)?.[1];
+  if (!hex) return color;
+  if (hex.length === 3) hex = [...hex].map((c) => c + c).join("");
+  const mix = (i) => Math.round(parseInt(hex.slice(i, i + 2), 16) * (1 - f) + 255 * f);
+  return `rgb(${mix(0)}, ${mix(2)}, ${mix(4)})`;
+}
+
 /** One run's path as a polyline: NaN breaks it; points closer than ~0.7 px to the last
  * drawn one are skipped (5,000 steps cost a few hundred segments once converged); `end`
- * appends the animation's in-between point. A white casing first separates the path
- * from the level lines on a projector. */
-function strokePath(ctx, tf, pts, color, width, dashed, alpha, end, casing = false) {
+ * appends the animation's in-between point. A white casing first separates a solid path
+ * from the level lines on a projector.
+ *
+ * Dashes cost in proportion to a path's length, and a run oscillating for thousands of
+ * steps is tens of thousands of pixels long: past DASH_BUDGET px a dashed path goes on
+ * solid, where its dashes would be a blur anyway. `carry.length` (px so far) carries the
+ * dash pattern and that budget across pieces of one path. */
+function strokePath(ctx, tf, pts, style, end = null, carry = { length: 0 }) {
   const { ax, kx, ay, ky } = tf;
-  ctx.beginPath();
+  const solid = new Path2D();
+  const dash = style.dashed && carry.length <= DASH_BUDGET ? new Path2D() : null;
+  const startLength = carry.length;
+  let path = dash || solid;
   let pen = false;
   let lx = 0;
   let ly = 0;
   const n = pts.length >> 1;
+  const segment = (px, py) => {
+    if (style.dashed) {
+      carry.length += Math.abs(px - lx) + Math.abs(py - ly);
+      if (path === dash && carry.length > DASH_BUDGET) {
+        path = solid;
+        moveTo(path, lx, ly);
+      }
+    }
+    lineTo(path, lx, ly, px, py);
+  };
   for (let k = 0; k < n; k++) {
     const x = pts[2 * k];
     const y = pts[2 * k + 1];
@@ -1215,32 +1290,133 @@ function strokePath(ctx, tf, pts, color, width, dashed, alpha, end, casing = fal
     const px = ax + kx * x;
     const py = ay + ky * y;
     if (!pen) {
-      moveTo(ctx, px, py);
+      moveTo(path, px, py);
       pen = true;
     } else if (k === n - 1 || Math.abs(px - lx) > 0.7 || Math.abs(py - ly) > 0.7) {
-      lineTo(ctx, lx, ly, px, py);
+      segment(px, py);
     } else continue;
     lx = px;
     ly = py;
   }
-  if (end && pen) {
-    const px = ax + kx * end[0];
-    const py = ay + ky * end[1];
-    lineTo(ctx, lx, ly, px, py);
-  }
-  ctx.setLineDash(dashed ? [width * 3, width * 2.2] : []);
-  if (casing) {
-    ctx.globalAlpha = 0.8 * alpha;
+  if (end && pen) segment(ax + kx * end[0], ay + ky * end[1]);
+  if (style.casing) {
+    ctx.globalAlpha = 0.8 * style.alpha;
     ctx.strokeStyle = "#fff";
-    ctx.lineWidth = width + 3;
-    ctx.stroke();
+    ctx.lineWidth = style.width + 3;
+    ctx.stroke(solid);
   }
-  ctx.globalAlpha = alpha;
-  ctx.strokeStyle = color;
-  ctx.lineWidth = width;
-  ctx.stroke();
-  ctx.setLineDash([]);
+  if (style.line === false) {
+    ctx.globalAlpha = 1;
+    return;
+  }
+  ctx.globalAlpha = style.alpha;
+  ctx.strokeStyle = style.color;
+  ctx.lineWidth = style.width;
+  if (dash) {
+    ctx.setLineDash([style.width * 3, style.width * 2.2]);
+    ctx.lineDashOffset = startLength;
+    ctx.stroke(dash);
+    ctx.setLineDash([]);
+    ctx.lineDashOffset = 0;
+  }
+  ctx.stroke(solid);
   ctx.globalAlpha = 1;
+}
+
+/** The paths, drawn through the trail: an offscreen canvas holding every path up to
+ * step trailStep. While the step grows (playing), only the new steps are drawn onto it;
+ * a frame then costs one copy plus a few segments, whatever the runs' length (10 runs ×
+ * 5,000 steps redrawn whole cost ~10 ms a frame in software raster). Anything else
+ * (view, size, payload, hidden runs, a step back) redraws it whole. */
+function drawTrail(st, ctx, tf, m, skip = -1) {
+  const { model, size, rect: r } = st;
+  if (!st.trail) st.trail = document.createElement("canvas");
+  const trail = st.trail;
+  const k = Math.floor(st.step);
+  const v = currentView(st);
+  const key = [st.serial, skip, v[0][0], v[0][1], v[1][0], v[1][1], size.w, size.h, size.dpr, [...st.hidden].join("\u0001")].join("|");
+  const tctx = trail.getContext("2d");
+  const whole = st.trailKey !== key || k < st.trailStep;
+  if (whole || k > st.trailStep) {
+    if (whole) {
+      if (trail.width !== st.fg.width || trail.height !== st.fg.height) {
+        trail.width = st.fg.width;
+        trail.height = st.fg.height;
+      }
+      tctx.setTransform(1, 0, 0, 1, 0, 0);
+      tctx.clearRect(0, 0, trail.width, trail.height);
+      st.trailCarry = model.runs.map(() => ({ length: 0 }));
+      st.trailKey = key;
+    }
+    tctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
+    tctx.save();
+    tctx.beginPath();
+    tctx.rect(r.x, r.y, r.w, r.h);
+    tctx.clip();
+    tctx.lineJoin = "round";
+    tctx.lineCap = "round";
+    const from = whole ? 0 : st.trailStep;
+    model.runs.forEach((run, i) => {
+      if (i === skip || st.hidden.has(run.label)) return;
+      const n = run.points.length >> 1;
+      const a = Math.min(from, n - 1);
+      const b = Math.min(k, n - 1);
+      if (!whole && b <= a) return;
+      const piece = run.points.subarray(2 * a, 2 * (b + 1));
+      const style = runStyle(run, m);
+      if (whole || !style.casing) {
+        strokePath(tctx, tf, piece, style, null, st.trailCarry[i]);
+      } else {
+        appendCased(tctx, tf, run.points, a, b, style, null);
+      }
+    });
+    tctx.restore();
+    st.trailStep = k;
+  }
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(trail, 0, 0);
+  ctx.restore();
+  // A dot a step on short runs (step sizes at a glance), drawn every frame: a later
+  // piece's casing would wipe them off the trail.
+  model.runs.forEach((run, i) => {
+    if (i !== skip && !st.hidden.has(run.label) && run.steps <= MARKER_STEPS) {
+      dots(ctx, tf, pathUpTo(run.points, k), runStyle(run, m).color, m.dot);
+    }
+  });
+  // The animation's in-between bit, from step k towards k + 1.
+  if (st.step > k) {
+    model.runs.forEach((run, i) => {
+      if (i === skip || st.hidden.has(run.label)) return;
+      const end = pointBetween(run.points, st.step);
+      if (!end || end[2] !== k) return;
+      const style = runStyle(run, m);
+      if (style.casing) appendCased(ctx, tf, run.points, k, k, style, end);
+      else strokePath(ctx, tf, run.points.subarray(2 * k, 2 * (k + 1)), style, end, { length: st.trailCarry[i].length });
+    });
+  }
+}
+
+/** Draws steps a..b (and `end`) of a cased path on top of its own earlier steps: the
+ * new casing's round cap would cut a white notch into the line just behind step a, so
+ * the line is redrawn from a few pixels further back, over the notch. */
+function appendCased(ctx, tf, points, a, b, style, end) {
+  strokePath(ctx, tf, points.subarray(2 * a, 2 * (b + 1)), { ...style, line: false }, end);
+  const back = style.width + 4; // px of path to redraw: more than the casing's cap
+  let j = a;
+  let px = tf.ax + tf.kx * points[2 * a];
+  let py = tf.ay + tf.ky * points[2 * a + 1];
+  let run = 0;
+  while (j > 0 && j > a - 64 && run < back) {
+    const qx = tf.ax + tf.kx * points[2 * (j - 1)];
+    const qy = tf.ay + tf.ky * points[2 * j - 1];
+    if (!(Number.isFinite(qx) && Number.isFinite(qy))) break;
+    run += Math.hypot(qx - px, qy - py);
+    px = qx;
+    py = qy;
+    j--;
+  }
+  strokePath(ctx, tf, points.subarray(2 * j, 2 * (b + 1)), { ...style, casing: false }, end);
 }
 
 function moveTo(ctx, px, py) {
@@ -1272,8 +1448,7 @@ function lineTo(ctx, x0, y0, x1, y1) {
   ctx.lineTo(x0 + t1 * dx, y0 + t1 * dy);
 }
 
-function dots(ctx, tf, pts, color, radius, alpha) {
-  ctx.globalAlpha = alpha;
+function dots(ctx, tf, pts, color, radius) {
   ctx.fillStyle = color;
   ctx.beginPath();
   for (let k = 0; k < pts.length; k += 2) {
@@ -1287,7 +1462,6 @@ function dots(ctx, tf, pts, color, radius, alpha) {
     ctx.arc(px, py, radius, 0, 2 * Math.PI);
   }
   ctx.fill();
-  ctx.globalAlpha = 1;
 }
 
 function square(ctx, x, y, size, focus) {
@@ -1352,8 +1526,9 @@ function arrows(st, ctx, tf, m) {
     const dx = -gx * tf.kx;
     const dy = -gy * tf.ky;
     const len = Math.hypot(dx, dy);
+    const L = Math.max(28, Math.min(m.gLength, 0.14 * Math.min(st.rect.w, st.rect.h)));
     if (len > 0 && Number.isFinite(len)) {
-      arrow(ctx, px, py, px + (dx / len) * m.gLength, py + (dy / len) * m.gLength, "#111", m.arrow, "−g", m.font);
+      arrow(ctx, px, py, px + (dx / len) * L, py + (dy / len) * L, "#111", m.arrow, "−g", m.font);
     }
   }
   if (delta) {
@@ -1394,7 +1569,7 @@ function arrow(ctx, x0, y0, x1, y1, color, width, label, font) {
   draw("#fff", width + 3);
   draw(color, width);
   ctx.lineCap = "round";
-  ctx.font = `bold ${Math.round(font * 0.95)}px sans-serif`;
+  ctx.font = `bold ${font}px sans-serif`;
   ctx.textAlign = ux >= 0 ? "left" : "right";
   ctx.textBaseline = uy >= 0 ? "top" : "bottom";
   const lx = x1 + ux * 4;
@@ -1417,9 +1592,27 @@ function updateReadout(st) {
   st.readoutKey = key;
   st.readout.hidden = !run;
   if (!run) return;
-  const cells = (a, b) => [el("td", { text: formatNumber(a) }), el("td", { text: formatNumber(b) })];
-  const rows = [];
-  const x = [run.points[2 * k], run.points[2 * k + 1]];
+  // The rows (x, then the run's series) are built when the run's series change, then
+  // only their texts are rewritten: playing 5,000 steps rewrites them every frame.
+  const shape = run.series.map((s) => `${s.key}:${s.label}`).join("|");
+  if (st.readoutShape !== shape || !st.readoutCells) {
+    st.readoutShape = shape;
+    st.readoutCells = [];
+    const rows = ["x", ...run.series.map((s) => s.label)].map((label) => {
+      const cells = [el("td"), el("td")];
+      st.readoutCells.push(cells);
+      return el("tr", {}, el("th", { scope: "row", text: label }), ...cells);
+    });
+    st.readBody.replaceChildren(...rows);
+  }
+  const put = (row, a, b) => {
+    const [ca, cb] = st.readoutCells[row];
+    const ta = formatNumber(a);
+    const tb = formatNumber(b);
+    if (ca.textContent !== ta) ca.textContent = ta;
+    if (cb.textContent !== tb) cb.textContent = tb;
+  };
+  st.readout.classList.toggle("preview", !!preview);
   if (preview) {
     const alt = previewPath(model, preview, k);
     const p = alt ? pointAt(alt.points, alt.count - 1) : null;
@@ -1427,18 +1620,15 @@ function updateReadout(st) {
       ? `start (${formatNumber(preview.x, 3)}, ${formatNumber(preview.y, 3)})`
       : `${model.sliders.find((s) => s.param === preview.param)?.label ?? preview.param} ≈ ${formatNumber(alt?.value ?? preview.value, 4)}`;
     st.readHead.textContent = `Preview: ${what} · release to compute`;
-    st.readout.classList.add("preview");
-    rows.push(el("tr", {}, el("th", { scope: "row", text: "x" }), ...(p ? cells(p[0], p[1]) : cells(NaN, NaN))));
-    for (const s of run.series) rows.push(el("tr", {}, el("th", { scope: "row", text: s.label }), ...cells(NaN, NaN)));
+    put(0, p ? p[0] : NaN, p ? p[1] : NaN);
+    run.series.forEach((_, i) => put(i + 1, NaN, NaN));
   } else {
     const f = run.values ? run.values[k] : NaN;
     st.readHead.textContent = `${run.label} · step ${k} · f = ${formatNumber(f)}`;
-    st.readout.classList.remove("preview");
-    rows.push(el("tr", {}, el("th", { scope: "row", text: "x" }), ...cells(x[0], x[1])));
-    for (const s of run.series) {
+    put(0, run.points[2 * k], run.points[2 * k + 1]);
+    run.series.forEach((s, i) => {
       const [a, b] = seriesRow(s.data, k);
-      rows.push(el("tr", {}, el("th", { scope: "row", text: s.label }), ...cells(a, b)));
-    }
+      put(i + 1, a, b);
+    });
   }
-  st.readBody.replaceChildren(...rows);
 }

@@ -199,6 +199,19 @@ def test_keyboard_arrows_move_a_slider_and_commit_each_press(chart):
     assert calls(page)[-1]["value"] == {"param": "lr", "value": 0.407}
 
 
+def test_a_commit_answered_by_no_new_payload_falls_back_to_the_payload(chart):
+    """Streamlit does not re-render for an unchanged blob: the preview may not stick."""
+    page = chart
+    beta1 = page.get_by_label("β1", exact=True)
+    beta1.focus()
+    page.keyboard.press("ArrowLeft")
+    assert state(page)["preview"]["value"] == 0.899
+    expect(page.locator("#host .ox-readout-head")).to_contain_text("computing…")
+    page.wait_for_function("() => window.harness.chart().preview === null", timeout=10_000)
+    expect(beta1).to_have_attribute("aria-valuetext", "0.9")
+    assert len(calls(page)) == 1
+
+
 def test_dragging_the_start_previews_a_lattice_path_and_commits_the_drop(chart):
     page = chart
     sx, sy = page.evaluate("() => window.harness.chart().pixelOf(-5, -2)")
@@ -291,11 +304,13 @@ def test_zoom_and_step_survive_a_new_payload(chart):
     page.get_by_label("Step", exact=True).fill("7")
     readout = page.locator("#host .ox-readout").inner_text()
 
+    host = page.locator("#host").bounding_box()
     page.evaluate("() => window.harness.load('/blobs/beta05.optv')")
     page.wait_for_function(
         "(r) => window.harness.shadow.querySelector('.ox-readout').innerText !== r", arg=readout)
     s = state(page)
     assert s["view"] == zoomed and s["step"] == 7
+    assert page.locator("#host").bounding_box() == host, "no layout jump on new data"
     expect(page.get_by_label("β1", exact=True)).to_have_attribute("aria-valuetext", "0.5")
     plot.dblclick()
     assert state(page)["view"] == home

@@ -438,6 +438,7 @@ const MARKER_STEPS = 150; // paths of longer runs are drawn without a dot per st
 // px: segments reaching beyond ±GUARD are clipped before drawing (set per frame to twice
 // the canvas): a diverged run's kilometre-long strokes cost the rasterizer dearly.
 let GUARD = 4000;
+const PENDING_MS = 6000; // a preview outlives its commit by at most this without a new blob
 const DASH_BUDGET = 20000; // px of a dashed path drawn dashed; the rest solid
 
 export default function render(component) {
@@ -448,6 +449,7 @@ export default function render(component) {
     instances.set(parentElement, st);
   }
   st.setStateValue = component.setStateValue;
+  st.renders += 1;
   if (data !== st.data) {
     st.data = data;
     update(st, data);
@@ -534,7 +536,7 @@ function create(parentElement) {
     image: null, imageSrc: null,
     size: { w: 0, h: 0, dpr: 1 }, frameBox: null, rect: null, ticks: null,
     dirtyLayout: true, dirtyBg: true, raf: 0, readoutKey: "",
-    serial: 0, trail: null, trailKey: "", trailStep: 0, trailCarry: [],
+    renders: 0, pending: false, pendingTimer: 0, hintTimer: 0, serial: 0, trail: null, trailKey: "", trailStep: 0, trailCarry: [],
     pendingInput: null, stats: [], // input → drawn latencies, for the tests
   };
   // A handle for tests and debugging (read-only by convention).
@@ -544,6 +546,7 @@ function create(parentElement) {
     get playing() { return st.playing; },
     get preview() { return st.preview; },
     get steps() { return st.model ? st.model.T : 0; },
+    get renders() { return st.renders; },
     /** Viewport coordinates of the data point (x, y). */
     pixelOf(x, y) {
       const b = st.fg.getBoundingClientRect();
@@ -579,6 +582,8 @@ function create(parentElement) {
   ro.observe(root);
   st.cleanup = () => {
     ro.disconnect();
+    clearTimeout(st.pendingTimer);
+    clearTimeout(st.hintTimer);
     if (st.raf) cancelAnimationFrame(st.raf);
     st.raf = 0;
     st.playing = false;
@@ -601,6 +606,8 @@ function update(st, data) {
     return;
   }
   st.error.hidden = true;
+  clearTimeout(st.pendingTimer);
+  st.pending = false;
   const old = st.model;
   st.model = model;
   st.serial += 1; // the trail of paths is redrawn whole
@@ -742,6 +749,21 @@ function setSliderText(row, value) {
 
 function commit(st, value) {
   if (typeof st.setStateValue === "function") st.setStateValue("commit", value);
+  // The preview stays until Python's new blob arrives. Streamlit does not call the
+  // renderer again when the blob is byte-for-byte unchanged (a commit Python ignored, or
+  // the same value twice): after PENDING_MS without one, go back to what the blob says.
+  st.pending = true;
+  st.readoutKey = "";
+  clearTimeout(st.pendingTimer);
+  st.pendingTimer = setTimeout(() => {
+    st.pending = false;
+    if (st.sliderDrag || st.gesture?.kind === "start" || !st.model) return;
+    st.preview = null;
+    st.readoutKey = "";
+    updateSliders(st);
+    schedule(st);
+  }, PENDING_MS);
+  schedule(st);
 }
 
 // ------------------------------------------------------------------ controls
@@ -1225,9 +1247,9 @@ function previewPath(model, preview, t) {
     const off = (j * fam.x1.length + i) * fam.P * 2;
     return { points: fam.points.subarray(off, off + fam.P * 2), count: k + 1 };
   }
-  const fam = model.families[preview.param];
   const slider = model.sliders.find((s) => s.param === preview.param);
-  if (!fam || !slider) return null;
+  const fam = slider && model.families[slider.family ?? slider.param];
+  if (!fam || !fam.values) return null;
   const idx = nearestIndex(fam.values, preview.value, slider.scale === "log");
   const k = familyStepIndex(fam.steps, step);
   if (idx < 0 || k < 0) return null;
@@ -1587,7 +1609,7 @@ function updateReadout(st) {
   const { model, preview } = st;
   const run = model.focus !== null ? model.runs[model.focus] : null;
   const k = Math.min(run ? run.steps : 0, Math.floor(st.step));
-  const key = `${k}|${preview ? JSON.stringify(preview) : ""}|${model.focus}`;
+  const key = `${k}|${preview ? JSON.stringify(preview) : ""}|${model.focus}|${st.pending}`;
   if (key === st.readoutKey) return; // DOM writes only when the step or preview changes
   st.readoutKey = key;
   st.readout.hidden = !run;
@@ -1619,7 +1641,7 @@ function updateReadout(st) {
     const what = preview.kind === "start"
       ? `start (${formatNumber(preview.x, 3)}, ${formatNumber(preview.y, 3)})`
       : `${model.sliders.find((s) => s.param === preview.param)?.label ?? preview.param} ≈ ${formatNumber(alt?.value ?? preview.value, 4)}`;
-    st.readHead.textContent = `Preview: ${what} · release to compute`;
+    st.readHead.textContent = `Preview: ${what} · ${st.pending ? "computing…" : "release to compute"}`;
     put(0, p ? p[0] : NaN, p ? p[1] : NaN);
     run.series.forEach((_, i) => put(i + 1, NaN, NaN));
   } else {

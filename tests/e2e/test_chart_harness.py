@@ -206,7 +206,7 @@ def test_a_commit_answered_by_no_new_payload_falls_back_to_the_payload(chart):
     beta1.focus()
     page.keyboard.press("ArrowLeft")
     assert state(page)["preview"]["value"] == 0.899
-    expect(page.locator("#host .ox-readout-head")).to_contain_text("computing…")
+    expect(page.locator("#host .ox-readout-head")).to_have_text("β1 ≈ 0.8991 · computing…")
     page.wait_for_function("() => window.harness.chart().preview === null", timeout=10_000)
     expect(beta1).to_have_attribute("aria-valuetext", "0.9")
     assert len(calls(page)) == 1

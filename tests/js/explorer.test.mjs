@@ -189,6 +189,7 @@ test("nice ticks are 1, 2 or 5 × 10^k, inside the range, labelled compactly", (
   assert.deepEqual(niceTicks(0.1, 0.35, 5).map((t) => t.label), ["0.1", "0.15", "0.2", "0.25", "0.3", "0.35"]);
   assert.deepEqual(niceTicks(0, 3e5, 3).map((t) => t.label), ["0", "1e5", "2e5", "3e5"]);
   assert.deepEqual(niceTicks(1e-5, 3e-5, 2).map((t) => t.label), ["1e−5", "2e−5", "3e−5"]);
+  assert.deepEqual(niceTicks(-6, 6, 2).map((t) => t.value), [-5, 0, 5]); // never a lone tick
   assert.deepEqual(niceTicks(1, 1, 5), []);
   assert.deepEqual(niceTicks(NaN, 1, 5), []);
   for (const t of niceTicks(-2.7, 13.1, 7)) assert.ok(t.value >= -2.7 && t.value <= 13.1);

@@ -197,15 +197,20 @@ export function niceStep(span, count = 5) {
 /** Ticks at multiples of a nice step inside [lo, hi]: [{value, label}]. */
 export function niceTicks(lo, hi, count = 5) {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) return [];
-  const step = niceStep(hi - lo, count);
-  const first = Math.ceil(lo / step - 1e-9);
-  const last = Math.floor(hi / step + 1e-9);
-  const ticks = [];
-  for (let i = first; i <= last; i++) {
-    const value = i === 0 ? 0 : i * step;
-    ticks.push({ value, label: formatTick(value, step) });
+  // At least two ticks: one alone says nothing about the scale.
+  for (let c = Math.max(1, count); ; c++) {
+    const step = niceStep(hi - lo, c);
+    const first = Math.ceil(lo / step - 1e-9);
+    const last = Math.floor(hi / step + 1e-9);
+    if (last - first >= 1 || c >= count + 5) {
+      const ticks = [];
+      for (let i = first; i <= last; i++) {
+        const value = i === 0 ? 0 : i * step;
+        ticks.push({ value, label: formatTick(value, step) });
+      }
+      return ticks;
+    }
   }
-  return ticks;
 }
 
 /** A tick label: just the digits the step needs, a true minus sign, exponents for the
@@ -517,8 +522,10 @@ function create(parentElement) {
     el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "" }),
       el("th", { scope: "col", text: "x₁" }), el("th", { scope: "col", text: "x₂" }))), readBody));
   const help = el("p", { class: "ox-help", text: "Drag to pan · Ctrl/⌘ + scroll to zoom (or click the plot first) · double-click to reset · drag the ■ start" });
-  const controls = el("div", { class: "ox-controls" }, player, el("div", { class: "ox-lower" }, sliders, readout), help);
-  root.append(error, el("div", { class: "ox-head" }, heading, legend), body, controls);
+  // One grid: the CSS moves the readout beside the plot on wide screens (a 1080-line
+  // projector then shows the whole chart) and under the sliders on narrow ones.
+  const grid = el("div", { class: "ox-grid" }, body, player, sliders, readout, help);
+  root.append(error, el("div", { class: "ox-head" }, heading, legend), grid);
   parentElement.append(root);
 
   const st = {
@@ -997,7 +1004,8 @@ function frame(st, ts) {
 }
 
 function metrics(st) {
-  const L = st.model?.lecture;
+  // Lecture sizes are for a projector; on a phone-sized chart they would bury the plot.
+  const L = st.model?.lecture && !st.root.classList.contains("narrow");
   return {
     html: L ? 24 : 16, font: L ? 24 : 15, axisFont: L ? 28 : 18, tick: L ? 8 : 5,
     path: L ? 4.5 : 2.5, level: L ? 1.5 : 1, ring: L ? 14 : 9, ringWidth: L ? 5 : 3.5,
@@ -1008,12 +1016,12 @@ function metrics(st) {
 function layout(st) {
   st.dirtyLayout = false;
   const { plot, bg, fg, root } = st;
-  const m = metrics(st);
-  const w = plot.clientWidth;
   // Narrow: the colour bar goes under the plot; otherwise it hugs the plot's right edge
   // and the canvas keeps room for it.
   const narrow = root.clientWidth < 560;
   root.classList.toggle("narrow", narrow);
+  const m = metrics(st);
+  const w = plot.clientWidth;
   const cbReserve = narrow ? 0 : Math.ceil(m.html * 4.6);
   const view = currentView(st);
   const ctx = bg.getContext("2d");
@@ -1605,6 +1613,11 @@ function arrow(ctx, x0, y0, x1, y1, color, width, label, font) {
 
 // ------------------------------------------------------------------- readout
 
+function setHead(st, text) {
+  st.readHead.textContent = text;
+  st.readHead.title = text; // the whole text where the line is cut short
+}
+
 function updateReadout(st) {
   const { model, preview } = st;
   const run = model.focus !== null ? model.runs[model.focus] : null;
@@ -1641,12 +1654,12 @@ function updateReadout(st) {
     const what = preview.kind === "start"
       ? `start (${formatNumber(preview.x, 3)}, ${formatNumber(preview.y, 3)})`
       : `${model.sliders.find((s) => s.param === preview.param)?.label ?? preview.param} ≈ ${formatNumber(alt?.value ?? preview.value, 4)}`;
-    st.readHead.textContent = `Preview: ${what} · ${st.pending ? "computing…" : "release to compute"}`;
+    setHead(st, `${what} · ${st.pending ? "computing…" : "preview"}`);
     put(0, p ? p[0] : NaN, p ? p[1] : NaN);
     run.series.forEach((_, i) => put(i + 1, NaN, NaN));
   } else {
     const f = run.values ? run.values[k] : NaN;
-    st.readHead.textContent = `${run.label} · step ${k} · f = ${formatNumber(f)}`;
+    setHead(st, `${run.label} · step ${k} · f = ${formatNumber(f)}`);
     put(0, run.points[2 * k], run.points[2 * k + 1]);
     run.series.forEach((s, i) => {
       const [a, b] = seriesRow(s.data, k);

@@ -541,9 +541,10 @@ function create(parentElement) {
     armed: false, // wheel zooms without a modifier (after a click on the plot)
     hidden: new Set(), // legend labels toggled off
     image: null, imageSrc: null,
-    size: { w: 0, h: 0, dpr: 1 }, frameBox: null, rect: null, ticks: null,
-    dirtyLayout: true, dirtyBg: true, raf: 0, readoutKey: "",
-    renders: 0, pending: false, pendingTimer: 0, hintTimer: 0, serial: 0, trail: null, trailKey: "", trailStep: 0, trailCarry: [],
+    size: { w: 0, h: 0, dpr: 1 }, rect: null, ticks: null, aspect: 1.6,
+    dirtyLayout: true, dirtyBg: true, raf: 0, readoutKey: "", renders: 0,
+    pending: false, pendingTimer: 0, hintTimer: 0, // a commit awaiting its blob; the hint
+    serial: 0, trail: null, trailKey: "", trailStep: 0, trailCarry: [], // see drawTrail
     pendingInput: null, stats: [], // input → drawn latencies, for the tests
   };
   // A handle for tests and debugging (read-only by convention).
@@ -566,7 +567,7 @@ function create(parentElement) {
     benchDraw(n = 100) {
       const times = [];
       const keep = st.step;
-      const ctx = st.fg.getContext("2d", { willReadFrequently: false });
+      const ctx = st.fg.getContext("2d");
       for (let i = 1; i <= n; i++) {
         st.step = (st.model.T * i) / n;
         const t0 = performance.now();
@@ -594,6 +595,7 @@ function create(parentElement) {
     if (st.raf) cancelAnimationFrame(st.raf);
     st.raf = 0;
     st.playing = false;
+    root.remove();
     instances.delete(parentElement);
   };
   return st;

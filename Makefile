@@ -7,6 +7,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON := $(shell command -v python3.11 2>/dev/null || command -v python3)
 
+NODE   ?= node
+
 PORT    ?= 8501
 ADDRESS ?= localhost
 PYTEST_ARGS ?=
@@ -30,8 +32,13 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
+# pytest, then the explorer chart's JavaScript unit tests (node:test, Node >= 18): both
+# always run, and the target fails if either does.
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	status=0; \
+	$(PY) -m pytest $(PYTEST_ARGS) || status=1; \
+	$(NODE) --test tests/js/ || status=1; \
+	exit $$status
 
 bench: $(STAMP)
 	@set -e; shopt -s nullglob; \

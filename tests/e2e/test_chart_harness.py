@@ -1,0 +1,316 @@
+"""The explorer chart component (ui/components/explorer/) in Chromium, outside Streamlit.
+
+tests/js/harness.html mounts the component as Streamlit 1.67 does (a shadow root, the
+blob as a Uint8Array at an odd offset) and records setStateValue calls; the page is
+served from the repository root by a local http.server on 127.0.0.1. Blobs come from
+tests/js/make_fixture.py (the payload document's layout, independent of optviz) and are
+handed to the page through Playwright routes.
+
+The drag repaint times (input event → the frame drawn) are printed, not asserted:
+`pytest -s -k chart_harness` shows them.
+"""
+
+import functools
+import http.server
+import importlib.util
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def _fixture_module():
+    spec = importlib.util.spec_from_file_location("make_fixture", ROOT / "tests/js/make_fixture.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Payloads by name: the small fixture with β1 = 0.9 and 0.5, and ten 5,000-step runs."""
+    mf = _fixture_module()
+    return {
+        "small": mf.build(),
+        "beta05": mf.build(beta1=0.5),
+        "big": mf.build(runs=10, steps=5000),
+    }
+
+
+@pytest.fixture(scope="module")
+def harness_url():
+    handler = functools.partial(_QuietHandler, directory=str(ROOT))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/tests/js/harness.html"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def chart(page: Page, harness_url, blobs):
+    """The harness page with the small blob mounted; page errors fail the test."""
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_viewport_size(VIEWPORT)
+    page.set_default_timeout(15_000)
+    for name, blob in blobs.items():
+        # A predicate, not a glob: "**/blobs/small.optv" would match the page's own URL
+        # (its query names the blob).
+        page.route(functools.partial(_is_path, f"/blobs/{name}.optv"),
+                   functools.partial(_fulfil, blob))
+    page.goto(f"{harness_url}?blob=/blobs/small.optv")
+    page.wait_for_function("window.harness && window.harness.ready")
+    page.wait_for_function("() => window.harness.chart().view !== undefined")
+    yield page
+    assert errors == []
+
+
+def _is_path(path, url):
+    return urlparse(url).path == path
+
+
+def _fulfil(blob, route):
+    route.fulfill(body=blob, content_type="application/octet-stream")
+
+
+def calls(page: Page) -> list[dict]:
+    return page.evaluate("() => window.harness.calls.map(c => ({name: c.name, value: c.value}))")
+
+
+def state(page: Page) -> dict:
+    return page.evaluate("""() => { const c = window.harness.chart();
+        return {view: c.view, step: c.step, playing: c.playing, preview: c.preview,
+                steps: c.steps}; }""")
+
+
+CANVAS_HASH = """() => {
+  const c = window.harness.shadow.querySelector('canvas.ox-fg');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i += 7) h = (h * 31 + d[i]) | 0;
+  return h;
+}"""
+
+
+def next_frame(page: Page) -> None:
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def thumb_x(box: dict, position: float, last: float) -> float:
+    """Roughly where a native range input's thumb sits (Chromium: a 16 px thumb)."""
+    return box["x"] + 8 + (box["width"] - 16) * position / last
+
+
+def p95(values: list[float]) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(0.95 * len(values)))]
+
+
+# ------------------------------------------------------------------------ tests
+
+
+def drag_slider(page: Page, label: str, to_position: float, moves: int = 40, check=None):
+    """Drags a slider's thumb with the mouse towards `to_position`, calling check(k)
+    every 8 moves while the button is still down; returns the repaint stats of the drag."""
+    slider = page.get_by_label(label, exact=True)
+    box = slider.bounding_box()
+    last = float(slider.get_attribute("max"))
+    y = box["y"] + box["height"] / 2
+    x0 = thumb_x(box, float(slider.input_value()), last)
+    x1 = thumb_x(box, to_position, last)
+    page.evaluate("() => { window.harness.chart().stats.length = 0; }")
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    for k in range(1, moves + 1):
+        page.mouse.move(x0 + (x1 - x0) * k / moves, y)
+        if check and k % 8 == 0:
+            next_frame(page)
+            check(k)
+    stats = page.evaluate("() => window.harness.chart().stats.filter(s => s.latency !== null)")
+    page.mouse.up()
+    return stats
+
+
+def report(what: str, stats: list[dict]) -> None:
+    lat = sorted(s["latency"] for s in stats)
+    draw = [s["draw"] for s in stats]
+    print(f"\n{what}: {len(lat)} repaints; input → frame drawn p50 {lat[len(lat) // 2]:.1f} ms, "
+          f"p95 {p95(lat):.1f} ms; the frame's drawing alone p95 {p95(draw):.2f} ms")
+
+
+def test_beta1_drag_previews_in_the_browser_and_commits_once_on_release(chart):
+    page = chart
+    beta1 = page.get_by_label("β1", exact=True)
+    expect(beta1).to_have_attribute("aria-valuetext", "0.9")
+    before = page.evaluate(CANVAS_HASH)
+    hashes = set()
+
+    def during(k):
+        hashes.add(page.evaluate(CANVAS_HASH))
+        preview = state(page)["preview"]
+        assert preview["kind"] == "param" and preview["param"] == "beta1"
+        assert calls(page) == [], "nothing may go to Python while dragging"
+
+    # Towards β1 = 0.3, in small moves, as a hand drags.
+    stats = drag_slider(page, "β1", 300, check=during)
+    assert before not in hashes, "the path must change during the drag"
+    assert len(hashes) >= 3, "the path must follow the drag"
+
+    sent = calls(page)
+    assert len(sent) == 1
+    assert sent[0]["name"] == "commit" and sent[0]["value"]["param"] == "beta1"
+    assert abs(sent[0]["value"]["value"] - 0.3) < 0.03
+    expect(beta1).to_have_attribute("aria-valuetext", str(sent[0]["value"]["value"]))
+    next_frame(page)
+    assert calls(page) == sent, "one commit per release"
+    report("β1 drag, 4 runs × 20 steps", stats)
+
+
+def test_keyboard_arrows_move_a_slider_and_commit_each_press(chart):
+    page = chart
+    beta1 = page.get_by_label("β1", exact=True)
+    beta1.focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowRight")
+    assert [c["value"] for c in calls(page)] == [
+        {"param": "beta1", "value": 0.899},
+        {"param": "beta1", "value": 0.898},
+        {"param": "beta1", "value": 0.899},
+    ]
+    lr = page.get_by_label("Learning rate", exact=True)
+    lr.focus()
+    page.keyboard.press("ArrowUp")
+    # 100 positions a decade: 0.4 sits at 10^(-0.4) → one up is 10^(-0.39).
+    assert calls(page)[-1]["value"] == {"param": "lr", "value": 0.407}
+
+
+def test_a_commit_answered_by_no_new_payload_falls_back_to_the_payload(chart):
+    """Streamlit does not re-render for an unchanged blob: the preview may not stick."""
+    page = chart
+    beta1 = page.get_by_label("β1", exact=True)
+    beta1.focus()
+    page.keyboard.press("ArrowLeft")
+    assert state(page)["preview"]["value"] == 0.899
+    expect(page.locator("#host .ox-readout-head")).to_have_text("β1 ≈ 0.8991 · computing…")
+    page.wait_for_function("() => window.harness.chart().preview === null", timeout=10_000)
+    expect(beta1).to_have_attribute("aria-valuetext", "0.9")
+    assert len(calls(page)) == 1
+
+
+def test_dragging_the_start_previews_a_lattice_path_and_commits_the_drop(chart):
+    page = chart
+    sx, sy = page.evaluate("() => window.harness.chart().pixelOf(-5, -2)")
+    tx, ty = page.evaluate("() => window.harness.chart().pixelOf(-2.345, 1.876)")
+    before = page.evaluate(CANVAS_HASH)
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    for k in range(1, 11):
+        page.mouse.move(sx + (tx - sx) * k / 10, sy + (ty - sy) * k / 10)
+    next_frame(page)
+    assert state(page)["preview"]["kind"] == "start"
+    assert page.evaluate(CANVAS_HASH) != before
+    assert calls(page) == []
+    page.mouse.up()
+    sent = calls(page)
+    assert len(sent) == 1 and sent[0]["value"]["param"] == "start"
+    x, y = sent[0]["value"]["value"]
+    # The exact drop point (to a pixel), rounded to the view's resolution (0.01 here).
+    assert abs(x - -2.345) < 0.03 and abs(y - 1.876) < 0.03
+    assert round(x, 2) == x and round(y, 2) == y
+
+
+def test_a_drag_on_empty_plot_pans_and_commits_nothing(chart):
+    page = chart
+    view = state(page)["view"]
+    cx, cy = page.evaluate("() => window.harness.chart().pixelOf(3, 2)")
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - 100, cy + 50, steps=5)
+    page.mouse.up()
+    moved = state(page)["view"]
+    assert moved[0][0] > view[0][0] and moved[1][0] > view[1][0]
+    assert calls(page) == []
+
+
+def test_play_advances_the_step(chart):
+    page = chart
+    assert state(page)["step"] == 20  # the first look: whole paths
+    scrubber = page.get_by_label("Step", exact=True)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(600)
+    s = state(page)
+    assert s["playing"] and 0 < s["step"] < 20
+    assert 0 < int(scrubber.input_value()) < 20
+    page.get_by_role("button", name="Pause").click()
+    paused = state(page)["step"]
+    page.wait_for_timeout(300)
+    assert state(page)["step"] == paused
+    page.get_by_role("button", name="Step forward").click()
+    assert state(page)["step"] == int(paused) + 1
+    # A whole run takes about 4 s at 1×.
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => !window.harness.chart().playing", timeout=6_000)
+    assert state(page)["step"] == 20
+
+
+def test_ten_runs_of_5000_steps_load_and_play(chart):
+    page = chart
+    page.evaluate("() => window.harness.load('/blobs/big.optv')")
+    page.wait_for_function("() => window.harness.chart().steps === 5000")
+    expect(page.locator("#host .ox-legend li")).to_have_count(10)
+    page.evaluate("() => { window.harness.chart().stats.length = 0; }")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(1_000)
+    s = state(page)
+    assert s["playing"] and 500 < s["step"] < 5000
+    draws = page.evaluate("() => window.harness.chart().stats.map(s => s.draw)")
+    print(f"\n10 runs × 5,000 steps playing: {len(draws)} frames in 1 s, "
+          f"draw p95 {p95(draws):.2f} ms")
+    assert len(draws) > 20
+    page.get_by_role("button", name="Pause").click()
+    report("β1 drag, 10 runs × 5,000 steps", drag_slider(page, "β1", 500))
+    assert len(calls(page)) == 1
+
+
+def test_zoom_and_step_survive_a_new_payload(chart):
+    page = chart
+    home = state(page)["view"]
+    plot = page.locator("#host .ox-plot")
+    cx, cy = page.evaluate("() => window.harness.chart().pixelOf(0, 0)")
+    # A plain wheel scrolls the page; it never zooms.
+    page.mouse.move(cx, cy)
+    page.mouse.wheel(0, -300)
+    assert state(page)["view"] == home
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -300)
+    page.keyboard.up("Control")
+    zoomed = state(page)["view"]
+    assert zoomed[0][1] - zoomed[0][0] < home[0][1] - home[0][0]
+    page.get_by_label("Step", exact=True).fill("7")
+    readout = page.locator("#host .ox-readout").inner_text()
+
+    host = page.locator("#host").bounding_box()
+    page.evaluate("() => window.harness.load('/blobs/beta05.optv')")
+    page.wait_for_function(
+        "(r) => window.harness.shadow.querySelector('.ox-readout').innerText !== r", arg=readout)
+    s = state(page)
+    assert s["view"] == zoomed and s["step"] == 7
+    assert page.locator("#host").bounding_box() == host, "no layout jump on new data"
+    expect(page.get_by_label("β1", exact=True)).to_have_attribute("aria-valuetext", "0.5")
+    plot.dblclick()
+    assert state(page)["view"] == home

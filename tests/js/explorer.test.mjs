@@ -1,0 +1,338 @@
+// Unit tests of the explorer chart's pure functions (node --test tests/js/).
+// The encoder below follows docs/explorer-payload.md, written from the document, not
+// from the decoder, so that decode is tested against independent bytes; a second test
+// decodes a blob written by Python (tests/js/make_fixture.py).
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+import {
+  FORMAT_VERSION, PayloadError, buildModel, clampView, decode, familyStepIndex, formatNumber,
+  formatTick, linearScale, logScale, nearestIndex, nearestStart, niceStep, niceTicks, panView,
+  pathUpTo, plotRect, pointAt, pointBetween, roundToView, seriesRow, sliderPosition,
+  sliderPositions, sliderValue, zoomView,
+} from "../../ui/components/explorer/explorer.js";
+
+/** The blob for `header` (without "arrays") and arrays {name: {dtype, shape, values}}. */
+function encode(header, arrays, { version = 1, magic = "OPTV" } = {}) {
+  const table = {};
+  let pos = 0;
+  const chunks = [];
+  for (const [name, { dtype, shape, values }] of Object.entries(arrays)) {
+    pos = Math.ceil(pos / 8) * 8;
+    table[name] = { offset: pos, shape, dtype };
+    const typed = dtype === "i4" ? Int32Array.from(values) : Float32Array.from(values);
+    chunks.push([pos, new Uint8Array(typed.buffer)]);
+    pos += typed.byteLength;
+  }
+  const head = new TextEncoder().encode(JSON.stringify({ arrays: table, ...header }));
+  const base = Math.ceil((12 + head.length) / 8) * 8;
+  const out = new Uint8Array(base + pos);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < 4; i++) out[i] = magic.charCodeAt(i);
+  dv.setUint32(4, version, true);
+  dv.setUint32(8, head.length, true);
+  out.set(head, 12);
+  for (const [at, bytes] of chunks) out.set(bytes, base + at);
+  return out;
+}
+
+function tinyPayload(extra = {}) {
+  const points = [0, 0, 1, 0.5, NaN, NaN];
+  return encode(
+    {
+      title: "T", formula: "f = x", surface: "s", view: [[-1, 2], [-1, 1]], minima: [[0, 0]],
+      contours: { image: null, extent: [-1, 2, -1, 1], lines: "contours/lines", colorbar: { stops: [], ticks: [] } },
+      runs: [{
+        label: "Adam", optimizer: "adam", color: "#D55E00", dashed: false, steps: 2, diverged_at: 2,
+        points: "runs/0/points", values: "runs/0/values",
+        series: [{ key: "g", label: "g", array: "runs/0/g" }],
+      }],
+      focus: 0,
+      sliders: [{ param: "beta1", label: "β1", scale: "linear", min: 0, max: 0.999, value: 0.9, family: "beta1" }],
+      families: { beta1: { values: "families/beta1/values", steps: "families/beta1/steps", points: "families/beta1/points" } },
+      start: [0, 0], lecture: false, ...extra,
+    },
+    {
+      "runs/0/points": { dtype: "f4", shape: [3, 2], values: points },
+      "runs/0/values": { dtype: "f4", shape: [3], values: [0, 1.25, NaN] },
+      "runs/0/g": { dtype: "f4", shape: [3, 2], values: [NaN, NaN, 1, -2, 3, 4] },
+      "families/beta1/values": { dtype: "f4", shape: [2], values: [0, 0.5] },
+      "families/beta1/steps": { dtype: "i4", shape: [2], values: [0, 2] },
+      "families/beta1/points": { dtype: "f4", shape: [2, 2, 2], values: [0, 0, 1, 1, 0, 0, 2, 2] },
+      "contours/lines": { dtype: "f4", shape: [1, 4], values: [0, 0, 1, 1] },
+    },
+  );
+}
+
+// ------------------------------------------------------------------- decode
+
+test("decode reads the header and typed-array views", () => {
+  const { header, arrays } = decode(tinyPayload());
+  assert.equal(header.title, "T");
+  assert.ok(arrays["runs/0/points"].data instanceof Float32Array);
+  assert.ok(arrays["families/beta1/steps"].data instanceof Int32Array);
+  assert.deepEqual(arrays["runs/0/points"].shape, [3, 2]);
+  assert.deepEqual(Array.from(arrays["runs/0/points"].data.slice(0, 4)), [0, 0, 1, 0.5]);
+  assert.ok(Number.isNaN(arrays["runs/0/points"].data[4]));
+  assert.deepEqual(Array.from(arrays["families/beta1/steps"].data), [0, 2]);
+});
+
+test("decode accepts an ArrayBuffer and a misaligned Uint8Array (a protobuf subarray)", () => {
+  const blob = tinyPayload();
+  assert.equal(decode(blob.buffer).header.title, "T");
+  const big = new Uint8Array(blob.length + 3);
+  big.set(blob, 3);
+  const { arrays } = decode(big.subarray(3));
+  assert.deepEqual(Array.from(arrays["runs/0/values"].data.slice(0, 2)), [0, 1.25]);
+});
+
+test("decode rejects what is not a version-1 optviz blob, saying why", () => {
+  assert.throws(() => decode(new Uint8Array(5)), (e) => e instanceof PayloadError && /12-byte/.test(e.message));
+  assert.throws(() => decode(encode({}, {}, { magic: "PNG!" })), /not an optviz payload.*"PNG!"/);
+  assert.throws(() => decode(encode({}, {}, { version: 2 })), new RegExp(`version 2.*version ${FORMAT_VERSION}`));
+  assert.throws(() => decode("hello"), /expects its payload as bytes/);
+  assert.throws(() => decode(null), /got null/);
+  const blob = tinyPayload();
+  new DataView(blob.buffer).setUint32(8, 1e6, true);
+  assert.throws(() => decode(blob), /header says 1000000 bytes/);
+  const whole = tinyPayload();
+  const truncated = whole.subarray(0, whole.length - 8);
+  assert.throws(() => decode(truncated), /past the blob/);
+});
+
+test("decode rejects a bad array table", () => {
+  const bad = (spec) => {
+    const head = new TextEncoder().encode(JSON.stringify({ arrays: { a: spec } }));
+    const out = new Uint8Array(Math.ceil((12 + head.length) / 8) * 8 + 64);
+    out.set([79, 80, 84, 86]);
+    new DataView(out.buffer).setUint32(4, 1, true);
+    new DataView(out.buffer).setUint32(8, head.length, true);
+    out.set(head, 12);
+    return out;
+  };
+  assert.throws(() => decode(bad({ offset: 0, shape: [2], dtype: "f8" })), /dtype "f8"/);
+  assert.throws(() => decode(bad({ offset: 4, shape: [2], dtype: "f4" })), /multiple of 8/);
+  assert.throws(() => decode(bad({ offset: 0, shape: [2.5], dtype: "f4" })), /shape/);
+  assert.throws(() => decode(bad({ offset: 0, shape: [100], dtype: "f4" })), /past the blob/);
+});
+
+test("buildModel resolves names to arrays and checks shapes", () => {
+  const model = buildModel(decode(tinyPayload()));
+  assert.equal(model.runs.length, 1);
+  assert.equal(model.T, 2);
+  assert.equal(model.runs[0].divergedAt, 2);
+  assert.equal(model.families.beta1.P, 2);
+  assert.equal(model.contours.lines.length, 4);
+  assert.equal(model.focus, 0);
+  const missing = decode(tinyPayload({ runs: [{ label: "X", points: "nope" }] }));
+  assert.throws(() => buildModel(missing), /run 0 \(X\): array "nope" is not in the payload/);
+  const wrong = decode(tinyPayload({ runs: [{ label: "X", points: "runs/0/values" }] }));
+  assert.throws(() => buildModel(wrong), /shape \[3\]/);
+  assert.throws(() => buildModel(decode(tinyPayload({ view: [[1, 0], [0, 1]] }))), /"view"/);
+});
+
+test("a blob written by Python (make_fixture.py) decodes into the documented layout", () => {
+  const path = fileURLToPath(new URL("./fixtures/small.optv", import.meta.url));
+  const bytes = new Uint8Array(readFileSync(path));
+  const decoded = decode(bytes);
+  const model = buildModel(decoded);
+  assert.equal(model.title, "D2L quadratic");
+  assert.deepEqual(model.view, [[-6, 6], [-3, 3]]);
+  assert.equal(model.runs.length, 4);
+  assert.equal(model.T, 20);
+  const adam = model.runs[0];
+  assert.deepEqual(Array.from(adam.points.slice(0, 2)), [-5, -2]);
+  // Adam's first step: every coordinate moves by lr (0.4) against the gradient's sign.
+  assert.ok(Math.abs(adam.points[2] - -4.6) < 1e-6 && Math.abs(adam.points[3] - -1.6) < 1e-6);
+  assert.deepEqual(adam.series.map((s) => s.key), ["g", "m_hat", "v_hat", "step_size", "delta"]);
+  assert.ok(Number.isNaN(adam.series[0].data[0]));
+  const gd = model.runs[3];
+  assert.equal(gd.divergedAt, 16);
+  assert.ok(Number.isNaN(pathUpTo(gd.points, 20)[2 * 16]));
+  assert.deepEqual(pointAt(gd.points, 20)[2], 15);
+  assert.equal(model.families.lr.values.length, 57);
+  assert.equal(model.families.start.x1.length, 25);
+  assert.equal(model.families.start.x2.length, 13);
+  // The lattice run from (x1[i], x2[j]) is stored at [j, i] and starts there.
+  const { x1, x2, points, P } = model.families.start;
+  const [i, j] = [3, 11];
+  const off = (j * x1.length + i) * P * 2;
+  assert.deepEqual([points[off], points[off + 1]], [x1[i], x2[j]]);
+  assert.equal(decoded.arrays["contours/lines"].shape[1], 4);
+  assert.ok(model.contours.image.startsWith("data:image/png;base64,"));
+});
+
+// ------------------------------------------------------------------- scales
+
+test("linear and log scales map and invert", () => {
+  const s = linearScale(-6, 6, 0, 600);
+  assert.equal(s(0), 300);
+  assert.equal(s.invert(450), 3);
+  const flip = linearScale(-3, 3, 400, 0);
+  assert.equal(flip(3), 0);
+  const l = logScale(1e-5, 100, 0, 700);
+  assert.ok(Math.abs(l(0.01) - 300) < 1e-9);
+  assert.ok(Math.abs(l.invert(500) - 1) < 1e-12);
+  assert.throws(() => logScale(0, 1, 0, 1), RangeError);
+});
+
+test("nice ticks are 1, 2 or 5 × 10^k, inside the range, labelled compactly", () => {
+  assert.equal(niceStep(12, 6), 2);
+  assert.equal(niceStep(1, 5), 0.2);
+  assert.equal(niceStep(0.003, 3), 0.001);
+  assert.equal(niceStep(70, 5), 20);
+  assert.deepEqual(niceTicks(-6, 6, 6).map((t) => t.label), ["−6", "−4", "−2", "0", "2", "4", "6"]);
+  assert.deepEqual(niceTicks(-0.25, 0.25, 5).map((t) => t.label), ["−0.2", "−0.1", "0", "0.1", "0.2"]);
+  assert.deepEqual(niceTicks(0.1, 0.35, 5).map((t) => t.label), ["0.1", "0.15", "0.2", "0.25", "0.3", "0.35"]);
+  assert.deepEqual(niceTicks(0, 3e5, 3).map((t) => t.label), ["0", "1e5", "2e5", "3e5"]);
+  assert.deepEqual(niceTicks(1e-5, 3e-5, 2).map((t) => t.label), ["1e−5", "2e−5", "3e−5"]);
+  assert.deepEqual(niceTicks(-6, 6, 2).map((t) => t.value), [-5, 0, 5]); // never a lone tick
+  assert.deepEqual(niceTicks(1, 1, 5), []);
+  assert.deepEqual(niceTicks(NaN, 1, 5), []);
+  for (const t of niceTicks(-2.7, 13.1, 7)) assert.ok(t.value >= -2.7 && t.value <= 13.1);
+  // No float dust: 0.1 + 0.2 shows as 0.3.
+  assert.equal(formatTick(3 * 0.1, 0.1), "0.3");
+  assert.equal(formatTick(1.5e-5, 5e-6), "1.5e−5");
+});
+
+test("formatNumber: four significant digits, true minus, exponents at the extremes", () => {
+  assert.equal(formatNumber(0.1234567), "0.1235");
+  assert.equal(formatNumber(-2), "−2");
+  assert.equal(formatNumber(0.9), "0.9");
+  assert.equal(formatNumber(1234.5678), "1235");
+  assert.equal(formatNumber(12345.6), "12346");
+  assert.equal(formatNumber(1.5e-8), "1.5e−8");
+  assert.equal(formatNumber(2.5e6), "2.5e6");
+  assert.equal(formatNumber(NaN), "—");
+  assert.equal(formatNumber(null), "—");
+  assert.equal(formatNumber(0), "0");
+  assert.equal(formatNumber(Infinity), "∞");
+  assert.equal(formatNumber(0.99990004, 6), "0.9999");
+});
+
+// ------------------------------------------------------------------- sliders
+
+test("linear slider positions: β1 in steps of 0.001, exact decimals", () => {
+  const b1 = { scale: "linear", min: 0, max: 0.999 };
+  assert.equal(sliderPositions(b1), 999);
+  assert.equal(sliderValue(900, b1), 0.9);
+  assert.equal(sliderValue(950, b1), 0.95);
+  assert.equal(sliderValue(999, b1), 0.999);
+  assert.equal(sliderValue(5000, b1), 0.999);
+  assert.equal(sliderPosition(0.95, b1), 950);
+  assert.equal(sliderPosition(-1, b1), 0);
+  const b2 = { scale: "linear", min: 0, max: 0.9999 };
+  assert.equal(sliderValue(sliderPositions(b2), b2), 0.9999);
+  assert.equal(sliderValue(sliderPosition(0.999, b2), b2), 0.999);
+  for (let p = 0; p <= 999; p += 37) assert.equal(sliderPosition(sliderValue(p, b1), b1), p);
+});
+
+test("log slider positions: 100 a decade, decades exact", () => {
+  const lr = { scale: "log", min: 1e-5, max: 100 };
+  assert.equal(sliderPositions(lr), 700);
+  assert.equal(sliderValue(0, lr), 1e-5);
+  assert.equal(sliderValue(400, lr), 0.1);
+  assert.equal(sliderValue(300, lr), 0.01);
+  assert.equal(sliderValue(700, lr), 100);
+  assert.equal(sliderPosition(0.1, lr), 400);
+  assert.equal(sliderPosition(0.4, lr), 460);
+  assert.equal(sliderValue(460, lr), 0.398);
+  assert.equal(sliderPosition(0, lr), 0);
+  assert.equal(sliderPosition(1e9, lr), 700);
+  for (let p = 0; p <= 700; p += 23) assert.equal(sliderPosition(sliderValue(p, lr), lr), p);
+});
+
+// ------------------------------------------------------------------- lookups
+
+test("nearestIndex: binary search, nearest, log-aware, clamped", () => {
+  const a = Float32Array.from([0, 0.25, 0.5, 0.75, 1]);
+  assert.equal(nearestIndex(a, 0.3), 1);
+  assert.equal(nearestIndex(a, 0.4), 2);
+  assert.equal(nearestIndex(a, -5), 0);
+  assert.equal(nearestIndex(a, 5), 4);
+  assert.equal(nearestIndex(a, 0.75), 3);
+  assert.equal(nearestIndex(new Float32Array(0), 1), -1);
+  assert.equal(nearestIndex(a, NaN), -1);
+  const g = [0.001, 0.01, 0.1, 1];
+  assert.equal(nearestIndex(g, 0.04), 1); // linear: nearer 0.01 by 0.03 than 0.1 by 0.06
+  assert.equal(nearestIndex(g, 0.04, true), 2); // log: 0.04 is 0.6 decade up, 0.4 down
+  const big = Array.from({ length: 1001 }, (_, i) => i / 1000);
+  for (const x of [0.1234, 0.5, 0.9999, 0.0004]) assert.equal(nearestIndex(big, x), Math.round(x * 1000));
+});
+
+test("familyStepIndex: the last kept step at or before t", () => {
+  const steps = Int32Array.from([0, 17, 34, 50]);
+  assert.equal(familyStepIndex(steps, 0), 0);
+  assert.equal(familyStepIndex(steps, 16), 0);
+  assert.equal(familyStepIndex(steps, 17), 1);
+  assert.equal(familyStepIndex(steps, 49), 2);
+  assert.equal(familyStepIndex(steps, 500), 3);
+  assert.equal(familyStepIndex(steps, -1), -1);
+  assert.equal(familyStepIndex(new Int32Array(0), 3), -1);
+});
+
+test("nearestStart picks the lattice node nearest a point", () => {
+  const x1 = [-6, -3, 0, 3, 6];
+  const x2 = [-3, 0, 3];
+  assert.deepEqual(nearestStart(x1, x2, -4, 1.6), { i: 1, j: 2 });
+  assert.deepEqual(nearestStart(x1, x2, 100, -100), { i: 4, j: 0 });
+});
+
+test("pointAt is clamped and skips a diverged tail; pathUpTo slices without copying", () => {
+  const p = Float32Array.from([0, 0, 1, 1, 2, 2, NaN, NaN, NaN, NaN]);
+  assert.deepEqual(pointAt(p, 1), [1, 1, 1]);
+  assert.deepEqual(pointAt(p, 1.7), [1, 1, 1]);
+  assert.deepEqual(pointAt(p, -3), [0, 0, 0]);
+  assert.deepEqual(pointAt(p, 4), [2, 2, 2]);
+  assert.deepEqual(pointAt(p, 99), [2, 2, 2]);
+  assert.equal(pointAt(Float32Array.from([NaN, NaN]), 0), null);
+  assert.equal(pointAt(new Float32Array(0), 0), null);
+  assert.deepEqual(pointBetween(p, 0.5), [0.5, 0.5, 0]);
+  assert.deepEqual(pointBetween(p, 2.5), [2, 2, 2]);
+  const s = pathUpTo(p, 1);
+  assert.deepEqual(Array.from(s), [0, 0, 1, 1]);
+  assert.equal(s.buffer, p.buffer);
+  assert.equal(pathUpTo(p, 99).length, 10);
+  assert.equal(pathUpTo(p, -1).length, 2);
+  assert.deepEqual(seriesRow(Float32Array.from([NaN, NaN, 1, 2]), 5), [1, 2]);
+});
+
+// ----------------------------------------------------------------------- view
+
+test("zoom keeps the point under the cursor; pan moves; clamp bounds both", () => {
+  const v = [[-6, 6], [-3, 3]];
+  const z = zoomView(v, 2, 2, 1);
+  assert.deepEqual(z, [[-2, 4], [-1, 2]]);
+  // (2, 1) sits at the same fraction of the view before and after.
+  assert.equal((2 - v[0][0]) / 12, (2 - z[0][0]) / 6);
+  assert.deepEqual(zoomView(z, 0.5, 2, 1), v);
+  assert.deepEqual(panView(v, 1, -0.5), [[-5, 7], [-3.5, 2.5]]);
+  const out = clampView(zoomView(v, 1e-3, 0, 0), v);
+  assert.ok(Math.abs(out[0][1] - out[0][0] - 240) < 1e-9 && Math.abs(out[1][1] - out[1][0] - 120) < 1e-9);
+  const tiny = clampView(zoomView(v, 1e9, 1, 1), v);
+  assert.ok(Math.abs((tiny[0][1] - tiny[0][0]) / 12 - 1e-4) < 1e-12);
+  const far = clampView(panView(v, 1000, 0), v);
+  assert.equal((far[0][0] + far[0][1]) / 2, 60);
+  assert.deepEqual(clampView(v, v), v);
+});
+
+test("plotRect keeps equal scales within 3 : 1 and fills the box beyond", () => {
+  const box = { x: 50, y: 10, w: 800, h: 500 };
+  const r = plotRect([[-6, 6], [-3, 3]], box);
+  assert.equal(r.equal, true);
+  assert.equal(r.w / 12, r.h / 6);
+  assert.ok(r.w <= 800 && r.h <= 500);
+  assert.equal(r.x + r.w / 2, 450);
+  const wide = plotRect([[0, 100], [0, 1]], box);
+  assert.deepEqual(wide, { ...box, equal: false });
+});
+
+test("roundToView rounds a dropped start to the view's resolution (data units a pixel)", () => {
+  assert.equal(roundToView(-4.123456, 12 / 1040), -4.12);
+  assert.equal(roundToView(1.98766, 1e-4), 1.9877);
+  assert.equal(roundToView(1.98766, 0.01), 1.99);
+  assert.equal(roundToView(123.456, 2), 123);
+});

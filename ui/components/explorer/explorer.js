@@ -1,0 +1,1671 @@
+// optviz's explorer chart: a Streamlit components-v2 module (plain ES module, no build).
+//
+// Python computes, the browser looks up and draws. Every number on the chart comes from
+// the blob described in docs/explorer-payload.md: this file decodes it into typed-array
+// views, draws them on two canvases, animates by slicing the arrays and previews a
+// slider or start drag by picking the nearest precomputed path. It never implements an
+// optimizer. It sends Python one state value, `commit`, once per released gesture.
+//
+// The first half is pure and DOM-free (unit-tested under Node: tests/js/); the second
+// half, the default export, builds the DOM once per parentElement and updates it.
+//
+// One file on purpose: Streamlit loads an inline component's JS from a blob: URL, where
+// relative imports cannot resolve.
+
+// ------------------------------------------------------------------ the payload
+
+export const FORMAT_VERSION = 1;
+const MAGIC = "OPTV";
+
+export class PayloadError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "PayloadError";
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const DTYPES = { f4: Float32Array, i4: Int32Array };
+
+function asBytes(input) {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const what = input === null ? "null" : Array.isArray(input) ? "an array" : typeof input;
+  throw new PayloadError(`the chart expects its payload as bytes (Uint8Array or ArrayBuffer), got ${what}`);
+}
+
+/** Decodes a payload blob into {header, arrays}: arrays[name] = {data, shape, dtype}, where
+ * data is a Float32Array or Int32Array view on the blob (no copy, unless the blob sits at an
+ * offset a typed array cannot view, as a protobuf `bytes` field may). */
+export function decode(input) {
+  let bytes = asBytes(input);
+  if (!LITTLE_ENDIAN) throw new PayloadError("this browser is big-endian; the payload is little-endian");
+  // Arrays start at multiples of 8 from the blob's start; a view needs 4-byte alignment in
+  // its buffer. Streamlit hands `bytes` over as a subarray of the whole message.
+  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice();
+  if (bytes.length < 12) throw new PayloadError(`not an optviz payload: ${bytes.length} bytes, fewer than the 12-byte preamble`);
+  const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
+  if (magic !== MAGIC) {
+    throw new PayloadError(`not an optviz payload: it starts with ${JSON.stringify(magic)}, not "OPTV"`);
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(4, true);
+  if (version !== FORMAT_VERSION) {
+    throw new PayloadError(`payload format version ${version}; this chart reads version ${FORMAT_VERSION} ` +
+      "(optviz and ui/components/explorer/explorer.js are out of step)");
+  }
+  const headerLength = dv.getUint32(8, true);
+  if (12 + headerLength > bytes.length) {
+    throw new PayloadError(`payload header says ${headerLength} bytes, but the blob holds only ${bytes.length - 12} after the preamble`);
+  }
+  let header;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
+  } catch (err) {
+    throw new PayloadError(`payload header is not valid JSON: ${err.message}`);
+  }
+  if (!header || typeof header !== "object" || Array.isArray(header)) throw new PayloadError("payload header is not a JSON object");
+  if (!header.arrays || typeof header.arrays !== "object") throw new PayloadError('payload header has no "arrays" table');
+  const base = align8(12 + headerLength);
+  const arrays = {};
+  for (const [name, spec] of Object.entries(header.arrays)) {
+    const { offset, shape, dtype } = spec || {};
+    const Ctor = DTYPES[dtype];
+    if (!Ctor) throw new PayloadError(`array "${name}": dtype ${JSON.stringify(dtype)}, expected "f4" or "i4"`);
+    if (!Array.isArray(shape) || !shape.every((n) => Number.isInteger(n) && n >= 0)) {
+      throw new PayloadError(`array "${name}": shape ${JSON.stringify(shape)} is not a list of sizes`);
+    }
+    if (!Number.isInteger(offset) || offset < 0 || offset % 8 !== 0) {
+      throw new PayloadError(`array "${name}": offset ${JSON.stringify(offset)} is not a multiple of 8`);
+    }
+    const count = shape.reduce((a, b) => a * b, 1);
+    const end = base + offset + 4 * count;
+    if (end > bytes.length) {
+      throw new PayloadError(`array "${name}" (${shape.join("×")} ${dtype}) ends at byte ${end}, past the blob's ${bytes.length}`);
+    }
+    arrays[name] = { data: new Ctor(bytes.buffer, bytes.byteOffset + base + offset, count), shape: shape.slice(), dtype };
+  }
+  return { header, arrays };
+}
+
+function align8(n) {
+  return Math.ceil(n / 8) * 8;
+}
+
+/** The header and arrays resolved into what the chart draws: typed arrays in place of the
+ * names, with the shapes checked, so drawing code never looks a name up. */
+export function buildModel({ header, arrays }) {
+  const need = (name, what, check) => {
+    const a = arrays[name];
+    if (!a) throw new PayloadError(`${what}: array ${JSON.stringify(name)} is not in the payload`);
+    if (check && !check(a.shape)) throw new PayloadError(`${what}: array "${name}" has shape [${a.shape}]`);
+    return a;
+  };
+  const view = header.view;
+  if (!validRange(view?.[0]) || !validRange(view?.[1])) {
+    throw new PayloadError(`header "view" must be [[x1 min, x1 max], [x2 min, x2 max]], got ${JSON.stringify(view)}`);
+  }
+  const runs = (header.runs || []).map((r, i) => {
+    const what = `run ${i} (${r.label})`;
+    const pts = need(r.points, what, (s) => s.length === 2 && s[1] === 2 && s[0] >= 1);
+    const n = pts.shape[0];
+    const values = r.values ? need(r.values, what, (s) => s.length === 1 && s[0] === n).data : null;
+    const series = (r.series || []).map((s) => ({
+      key: s.key, label: s.label, data: need(s.array, `${what} series ${s.key}`, (sh) => sh[0] === n && sh[1] === 2).data,
+    }));
+    return {
+      label: String(r.label ?? `run ${i}`), optimizer: r.optimizer, color: r.color || "#333", dashed: !!r.dashed,
+      steps: n - 1, divergedAt: r.diverged_at ?? null, points: pts.data, values, series,
+    };
+  });
+  const families = {};
+  for (const [param, fam] of Object.entries(header.families || {})) {
+    const what = `family ${param}`;
+    const steps = need(fam.steps, what, (s) => s.length === 1).data;
+    const P = steps.length;
+    if (param === "start") {
+      const x1 = need(fam.x1, what, (s) => s.length === 1).data;
+      const x2 = need(fam.x2, what, (s) => s.length === 1).data;
+      const points = need(fam.points, what, (s) => s.length === 4 && s[0] === x2.length && s[1] === x1.length && s[2] === P && s[3] === 2).data;
+      families.start = { x1, x2, steps, points, P };
+    } else {
+      const values = need(fam.values, what, (s) => s.length === 1).data;
+      const points = need(fam.points, what, (s) => s.length === 3 && s[0] === values.length && s[1] === P && s[2] === 2).data;
+      families[param] = { values, steps, points, P };
+    }
+  }
+  const c = header.contours || {};
+  const lines = c.lines ? need(c.lines, "contour lines", (s) => s.length === 2 && s[1] === 4).data : null;
+  const focus = Number.isInteger(header.focus) && header.focus >= 0 && header.focus < runs.length ? header.focus : null;
+  return {
+    title: String(header.title ?? ""),
+    formula: String(header.formula ?? ""),
+    surface: header.surface ?? null,
+    view: [[+view[0][0], +view[0][1]], [+view[1][0], +view[1][1]]],
+    minima: (header.minima || []).filter((m) => Array.isArray(m) && m.length === 2),
+    contours: {
+      image: typeof c.image === "string" ? c.image : null,
+      extent: Array.isArray(c.extent) && c.extent.length === 4 ? c.extent.map(Number) : null,
+      lines,
+      colorbar: c.colorbar || null,
+    },
+    runs,
+    T: runs.reduce((m, r) => Math.max(m, r.steps), 0),
+    focus,
+    sliders: (header.sliders || []).filter((s) => s && s.param && s.max > s.min && (s.scale !== "log" || s.min > 0)),
+    families,
+    start: Array.isArray(header.start) && header.start.length === 2 ? header.start.map(Number) : null,
+    lecture: !!header.lecture,
+  };
+}
+
+function validRange(r) {
+  return Array.isArray(r) && r.length === 2 && Number.isFinite(+r[0]) && Number.isFinite(+r[1]) && +r[1] > +r[0];
+}
+
+// --------------------------------------------------------------------- scales
+
+/** A linear map from [d0, d1] to [r0, r1], with .invert. */
+export function linearScale(d0, d1, r0, r1) {
+  const k = (r1 - r0) / (d1 - d0);
+  const s = (v) => r0 + (v - d0) * k;
+  s.invert = (p) => d0 + (p - r0) / k;
+  return s;
+}
+
+/** A log10 map from [d0, d1] (both > 0) to [r0, r1], with .invert. */
+export function logScale(d0, d1, r0, r1) {
+  if (!(d0 > 0 && d1 > 0)) throw new RangeError(`a log scale needs a positive domain, got [${d0}, ${d1}]`);
+  const l0 = Math.log10(d0);
+  const k = (r1 - r0) / (Math.log10(d1) - l0);
+  const s = (v) => r0 + (Math.log10(v) - l0) * k;
+  s.invert = (p) => 10 ** (l0 + (p - r0) / k);
+  return s;
+}
+
+// ---------------------------------------------------------------------- ticks
+
+/** The 1, 2 or 5 × 10^k step that cuts `span` into at most about `count` pieces. */
+export function niceStep(span, count = 5) {
+  const raw = span / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const r = raw / mag;
+  return (r <= 1.0000001 ? 1 : r <= 2.0000001 ? 2 : r <= 5.0000001 ? 5 : 10) * mag;
+}
+
+/** Ticks at multiples of a nice step inside [lo, hi]: [{value, label}]. */
+export function niceTicks(lo, hi, count = 5) {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) return [];
+  // At least two ticks: one alone says nothing about the scale.
+  for (let c = Math.max(1, count); ; c++) {
+    const step = niceStep(hi - lo, c);
+    const first = Math.ceil(lo / step - 1e-9);
+    const last = Math.floor(hi / step + 1e-9);
+    if (last - first >= 1 || c >= count + 5) {
+      const ticks = [];
+      for (let i = first; i <= last; i++) {
+        const value = i === 0 ? 0 : i * step;
+        ticks.push({ value, label: formatTick(value, step) });
+      }
+      return ticks;
+    }
+  }
+}
+
+/** A tick label: just the digits the step needs, a true minus sign, exponents for the
+ * very large and very small ("1e−5"). */
+export function formatTick(value, step) {
+  if (value === 0 || Math.abs(value) < Math.abs(step) * 1e-9) return "0";
+  const a = Math.abs(value);
+  if (a >= 1e5 || a < 1e-4) {
+    const digits = Math.max(0, Math.floor(Math.log10(a) + 1e-9) - Math.floor(Math.log10(step) + 1e-9));
+    return expo(value.toExponential(Math.min(digits, 6)));
+  }
+  // Digits enough for a 5 × 10^k step (0.05: two), trailing zeros dropped: 0.1, 0.15, 0.2.
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return minus(trimZeros(value.toFixed(Math.min(decimals, 10))));
+}
+
+function trimZeros(s) {
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+}
+
+function minus(s) {
+  return s.replace(/-/g, "−");
+}
+
+function expo(s) {
+  // "1.50e-5" → "1.5e−5", "2e+6" → "2e6"
+  const [m, e] = s.split("e");
+  return minus(`${trimZeros(m)}e${Number(e)}`);
+}
+
+/** A readout number: `digits` significant digits, trailing zeros dropped, exponents for
+ * |v| < 0.001 or ≥ 100 000, "—" for no value (NaN). */
+export function formatNumber(v, digits = 4) {
+  if (v === null || v === undefined || Number.isNaN(v)) return "—";
+  if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e5) return expo(v.toExponential(digits - 1));
+  if (a >= 10 ** digits) return minus(String(Math.round(v)));
+  return minus(trimZeros(v.toPrecision(digits)));
+}
+
+// -------------------------------------------------------------------- sliders
+//
+// A slider's <input type="range"> runs over integer positions 0..N. Log sliders take
+// 100 positions a decade (so 0.1, 0.01... land exactly on positions when min is a power
+// of ten); linear ones a nice step of about a thousandth of the range (β1: 0.001).
+
+const LOG_POSITIONS_PER_DECADE = 100;
+
+export function linearSliderStep(slider) {
+  return niceStep(slider.max - slider.min, 1000);
+}
+
+/** N: the slider's last position. */
+export function sliderPositions(slider) {
+  if (slider.scale === "log") {
+    return Math.max(1, Math.ceil((Math.log10(slider.max) - Math.log10(slider.min)) * LOG_POSITIONS_PER_DECADE - 1e-6));
+  }
+  return Math.max(1, Math.ceil((slider.max - slider.min) / linearSliderStep(slider) - 1e-6));
+}
+
+/** The value at integer position `pos`, rounded as the readout shows it. */
+export function sliderValue(pos, slider) {
+  const n = sliderPositions(slider);
+  const p = Math.min(n, Math.max(0, Math.round(pos)));
+  if (p === n) return slider.max;
+  if (slider.scale === "log") {
+    const v = 10 ** (Math.log10(slider.min) + p / LOG_POSITIONS_PER_DECADE);
+    return Math.min(slider.max, Math.max(slider.min, Number(v.toPrecision(3))));
+  }
+  const step = linearSliderStep(slider);
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return Math.min(slider.max, Number((slider.min + p * step).toFixed(decimals + 2)));
+}
+
+/** The integer position nearest `value` (clamped). */
+export function sliderPosition(value, slider) {
+  const n = sliderPositions(slider);
+  let p;
+  if (slider.scale === "log") {
+    p = value > 0 ? (Math.log10(value) - Math.log10(slider.min)) * LOG_POSITIONS_PER_DECADE : 0;
+  } else {
+    p = (value - slider.min) / linearSliderStep(slider);
+  }
+  return Number.isFinite(p) ? Math.min(n, Math.max(0, Math.round(p))) : 0;
+}
+
+// -------------------------------------------------------------------- lookups
+
+/** The index of the entry of ascending `sorted` nearest x (in log10 when `log`); -1 when
+ * empty or x is NaN. Binary search. */
+export function nearestIndex(sorted, x, log = false) {
+  const n = sorted.length;
+  if (n === 0 || Number.isNaN(x)) return -1;
+  if (x <= sorted[0]) return 0;
+  if (x >= sorted[n - 1]) return n - 1;
+  let lo = 0;
+  let hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= x) lo = mid;
+    else hi = mid;
+  }
+  const d = log && sorted[lo] > 0
+    ? [Math.log(x / sorted[lo]), Math.log(sorted[hi] / x)]
+    : [x - sorted[lo], sorted[hi] - x];
+  return d[1] < d[0] ? hi : lo;
+}
+
+/** The largest i with sorted[i] ≤ t, or -1: which of a family's kept steps show at step t. */
+export function familyStepIndex(steps, t) {
+  let lo = 0;
+  let hi = steps.length - 1;
+  if (hi < 0 || t < steps[0]) return -1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (steps[mid] <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** The lattice start nearest (x, y): {i, j} into x1s and x2s. */
+export function nearestStart(x1s, x2s, x, y) {
+  return { i: nearestIndex(x1s, x), j: nearestIndex(x2s, y) };
+}
+
+/** The point of a path (flat [x0, y0, x1, y1, ...]) at step t, clamped to the path;
+ * past a divergence (NaN), the last finite point before t. null when there is none. */
+export function pointAt(points, t) {
+  const n = points.length >> 1;
+  if (n === 0) return null;
+  let k = Math.min(n - 1, Math.max(0, Math.floor(t)));
+  while (k >= 0 && !(Number.isFinite(points[2 * k]) && Number.isFinite(points[2 * k + 1]))) k--;
+  return k < 0 ? null : [points[2 * k], points[2 * k + 1], k];
+}
+
+/** The point between steps ⌊t⌋ and ⌊t⌋ + 1 (for a smooth animation); pointAt where
+ * either end has no value. */
+export function pointBetween(points, t) {
+  const n = points.length >> 1;
+  const k = Math.floor(t);
+  const f = t - k;
+  if (f > 0 && k >= 0 && k + 1 < n) {
+    const [x0, y0, x1, y1] = [points[2 * k], points[2 * k + 1], points[2 * k + 2], points[2 * k + 3]];
+    if (Number.isFinite(x0) && Number.isFinite(y0) && Number.isFinite(x1) && Number.isFinite(y1)) {
+      return [x0 + f * (x1 - x0), y0 + f * (y1 - y0), k];
+    }
+  }
+  return pointAt(points, t);
+}
+
+/** The path up to and including step t (a view, no copy). */
+export function pathUpTo(points, t) {
+  const n = points.length >> 1;
+  const k = Math.min(n - 1, Math.max(0, Math.floor(t)));
+  return points.subarray(0, 2 * (k + 1));
+}
+
+/** Row t of a (n, 2) series as [a, b] (clamped). */
+export function seriesRow(data, t) {
+  const n = data.length >> 1;
+  const k = Math.min(n - 1, Math.max(0, Math.floor(t)));
+  return [data[2 * k], data[2 * k + 1]];
+}
+
+// ----------------------------------------------------------------------- view
+//
+// A view is [[x1 min, x1 max], [x2 min, x2 max]] in data coordinates.
+
+/** The view zoomed by `factor` (> 1: in) about the data point (cx, cy), which stays put. */
+export function zoomView(view, factor, cx, cy) {
+  const [[x0, x1], [y0, y1]] = view;
+  return [[cx + (x0 - cx) / factor, cx + (x1 - cx) / factor], [cy + (y0 - cy) / factor, cy + (y1 - cy) / factor]];
+}
+
+/** The view moved by (dx, dy) in data units. */
+export function panView(view, dx, dy) {
+  return [[view[0][0] + dx, view[0][1] + dx], [view[1][0] + dy, view[1][1] + dy]];
+}
+
+/** `view` kept sensible relative to `home` (the payload's view): spans between
+ * minFrac and maxFrac of home's, by one factor for both axes (zoom keeps the aspect),
+ * and its centre no further than `reach` home spans from home's. */
+export function clampView(view, home, { minFrac = 1e-4, maxFrac = 20, reach = 5 } = {}) {
+  const span = (r) => r[1] - r[0];
+  const mid = (r) => (r[0] + r[1]) / 2;
+  const ratio = Math.max(span(view[0]) / span(home[0]), span(view[1]) / span(home[1]));
+  const k = ratio < minFrac ? minFrac / ratio : ratio > maxFrac ? maxFrac / ratio : 1;
+  return [0, 1].map((a) => {
+    const half = (span(view[a]) * k) / 2;
+    const lim = reach * span(home[a]);
+    const c = Math.min(mid(home[a]) + lim, Math.max(mid(home[a]) - lim, mid(view[a])));
+    return [c - half, c + half];
+  });
+}
+
+/** Where the plot goes inside `box` ({x, y, w, h}, pixels): all of it, or, when the view's
+ * aspect is within maxAspect : 1, the largest centred part with equal scales for x₁ and x₂
+ * (as the plotly figure's scaleanchor did). */
+export function plotRect(view, box, maxAspect = 3) {
+  const sx = view[0][1] - view[0][0];
+  const sy = view[1][1] - view[1][0];
+  const aspect = sx / sy;
+  if (!(aspect >= 1 / maxAspect && aspect <= maxAspect)) return { ...box, equal: false };
+  const k = Math.min(box.w / sx, box.h / sy);
+  const w = sx * k;
+  const h = sy * k;
+  return { x: box.x + (box.w - w) / 2, y: box.y + (box.h - h) / 2, w, h, equal: true };
+}
+
+/** `v` rounded to the decimal digit at or just below `resolution` (the view's data
+ * units per pixel): a start dropped on a 12-wide view reads −2.35, not −2.3483907. */
+export function roundToView(v, resolution) {
+  const decimals = Math.max(0, Math.min(12, Math.ceil(-Math.log10(resolution) - 1e-9)));
+  return Number(v.toFixed(decimals));
+}
+
+// ============================================================== the component
+//
+// Everything below touches the DOM. State lives in a WeakMap keyed on parentElement:
+// Streamlit calls the default export again with the same parentElement on every new
+// `data`, and the chart must then update in place (zoom, step, focus all kept).
+
+const instances = new WeakMap();
+const SPEEDS = [["¼×", 0.25], ["½×", 0.5], ["1×", 1], ["2×", 2], ["4×", 4]];
+const RUN_SECONDS = 4; // a whole run plays in about this long at 1×
+const MARKER_STEPS = 150; // paths of longer runs are drawn without a dot per step
+// px: segments reaching beyond ±GUARD are clipped before drawing (set per frame to twice
+// the canvas): a diverged run's kilometre-long strokes cost the rasterizer dearly.
+let GUARD = 4000;
+const PENDING_MS = 6000; // a preview outlives its commit by at most this without a new blob
+const DASH_BUDGET = 20000; // px of a dashed path drawn dashed; the rest solid
+
+export default function render(component) {
+  const { parentElement, data } = component;
+  let st = instances.get(parentElement);
+  if (!st) {
+    st = create(parentElement);
+    instances.set(parentElement, st);
+  }
+  st.setStateValue = component.setStateValue;
+  st.renders += 1;
+  if (data !== st.data) {
+    st.data = data;
+    update(st, data);
+  }
+  return st.cleanup;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k === "html") e.innerHTML = v; // static icon markup only, never payload text
+    else e.setAttribute(k, v);
+  }
+  e.append(...children);
+  return e;
+}
+
+const ICONS = {
+  play: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M7 4.5v15l13-7.5z"/></svg>',
+  pause: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 4.5h4.5v15H6zM13.5 4.5H18v15h-4.5z"/></svg>',
+  back: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M5 5h3v14H5zM20 5v14L9 12z"/></svg>',
+  forward: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16 5h3v14h-3zM4 5v14l11-7z"/></svg>',
+};
+
+function create(parentElement) {
+  const root = el("div", { class: "ox" });
+  const error = el("div", { class: "ox-error", role: "alert", hidden: "" });
+  const title = el("span", { class: "ox-title-text" });
+  const formula = el("span", { class: "ox-formula" });
+  const heading = el("div", { class: "ox-title", role: "heading", "aria-level": "3" }, title, formula);
+  const legend = el("ul", { class: "ox-legend", "aria-label": "Runs (click to show or hide)" });
+  const bg = el("canvas", { class: "ox-bg", "aria-hidden": "true" });
+  const fg = el("canvas", { class: "ox-fg", "aria-hidden": "true" });
+  const hint = el("div", { class: "ox-hint-bubble", "aria-live": "polite" });
+  const plot = el("div", {
+    class: "ox-plot", tabindex: "0", role: "img",
+    "aria-label": "Optimizer paths on the contour plot. Drag to pan, plus and minus keys to zoom, 0 to reset.",
+  }, bg, fg, hint);
+  const cbTicks = el("div", { class: "ox-cb-ticks" });
+  const colorbar = el("div", { class: "ox-colorbar", "aria-hidden": "true" },
+    el("div", { class: "ox-cb-title", text: "f" }), el("div", { class: "ox-cb-bar" }), cbTicks);
+  const body = el("div", { class: "ox-body" }, plot, colorbar);
+
+  const btn = (label, icon, cls = "") => el("button", { type: "button", class: `ox-btn ${cls}`, "aria-label": label, title: label, html: icon });
+  const back = btn("Step back", ICONS.back);
+  const play = btn("Play", ICONS.play, "ox-play");
+  const forward = btn("Step forward", ICONS.forward);
+  const scrubber = el("input", { type: "range", class: "ox-scrubber", "aria-label": "Step", min: "0", max: "0", step: "1", value: "0" });
+  const stepText = el("output", { class: "ox-step" });
+  const speed = el("select", { class: "ox-speed", "aria-label": "Speed", title: "Speed" },
+    ...SPEEDS.map(([t, v]) => el("option", { value: String(v), text: t })));
+  speed.value = "1";
+  const zoomIn = el("button", { type: "button", class: "ox-btn ox-zoom", "aria-label": "Zoom in", title: "Zoom in", text: "+" });
+  const zoomOut = el("button", { type: "button", class: "ox-btn ox-zoom", "aria-label": "Zoom out", title: "Zoom out", text: "−" });
+  const reset = el("button", { type: "button", class: "ox-btn ox-reset", "aria-label": "Reset view", title: "Reset view (double-click the plot)", text: "Reset view" });
+  const player = el("div", { class: "ox-player" },
+    el("div", { class: "ox-transport" }, back, play, forward),
+    scrubber, stepText, speed, el("div", { class: "ox-zoombox" }, zoomIn, zoomOut, reset));
+  const sliders = el("div", { class: "ox-sliders" });
+  const readHead = el("div", { class: "ox-readout-head" });
+  const readBody = el("tbody");
+  const readout = el("div", { class: "ox-readout", "aria-live": "off" }, readHead,
+    el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "" }),
+      el("th", { scope: "col", text: "x₁" }), el("th", { scope: "col", text: "x₂" }))), readBody));
+  const help = el("p", { class: "ox-help", text: "Drag to pan · Ctrl/⌘ + scroll to zoom (or click the plot first) · double-click to reset · drag the ■ start" });
+  // One grid: the CSS moves the readout beside the plot on wide screens (a 1080-line
+  // projector then shows the whole chart) and under the sliders on narrow ones.
+  const grid = el("div", { class: "ox-grid" }, body, player, sliders, readout, help);
+  root.append(error, el("div", { class: "ox-head" }, heading, legend), grid);
+  parentElement.append(root);
+
+  const st = {
+    root, error, title, formula, legend, plot, bg, fg, hint, colorbar, cbTicks, back, play, forward,
+    scrubber, stepText, speed, sliders, readHead, readBody, readout,
+    sliderRows: new Map(), // param → {row, input, output, slider}
+    data: undefined, model: null, setStateValue: null,
+    step: 0, playing: false, speedFactor: 1, lastTs: null,
+    userView: null, // the zoomed / panned view, or null: the payload's
+    preview: null, // {kind: "param", param, value} | {kind: "start", x, y}
+    gesture: null, // the pointer gesture on the plot: {kind: "pan" | "start", ...}
+    sliderDrag: null, // the param whose slider is held
+    armed: false, // wheel zooms without a modifier (after a click on the plot)
+    hidden: new Set(), // legend labels toggled off
+    image: null, imageSrc: null,
+    size: { w: 0, h: 0, dpr: 1 }, rect: null, ticks: null, aspect: 1.6,
+    dirtyLayout: true, dirtyBg: true, raf: 0, readoutKey: "", renders: 0,
+    pending: false, pendingTimer: 0, hintTimer: 0, // a commit awaiting its blob; the hint
+    serial: 0, trail: null, trailKey: "", trailStep: 0, trailCarry: [], // see drawTrail
+    pendingInput: null, stats: [], // input → drawn latencies, for the tests
+  };
+  // A handle for tests and debugging (read-only by convention).
+  root.__explorer = {
+    get view() { return currentView(st); },
+    get step() { return st.step; },
+    get playing() { return st.playing; },
+    get preview() { return st.preview; },
+    get steps() { return st.model ? st.model.T : 0; },
+    get renders() { return st.renders; },
+    /** Viewport coordinates of the data point (x, y). */
+    pixelOf(x, y) {
+      const b = st.fg.getBoundingClientRect();
+      const [px, py] = toPixel(st, x, y);
+      return [b.left + px, b.top + py];
+    },
+    stats: st.stats,
+    /** Draws the paths at n steps across the run, each forced to raster (a 1-pixel read
+     * flushes the canvas): the true cost of an animation frame's drawing, in ms each. */
+    benchDraw(n = 100) {
+      const times = [];
+      const keep = st.step;
+      const ctx = st.fg.getContext("2d");
+      for (let i = 1; i <= n; i++) {
+        st.step = (st.model.T * i) / n;
+        const t0 = performance.now();
+        drawForeground(st);
+        ctx.getImageData(0, 0, 1, 1);
+        times.push(performance.now() - t0);
+      }
+      st.step = keep;
+      schedule(st);
+      return times;
+    },
+  };
+
+  wireControls(st, { zoomIn, zoomOut, reset });
+  wirePlot(st);
+  const ro = new ResizeObserver(() => {
+    st.dirtyLayout = true;
+    schedule(st);
+  });
+  ro.observe(root);
+  st.cleanup = () => {
+    ro.disconnect();
+    clearTimeout(st.pendingTimer);
+    clearTimeout(st.hintTimer);
+    if (st.raf) cancelAnimationFrame(st.raf);
+    st.raf = 0;
+    st.playing = false;
+    root.remove();
+    instances.delete(parentElement);
+  };
+  return st;
+}
+
+// ------------------------------------------------------------------ updating
+
+function update(st, data) {
+  let model;
+  try {
+    if (data === null || data === undefined) throw new PayloadError("no payload yet");
+    model = buildModel(decode(data));
+  } catch (err) {
+    st.error.textContent = `The chart could not read its data: ${err.message}`;
+    st.error.hidden = false;
+    console.error("optviz explorer:", err);
+    return;
+  }
+  st.error.hidden = true;
+  clearTimeout(st.pendingTimer);
+  st.pending = false;
+  const old = st.model;
+  st.model = model;
+  st.serial += 1; // the trail of paths is redrawn whole
+  // The zoom is the user's until the surface changes (as plotly's uirevision was); the
+  // plot's height follows the surface's first view, not every payload's.
+  if (!old || old.surface !== model.surface) {
+    st.userView = null;
+    st.aspect = (model.view[0][1] - model.view[0][0]) / (model.view[1][1] - model.view[1][0]);
+  }
+  // The step survives a new payload, clamped; one sitting at the end of the old runs
+  // (the first look shows whole paths) follows the end of the new ones.
+  st.step = !old || st.step >= old.T ? model.T : Math.min(st.step, model.T);
+  if (st.step >= model.T) st.playing = false;
+  // A preview lasts until the exact runs arrive, unless a slider is still held.
+  if (!st.sliderDrag && st.gesture?.kind !== "start") st.preview = null;
+
+  st.root.classList.toggle("lecture", model.lecture);
+  st.title.textContent = model.title;
+  st.formula.textContent = model.formula;
+  updateLegend(st);
+  updateSliders(st);
+  updateColorbar(st);
+  st.scrubber.max = String(model.T);
+  const src = model.contours.image;
+  if (src !== st.imageSrc) {
+    st.imageSrc = src;
+    if (src) {
+      const img = new Image();
+      img.onload = () => {
+        if (st.imageSrc !== src) return;
+        st.image = img; // the old image stays until the new one is ready: no flash
+        st.dirtyBg = true;
+        schedule(st);
+      };
+      img.src = src;
+    } else {
+      st.image = null;
+    }
+  }
+  st.dirtyLayout = true;
+  st.readoutKey = "";
+  syncPlayer(st);
+  schedule(st);
+}
+
+function updateLegend(st) {
+  const { model } = st;
+  const items = model.runs.map((r, i) => {
+    const swatch = el("span", { class: `ox-swatch${r.dashed ? " dashed" : ""}` });
+    swatch.style.setProperty("--c", r.color);
+    const on = !st.hidden.has(r.label);
+    const b = el("button", { type: "button", class: `ox-item${i === model.focus ? " focus" : ""}`, "aria-pressed": String(on),
+      title: i === model.focus ? "The sliders act on this run. Click to show or hide." : "Click to show or hide" },
+    swatch, el("span", { class: "ox-item-text", text: r.label }));
+    b.addEventListener("click", () => {
+      if (st.hidden.has(r.label)) st.hidden.delete(r.label);
+      else st.hidden.add(r.label);
+      b.setAttribute("aria-pressed", String(!st.hidden.has(r.label)));
+      schedule(st);
+    });
+    return el("li", {}, b);
+  });
+  st.legend.replaceChildren(...items);
+}
+
+function updateColorbar(st) {
+  const cb = st.model.contours.colorbar;
+  st.colorbar.hidden = !cb;
+  if (!cb) return;
+  const stops = (cb.stops || []).map(([at, c]) => `${c} ${(100 * at).toFixed(2)}%`).join(", ");
+  st.colorbar.style.setProperty("--cb-gradient", stops || "#eee, #bbb");
+  st.cbTicks.replaceChildren(...(cb.ticks || []).map((t) => {
+    const e = el("span", { class: "ox-cb-tick", text: String(t.label) });
+    e.style.setProperty("--at", String(Math.min(1, Math.max(0, +t.at))));
+    return e;
+  }));
+}
+
+function updateSliders(st) {
+  const { model } = st;
+  const want = model.sliders.map((s) => s.param);
+  // Rows are keyed on the param: kept (and not rebuilt) while the focused optimizer
+  // keeps its hyperparameters, so a held slider is never replaced under the pointer.
+  for (const [param, row] of st.sliderRows) {
+    if (!want.includes(param)) {
+      row.row.remove();
+      st.sliderRows.delete(param);
+    }
+  }
+  model.sliders.forEach((slider, i) => {
+    let row = st.sliderRows.get(slider.param);
+    if (!row) row = makeSliderRow(st, slider.param);
+    row.slider = slider;
+    row.name.textContent = slider.label;
+    row.input.setAttribute("aria-label", slider.label);
+    row.input.max = String(sliderPositions(slider));
+    if (st.sliderDrag !== slider.param) {
+      row.input.value = String(sliderPosition(slider.value, slider));
+      setSliderText(row, slider.value);
+    }
+    if (st.sliders.children[i] !== row.row) st.sliders.insertBefore(row.row, st.sliders.children[i] || null);
+  });
+}
+
+function makeSliderRow(st, param) {
+  const name = el("span", { class: "ox-slider-name" });
+  const input = el("input", { type: "range", min: "0", step: "1" });
+  const output = el("output", { class: "ox-slider-value" });
+  const row = { row: el("div", { class: "ox-slider" }, name, input, output), name, input, output, slider: null };
+  const valueNow = () => sliderValue(Number(input.value), row.slider);
+  input.addEventListener("pointerdown", () => { st.sliderDrag = param; });
+  const release = () => { if (st.sliderDrag === param) st.sliderDrag = null; };
+  input.addEventListener("pointerup", release);
+  input.addEventListener("pointercancel", release);
+  input.addEventListener("input", (e) => {
+    // Only the browser works while dragging: pick the nearest precomputed path and
+    // redraw at the next frame. Nothing goes to Python until `change`.
+    const value = valueNow();
+    setSliderText(row, value);
+    const back = sliderPosition(row.slider.value, row.slider) === Number(input.value);
+    st.preview = back ? null : { kind: "param", param, value };
+    st.pendingInput = e.timeStamp;
+    schedule(st);
+  });
+  input.addEventListener("change", () => {
+    // Fired once when a drag is released and once per arrow key: one commit each.
+    release();
+    commit(st, { param, value: valueNow() });
+  });
+  st.sliderRows.set(param, row);
+  return row;
+}
+
+function setSliderText(row, value) {
+  const text = formatNumber(value, 4);
+  row.output.textContent = text;
+  row.input.setAttribute("aria-valuetext", text);
+}
+
+function commit(st, value) {
+  if (typeof st.setStateValue === "function") st.setStateValue("commit", value);
+  // The preview stays until Python's new blob arrives. Streamlit does not call the
+  // renderer again when the blob is byte-for-byte unchanged (a commit Python ignored, or
+  // the same value twice): after PENDING_MS without one, go back to what the blob says.
+  st.pending = true;
+  st.readoutKey = "";
+  clearTimeout(st.pendingTimer);
+  st.pendingTimer = setTimeout(() => {
+    st.pending = false;
+    if (st.sliderDrag || st.gesture?.kind === "start" || !st.model) return;
+    st.preview = null;
+    st.readoutKey = "";
+    updateSliders(st);
+    schedule(st);
+  }, PENDING_MS);
+  schedule(st);
+}
+
+// ------------------------------------------------------------------ controls
+
+function wireControls(st, { zoomIn, zoomOut, reset }) {
+  st.play.addEventListener("click", () => {
+    if (!st.model) return;
+    if (st.playing) st.playing = false;
+    else {
+      if (st.step >= st.model.T) st.step = 0;
+      st.playing = true;
+      st.lastTs = null;
+    }
+    syncPlayer(st);
+    schedule(st);
+  });
+  const stepBy = (d) => {
+    if (!st.model) return;
+    st.playing = false;
+    st.step = Math.min(st.model.T, Math.max(0, (d < 0 ? Math.ceil(st.step) : Math.floor(st.step)) + d));
+    syncPlayer(st);
+    schedule(st);
+  };
+  st.back.addEventListener("click", () => stepBy(-1));
+  st.forward.addEventListener("click", () => stepBy(1));
+  st.scrubber.addEventListener("input", () => {
+    st.playing = false;
+    st.step = Number(st.scrubber.value);
+    syncPlayer(st);
+    schedule(st);
+  });
+  st.speed.addEventListener("change", () => { st.speedFactor = Number(st.speed.value) || 1; });
+  const zoomBy = (f) => {
+    if (!st.model) return;
+    const v = currentView(st);
+    setView(st, zoomView(v, f, (v[0][0] + v[0][1]) / 2, (v[1][0] + v[1][1]) / 2));
+  };
+  zoomIn.addEventListener("click", () => zoomBy(1.5));
+  zoomOut.addEventListener("click", () => zoomBy(1 / 1.5));
+  reset.addEventListener("click", () => resetView(st));
+}
+
+function syncPlayer(st) {
+  const T = st.model ? st.model.T : 0;
+  const k = Math.floor(st.step);
+  st.scrubber.value = String(k);
+  st.stepText.textContent = `Step ${k} / ${T}`;
+  const label = st.playing ? "Pause" : "Play";
+  if (st.play.getAttribute("aria-label") !== label) {
+    st.play.setAttribute("aria-label", label);
+    st.play.title = label;
+    st.play.innerHTML = st.playing ? ICONS.pause : ICONS.play;
+  }
+}
+
+function currentView(st) {
+  return st.userView || (st.model ? st.model.view : [[0, 1], [0, 1]]);
+}
+
+function setView(st, view) {
+  st.userView = clampView(view, st.model.view);
+  st.dirtyLayout = true;
+  schedule(st);
+}
+
+function resetView(st) {
+  st.userView = null;
+  st.dirtyLayout = true;
+  schedule(st);
+}
+
+// -------------------------------------------------------------- plot gestures
+
+function wirePlot(st) {
+  const { fg, plot } = st;
+  const local = (e) => {
+    const r = fg.getBoundingClientRect();
+    return [e.clientX - r.left, e.clientY - r.top];
+  };
+  const toData = (px, py) => {
+    const { rect } = st;
+    const [[x0, x1], [y0, y1]] = currentView(st);
+    return [x0 + ((px - rect.x) / rect.w) * (x1 - x0), y1 - ((py - rect.y) / rect.h) * (y1 - y0)];
+  };
+  const inRect = (px, py) => st.rect && px >= st.rect.x && px <= st.rect.x + st.rect.w && py >= st.rect.y && py <= st.rect.y + st.rect.h;
+  const onStart = (px, py) => {
+    const s = st.model?.start;
+    if (!s || !st.rect) return false;
+    const [sx, sy] = toPixel(st, s[0], s[1]);
+    return Math.hypot(px - sx, py - sy) <= (st.model.lecture ? 22 : 15);
+  };
+
+  fg.addEventListener("pointerdown", (e) => {
+    if (!st.model || e.button !== 0) return;
+    const [px, py] = local(e);
+    if (onStart(px, py)) {
+      st.gesture = { kind: "start", id: e.pointerId, moved: false };
+    } else if (inRect(px, py)) {
+      st.gesture = { kind: "pan", id: e.pointerId, px, py, view: currentView(st), moved: false };
+    } else return;
+    fg.setPointerCapture(e.pointerId);
+    e.preventDefault(); // no text selection; focus is given below, on purpose
+    plot.focus({ preventScroll: true });
+  });
+  fg.addEventListener("pointermove", (e) => {
+    const [px, py] = local(e);
+    const g = st.gesture;
+    if (!g || g.id !== e.pointerId) {
+      if (st.model) fg.style.cursor = onStart(px, py) ? "move" : inRect(px, py) ? "grab" : "";
+      return;
+    }
+    if (g.kind === "start") {
+      const [x, y] = toData(px, py);
+      g.moved = true;
+      st.preview = { kind: "start", x, y };
+      st.pendingInput = e.timeStamp;
+      schedule(st);
+    } else {
+      const dx = px - g.px;
+      const dy = py - g.py;
+      if (!g.moved && Math.hypot(dx, dy) < 3) return;
+      g.moved = true;
+      fg.style.cursor = "grabbing";
+      const [[x0, x1], [y0, y1]] = g.view;
+      setView(st, panView(g.view, (-dx / st.rect.w) * (x1 - x0), (dy / st.rect.h) * (y1 - y0)));
+    }
+  });
+  const end = (e, cancelled) => {
+    const g = st.gesture;
+    if (!g || g.id !== e.pointerId) return;
+    st.gesture = null;
+    fg.style.cursor = "";
+    if (g.kind === "start") {
+      if (g.moved && !cancelled && st.preview?.kind === "start") {
+        const [[x0, x1], [y0, y1]] = currentView(st);
+        const { x, y } = st.preview;
+        const res = [(x1 - x0) / st.rect.w, (y1 - y0) / st.rect.h];
+        commit(st, { param: "start", value: [roundToView(x, res[0]), roundToView(y, res[1])] });
+      } else {
+        st.preview = null;
+        schedule(st);
+      }
+    } else if (!g.moved && !cancelled) {
+      st.armed = true; // a click on the plot: the wheel zooms from now on (until it leaves)
+    }
+  };
+  fg.addEventListener("pointerup", (e) => end(e, false));
+  fg.addEventListener("pointercancel", (e) => end(e, true));
+  plot.addEventListener("pointerleave", () => { st.armed = false; });
+  plot.addEventListener("blur", () => { st.armed = false; });
+
+  // The page scrolls unless Ctrl/⌘ is held (a trackpad pinch sends ctrlKey too) or the
+  // plot was clicked: a lecturer scrolling past the chart never gets it zoomed.
+  fg.addEventListener("wheel", (e) => {
+    if (!st.model || !st.rect) return;
+    if (!(e.ctrlKey || e.metaKey || st.armed)) {
+      showHint(st, "Ctrl/⌘ + scroll to zoom, or click the plot first");
+      return;
+    }
+    e.preventDefault();
+    const [px, py] = local(e);
+    if (!inRect(px, py)) return;
+    const unit = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? 400 : 1;
+    const factor = Math.exp((-e.deltaY * unit) / 300);
+    const [cx, cy] = toData(px, py);
+    setView(st, zoomView(currentView(st), Math.min(4, Math.max(0.25, factor)), cx, cy));
+  }, { passive: false });
+  fg.addEventListener("dblclick", () => resetView(st));
+  plot.addEventListener("keydown", (e) => {
+    if (!st.model) return;
+    const v = currentView(st);
+    const cx = (v[0][0] + v[0][1]) / 2;
+    const cy = (v[1][0] + v[1][1]) / 2;
+    const sx = (v[0][1] - v[0][0]) / 10;
+    const sy = (v[1][1] - v[1][0]) / 10;
+    const acts = {
+      "+": () => setView(st, zoomView(v, 1.5, cx, cy)), "=": () => setView(st, zoomView(v, 1.5, cx, cy)),
+      "-": () => setView(st, zoomView(v, 1 / 1.5, cx, cy)), 0: () => resetView(st),
+      ArrowLeft: () => setView(st, panView(v, -sx, 0)), ArrowRight: () => setView(st, panView(v, sx, 0)),
+      ArrowUp: () => setView(st, panView(v, 0, sy)), ArrowDown: () => setView(st, panView(v, 0, -sy)),
+    };
+    if (acts[e.key]) {
+      e.preventDefault();
+      acts[e.key]();
+    }
+  });
+}
+
+function showHint(st, text) {
+  st.hint.textContent = text;
+  st.hint.classList.add("on");
+  clearTimeout(st.hintTimer);
+  st.hintTimer = setTimeout(() => st.hint.classList.remove("on"), 1400);
+}
+
+// ------------------------------------------------------------------- drawing
+
+function schedule(st) {
+  if (!st.raf) st.raf = requestAnimationFrame((ts) => frame(st, ts));
+}
+
+function frame(st, ts) {
+  st.raf = 0;
+  if (!st.model) return;
+  const t0 = performance.now();
+  if (st.playing) {
+    const dt = st.lastTs === null ? 0 : Math.min(100, ts - st.lastTs);
+    st.lastTs = ts;
+    const T = st.model.T;
+    st.step = Math.min(T, st.step + (dt / 1000) * (T / RUN_SECONDS) * st.speedFactor);
+    if (st.step >= T) st.playing = false;
+    syncPlayer(st);
+  }
+  if (st.dirtyLayout) layout(st);
+  if (!st.rect) return;
+  if (st.dirtyBg) drawBackground(st);
+  const tf = performance.now();
+  drawForeground(st);
+  const tr = performance.now();
+  updateReadout(st);
+  const t1 = performance.now();
+  if (st.pendingInput !== null || st.playing) {
+    // Kept for the tests and for anyone profiling: input → drawn, the whole frame, the
+    // paths alone.
+    const latency = st.pendingInput === null ? null : t1 - st.pendingInput;
+    st.stats.push({ latency, draw: t1 - t0, fg: tr - tf, readout: t1 - tr });
+    if (st.stats.length > 2000) st.stats.splice(0, 1000);
+    st.pendingInput = null;
+  }
+  if (st.playing) schedule(st);
+}
+
+function metrics(st) {
+  // Lecture sizes are for a projector; on a phone-sized chart they would bury the plot.
+  const L = st.model?.lecture && !st.root.classList.contains("narrow");
+  return {
+    html: L ? 24 : 16, font: L ? 24 : 15, axisFont: L ? 28 : 18, tick: L ? 8 : 5,
+    path: L ? 4.5 : 2.5, level: L ? 1.5 : 1, ring: L ? 14 : 9, ringWidth: L ? 5 : 3.5,
+    dot: L ? 4 : 2.6, square: L ? 18 : 12, star: L ? 17 : 11, arrow: L ? 5 : 3, gLength: L ? 90 : 60,
+  };
+}
+
+function layout(st) {
+  st.dirtyLayout = false;
+  const { plot, bg, fg, root } = st;
+  // Narrow: the colour bar goes under the plot; otherwise it hugs the plot's right edge
+  // and the canvas keeps room for it.
+  const narrow = root.clientWidth < 560;
+  root.classList.toggle("narrow", narrow);
+  const m = metrics(st);
+  const w = plot.clientWidth;
+  const cbReserve = narrow ? 0 : Math.ceil(m.html * 4.6);
+  const view = currentView(st);
+  const ctx = bg.getContext("2d");
+  const yLabels = (ticks) => {
+    ctx.font = `${m.font}px ${fontFamily(st)}`;
+    return Math.max(0, ...ticks.map((t) => ctx.measureText(t.label).width));
+  };
+  ctx.font = `italic ${m.axisFont}px ${fontFamily(st)}`;
+  const axisW = ctx.measureText("x₂").width;
+  const top = Math.ceil(m.font * 0.7);
+  const bottom = Math.ceil(m.tick + 4 + m.font * 1.2 + 4 + m.axisFont * 1.2);
+  const right = Math.ceil(m.font * 1.2) + cbReserve;
+  // The height follows the width, the window and the surface's aspect (fixed when a
+  // surface is first shown), never a payload's data: no jump when a new blob arrives.
+  const guessLeft = axisW + 10 + m.font * 3 + m.tick + 6;
+  const maxH = Math.max(300, window.innerHeight * 0.62);
+  const aspect = st.aspect >= 1 / 3 && st.aspect <= 3 ? st.aspect : 1.6;
+  const h = Math.round(Math.max(narrow ? 220 : 280, Math.min(maxH, (w - guessLeft - right) / aspect + top + bottom)));
+  if (plot.style.height !== `${h}px`) plot.style.height = `${h}px`;
+  const dpr = window.devicePixelRatio || 1;
+  for (const c of [bg, fg]) {
+    const cw = Math.round(w * dpr);
+    const ch = Math.round(h * dpr);
+    if (c.width !== cw || c.height !== ch) {
+      c.width = cw;
+      c.height = ch;
+    }
+  }
+  st.size = { w, h, dpr };
+  if (w <= 0) {
+    st.rect = null;
+    return;
+  }
+  // The y tick labels' width sets the left margin.
+  const yTicksGuess = niceTicks(view[1][0], view[1][1], Math.max(2, Math.floor(h / (m.font * 3))));
+  const left = Math.ceil(axisW + 10 + yLabels(yTicksGuess) + m.tick + 6);
+  const box = { x: left, y: top, w: Math.max(10, w - left - right), h: Math.max(10, h - top - bottom) };
+  st.rect = plotRect(view, box);
+  const r = st.rect;
+  st.ticks = {
+    x: niceTicks(view[0][0], view[0][1], Math.max(2, Math.floor(r.w / (m.font * 5)))),
+    y: niceTicks(view[1][0], view[1][1], Math.max(2, Math.floor(r.h / (m.font * 3)))),
+  };
+  st.yLabelW = yLabels(st.ticks.y);
+  const cb = st.colorbar.style;
+  cb.setProperty("--cb-top", `${r.y}px`);
+  cb.setProperty("--cb-height", `${r.h}px`);
+  cb.setProperty("--cb-left", `${r.x + r.w + m.font * 0.8}px`);
+  cb.setProperty("--cb-width", `${r.w}px`);
+  cb.setProperty("--cb-indent", `${r.x}px`);
+  st.dirtyBg = true;
+}
+
+function fontFamily(st) {
+  if (!st.font) st.font = getComputedStyle(st.root).fontFamily || "sans-serif";
+  return st.font;
+}
+
+function toPixel(st, x, y) {
+  const [[x0, x1], [y0, y1]] = currentView(st);
+  const r = st.rect;
+  return [r.x + ((x - x0) / (x1 - x0)) * r.w, r.y + ((y1 - y) / (y1 - y0)) * r.h];
+}
+
+/** The affine data → pixel map as numbers (fast inner loops). */
+function transform(st) {
+  const [[x0, x1], [y0, y1]] = currentView(st);
+  const r = st.rect;
+  const kx = r.w / (x1 - x0);
+  const ky = r.h / (y1 - y0);
+  return { ax: r.x - x0 * kx, kx, ay: r.y + y1 * ky, ky: -ky };
+}
+
+function drawBackground(st) {
+  st.dirtyBg = false;
+  const { bg, model, rect: r, size } = st;
+  const m = metrics(st);
+  const ctx = bg.getContext("2d");
+  ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
+  ctx.clearRect(0, 0, size.w, size.h);
+  const ink = getComputedStyle(st.root).color || "#222";
+  const font = fontFamily(st);
+
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(r.x, r.y, r.w, r.h);
+  ctx.clip();
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(r.x, r.y, r.w, r.h);
+  const ext = model.contours.extent;
+  if (st.image && ext) {
+    const [a, b] = toPixel(st, ext[0], ext[3]);
+    const [c, d] = toPixel(st, ext[1], ext[2]);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(st.image, a, b, c - a, d - b);
+  }
+  const lines = model.contours.lines;
+  if (lines && lines.length) {
+    const { ax, kx, ay, ky } = transform(st);
+    ctx.beginPath();
+    for (let i = 0; i < lines.length; i += 4) {
+      ctx.moveTo(ax + kx * lines[i], ay + ky * lines[i + 1]);
+      ctx.lineTo(ax + kx * lines[i + 2], ay + ky * lines[i + 3]);
+    }
+    // Darker than the plotly figure's 35 % grey: projectors wash thin lines out.
+    ctx.strokeStyle = "rgba(45, 58, 75, 0.5)";
+    ctx.lineWidth = m.level;
+    ctx.stroke();
+  }
+  ctx.restore();
+
+  // Frame, ticks, labels.
+  ctx.strokeStyle = ink;
+  ctx.fillStyle = ink;
+  ctx.lineWidth = 1;
+  ctx.globalAlpha = 0.75;
+  ctx.strokeRect(Math.round(r.x) + 0.5, Math.round(r.y) + 0.5, Math.round(r.w) - 1, Math.round(r.h) - 1);
+  ctx.globalAlpha = 1;
+  ctx.font = `${m.font}px ${font}`;
+  ctx.beginPath();
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const t of st.ticks.x) {
+    const [px] = toPixel(st, t.value, 0);
+    const x = Math.round(px) + 0.5;
+    ctx.moveTo(x, r.y + r.h);
+    ctx.lineTo(x, r.y + r.h + m.tick);
+    ctx.fillText(t.label, px, r.y + r.h + m.tick + 4);
+  }
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const t of st.ticks.y) {
+    const [, py] = toPixel(st, 0, t.value);
+    const y = Math.round(py) + 0.5;
+    ctx.moveTo(r.x, y);
+    ctx.lineTo(r.x - m.tick, y);
+    ctx.fillText(t.label, r.x - m.tick - 4, py);
+  }
+  ctx.stroke();
+  ctx.font = `italic ${m.axisFont}px ${font}`;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  ctx.fillText("x₁", r.x + r.w / 2, r.y + r.h + m.tick + 4 + m.font * 1.2 + 2);
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  ctx.fillText("x₂", Math.max(ctx.measureText("x₂").width + 2, r.x - m.tick - 10 - st.yLabelW), r.y + r.h / 2);
+}
+
+function drawForeground(st) {
+  const { fg, model, rect: r, size } = st;
+  const m = metrics(st);
+  const ctx = fg.getContext("2d");
+  ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
+  ctx.clearRect(0, 0, size.w, size.h);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(r.x, r.y, r.w, r.h);
+  ctx.clip();
+  ctx.lineJoin = "round";
+  ctx.lineCap = "round";
+  GUARD = 2 * Math.max(size.w, size.h, 500);
+  const tf = transform(st);
+  const t = st.step;
+  const preview = st.preview;
+  const focus = model.focus;
+
+  if (preview && focus !== null) {
+    // A preview replaces the focused run's path on every input: the others come from
+    // the trail (drawn without it), the focused one is drawn afresh each frame.
+    drawTrail(st, ctx, tf, m, focus);
+    const run = model.runs[focus];
+    if (!st.hidden.has(run.label)) {
+      const style = runStyle(run, m);
+      const alt = previewPath(model, preview, t);
+      if (alt) {
+        // The committed path stays, faint, for comparison with the preview.
+        strokePath(ctx, tf, pathUpTo(run.points, t), { ...style, width: m.path * 0.7, alpha: 0.3, casing: false },
+          pointBetween(run.points, t));
+        strokePath(ctx, tf, alt.points.subarray(0, 2 * alt.count), style);
+      } else {
+        strokePath(ctx, tf, pathUpTo(run.points, t), style, pointBetween(run.points, t));
+      }
+    }
+  } else {
+    drawTrail(st, ctx, tf, m);
+  }
+
+  // Starts: one square per distinct start (usually all runs share one).
+  const seen = new Set();
+  model.runs.forEach((run, i) => {
+    if (st.hidden.has(run.label) || run.points.length < 2) return;
+    let x = run.points[0];
+    let y = run.points[1];
+    if (i === focus && preview?.kind === "start") [x, y] = [preview.x, preview.y];
+    const k = `${x},${y}`;
+    if (seen.has(k) || !Number.isFinite(x)) return;
+    seen.add(k);
+    square(ctx, tf.ax + tf.kx * x, tf.ay + tf.ky * y, m.square, i === focus);
+  });
+
+  // Current positions: open rings, so a minimum under one stays visible.
+  model.runs.forEach((run, i) => {
+    if (st.hidden.has(run.label)) return;
+    let p;
+    if (preview && i === focus) {
+      const alt = previewPath(model, preview, t);
+      if (alt) p = pointAt(alt.points, alt.count - 1);
+    }
+    if (!p) p = pointBetween(run.points, t);
+    if (!p) return;
+    ring(ctx, tf.ax + tf.kx * p[0], tf.ay + tf.ky * p[1], m.ring, runStyle(run, m).color, m.ringWidth, 1);
+  });
+
+  for (const [x, y] of model.minima) star(ctx, tf.ax + tf.kx * x, tf.ay + tf.ky * y, m.star);
+
+  if (!preview && focus !== null && !st.hidden.has(model.runs[focus].label)) arrows(st, ctx, tf, m);
+  ctx.restore();
+}
+
+/** The preview's path for the focused run at step t: {points, count} from the family
+ * nearest the slider value (or the lattice start nearest the drop point), up to the
+ * last kept step ≤ t. null without a family. */
+function previewPath(model, preview, t) {
+  const step = Math.floor(t);
+  if (preview.kind === "start") {
+    const fam = model.families.start;
+    if (!fam) return null;
+    const { i, j } = nearestStart(fam.x1, fam.x2, preview.x, preview.y);
+    const k = familyStepIndex(fam.steps, step);
+    if (i < 0 || j < 0 || k < 0) return null;
+    const off = (j * fam.x1.length + i) * fam.P * 2;
+    return { points: fam.points.subarray(off, off + fam.P * 2), count: k + 1 };
+  }
+  const slider = model.sliders.find((s) => s.param === preview.param);
+  const fam = slider && model.families[slider.family ?? slider.param];
+  if (!fam || !fam.values) return null;
+  const idx = nearestIndex(fam.values, preview.value, slider.scale === "log");
+  const k = familyStepIndex(fam.steps, step);
+  if (idx < 0 || k < 0) return null;
+  const off = idx * fam.P * 2;
+  return { points: fam.points.subarray(off, off + fam.P * 2), count: k + 1, value: fam.values[idx] };
+}
+
+/** How a run's path is drawn. Reference (dashed) runs are faded by mixing their colour
+ * with white, not by transparency: opaque strokes can be drawn piecewise (the trail)
+ * without darker overlaps where the pieces meet. */
+function runStyle(run, m) {
+  return { color: run.dashed ? fade(run.color, 0.35) : run.color, width: m.path, dashed: run.dashed, alpha: 1, casing: !run.dashed };
+}
+
+/** `color` ("#rgb" or "#rrggbb") mixed with white by `f`; other colour forms unchanged. */
+function fade(color, f) {
+  let hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color)?.[1];
+  if (!hex) return color;
+  if (hex.length === 3) hex = [...hex].map((c) => c + c).join("");
+  const mix = (i) => Math.round(parseInt(hex.slice(i, i + 2), 16) * (1 - f) + 255 * f);
+  return `rgb(${mix(0)}, ${mix(2)}, ${mix(4)})`;
+}
+
+/** One run's path as a polyline: NaN breaks it; points closer than ~0.7 px to the last
+ * drawn one are skipped (5,000 steps cost a few hundred segments once converged); `end`
+ * appends the animation's in-between point. A white casing first separates a solid path
+ * from the level lines on a projector.
+ *
+ * Dashes cost in proportion to a path's length, and a run oscillating for thousands of
+ * steps is tens of thousands of pixels long: past DASH_BUDGET px a dashed path goes on
+ * solid, where its dashes would be a blur anyway. `carry.length` (px so far) carries the
+ * dash pattern and that budget across pieces of one path. */
+function strokePath(ctx, tf, pts, style, end = null, carry = { length: 0 }) {
+  const { ax, kx, ay, ky } = tf;
+  const solid = new Path2D();
+  const dash = style.dashed && carry.length <= DASH_BUDGET ? new Path2D() : null;
+  const startLength = carry.length;
+  let path = dash || solid;
+  let pen = false;
+  let lx = 0;
+  let ly = 0;
+  const n = pts.length >> 1;
+  const segment = (px, py) => {
+    if (style.dashed) {
+      carry.length += Math.abs(px - lx) + Math.abs(py - ly);
+      if (path === dash && carry.length > DASH_BUDGET) {
+        path = solid;
+        moveTo(path, lx, ly);
+      }
+    }
+    lineTo(path, lx, ly, px, py);
+  };
+  for (let k = 0; k < n; k++) {
+    const x = pts[2 * k];
+    const y = pts[2 * k + 1];
+    if (!(Number.isFinite(x) && Number.isFinite(y))) {
+      pen = false;
+      continue;
+    }
+    const px = ax + kx * x;
+    const py = ay + ky * y;
+    if (!pen) {
+      moveTo(path, px, py);
+      pen = true;
+    } else if (k === n - 1 || Math.abs(px - lx) > 0.7 || Math.abs(py - ly) > 0.7) {
+      segment(px, py);
+    } else continue;
+    lx = px;
+    ly = py;
+  }
+  if (end && pen) segment(ax + kx * end[0], ay + ky * end[1]);
+  if (style.casing) {
+    ctx.globalAlpha = 0.8 * style.alpha;
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = style.width + 3;
+    ctx.stroke(solid);
+  }
+  if (style.line === false) {
+    ctx.globalAlpha = 1;
+    return;
+  }
+  ctx.globalAlpha = style.alpha;
+  ctx.strokeStyle = style.color;
+  ctx.lineWidth = style.width;
+  if (dash) {
+    ctx.setLineDash([style.width * 3, style.width * 2.2]);
+    ctx.lineDashOffset = startLength;
+    ctx.stroke(dash);
+    ctx.setLineDash([]);
+    ctx.lineDashOffset = 0;
+  }
+  ctx.stroke(solid);
+  ctx.globalAlpha = 1;
+}
+
+/** The paths, drawn through the trail: an offscreen canvas holding every path up to
+ * step trailStep. While the step grows (playing), only the new steps are drawn onto it;
+ * a frame then costs one copy plus a few segments, whatever the runs' length (10 runs ×
+ * 5,000 steps redrawn whole cost ~10 ms a frame in software raster). Anything else
+ * (view, size, payload, hidden runs, a step back) redraws it whole. */
+function drawTrail(st, ctx, tf, m, skip = -1) {
+  const { model, size, rect: r } = st;
+  if (!st.trail) st.trail = document.createElement("canvas");
+  const trail = st.trail;
+  const k = Math.floor(st.step);
+  const v = currentView(st);
+  const key = [st.serial, skip, v[0][0], v[0][1], v[1][0], v[1][1], size.w, size.h, size.dpr, [...st.hidden].join("\u0001")].join("|");
+  const tctx = trail.getContext("2d");
+  const whole = st.trailKey !== key || k < st.trailStep;
+  if (whole || k > st.trailStep) {
+    if (whole) {
+      if (trail.width !== st.fg.width || trail.height !== st.fg.height) {
+        trail.width = st.fg.width;
+        trail.height = st.fg.height;
+      }
+      tctx.setTransform(1, 0, 0, 1, 0, 0);
+      tctx.clearRect(0, 0, trail.width, trail.height);
+      st.trailCarry = model.runs.map(() => ({ length: 0 }));
+      st.trailKey = key;
+    }
+    tctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
+    tctx.save();
+    tctx.beginPath();
+    tctx.rect(r.x, r.y, r.w, r.h);
+    tctx.clip();
+    tctx.lineJoin = "round";
+    tctx.lineCap = "round";
+    const from = whole ? 0 : st.trailStep;
+    model.runs.forEach((run, i) => {
+      if (i === skip || st.hidden.has(run.label)) return;
+      const n = run.points.length >> 1;
+      const a = Math.min(from, n - 1);
+      const b = Math.min(k, n - 1);
+      if (!whole && b <= a) return;
+      const piece = run.points.subarray(2 * a, 2 * (b + 1));
+      const style = runStyle(run, m);
+      if (whole || !style.casing) {
+        strokePath(tctx, tf, piece, style, null, st.trailCarry[i]);
+      } else {
+        appendCased(tctx, tf, run.points, a, b, style, null);
+      }
+    });
+    tctx.restore();
+    st.trailStep = k;
+  }
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(trail, 0, 0);
+  ctx.restore();
+  // A dot a step on short runs (step sizes at a glance), drawn every frame: a later
+  // piece's casing would wipe them off the trail.
+  model.runs.forEach((run, i) => {
+    if (i !== skip && !st.hidden.has(run.label) && run.steps <= MARKER_STEPS) {
+      dots(ctx, tf, pathUpTo(run.points, k), runStyle(run, m).color, m.dot);
+    }
+  });
+  // The animation's in-between bit, from step k towards k + 1.
+  if (st.step > k) {
+    model.runs.forEach((run, i) => {
+      if (i === skip || st.hidden.has(run.label)) return;
+      const end = pointBetween(run.points, st.step);
+      if (!end || end[2] !== k) return;
+      const style = runStyle(run, m);
+      if (style.casing) appendCased(ctx, tf, run.points, k, k, style, end);
+      else strokePath(ctx, tf, run.points.subarray(2 * k, 2 * (k + 1)), style, end, { length: st.trailCarry[i].length });
+    });
+  }
+}
+
+/** Draws steps a..b (and `end`) of a cased path on top of its own earlier steps: the
+ * new casing's round cap would cut a white notch into the line just behind step a, so
+ * the line is redrawn from a few pixels further back, over the notch. */
+function appendCased(ctx, tf, points, a, b, style, end) {
+  strokePath(ctx, tf, points.subarray(2 * a, 2 * (b + 1)), { ...style, line: false }, end);
+  const back = style.width + 4; // px of path to redraw: more than the casing's cap
+  let j = a;
+  let px = tf.ax + tf.kx * points[2 * a];
+  let py = tf.ay + tf.ky * points[2 * a + 1];
+  let run = 0;
+  while (j > 0 && j > a - 64 && run < back) {
+    const qx = tf.ax + tf.kx * points[2 * (j - 1)];
+    const qy = tf.ay + tf.ky * points[2 * j - 1];
+    if (!(Number.isFinite(qx) && Number.isFinite(qy))) break;
+    run += Math.hypot(qx - px, qy - py);
+    px = qx;
+    py = qy;
+    j--;
+  }
+  strokePath(ctx, tf, points.subarray(2 * j, 2 * (b + 1)), { ...style, casing: false }, end);
+}
+
+function moveTo(ctx, px, py) {
+  ctx.moveTo(Math.max(-GUARD, Math.min(GUARD, px)), Math.max(-GUARD, Math.min(GUARD, py)));
+}
+
+/** A segment; one reaching beyond the guard box (a diverging run) is clipped to it
+ * first, so its visible part keeps its direction. */
+function lineTo(ctx, x0, y0, x1, y1) {
+  if (Math.abs(x1) <= GUARD && Math.abs(y1) <= GUARD && Math.abs(x0) <= GUARD && Math.abs(y0) <= GUARD) {
+    ctx.lineTo(x1, y1);
+    return;
+  }
+  let t0 = 0;
+  let t1 = 1;
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  for (const [p, q] of [[-dx, x0 + GUARD], [dx, GUARD - x0], [-dy, y0 + GUARD], [dy, GUARD - y0]]) {
+    if (p === 0) {
+      if (q < 0) return;
+    } else {
+      const r = q / p;
+      if (p < 0) t0 = Math.max(t0, r);
+      else t1 = Math.min(t1, r);
+    }
+  }
+  if (t0 > t1) return;
+  ctx.moveTo(x0 + t0 * dx, y0 + t0 * dy);
+  ctx.lineTo(x0 + t1 * dx, y0 + t1 * dy);
+}
+
+function dots(ctx, tf, pts, color, radius) {
+  ctx.fillStyle = color;
+  ctx.beginPath();
+  for (let k = 0; k < pts.length; k += 2) {
+    const x = pts[k];
+    const y = pts[k + 1];
+    if (!(Number.isFinite(x) && Number.isFinite(y))) continue;
+    const px = tf.ax + tf.kx * x;
+    const py = tf.ay + tf.ky * y;
+    if (Math.abs(px) > GUARD || Math.abs(py) > GUARD) continue;
+    ctx.moveTo(px + radius, py);
+    ctx.arc(px, py, radius, 0, 2 * Math.PI);
+  }
+  ctx.fill();
+}
+
+function square(ctx, x, y, size, focus) {
+  const h = size / 2;
+  ctx.fillStyle = "#333";
+  ctx.strokeStyle = "#fff";
+  ctx.lineWidth = 2;
+  ctx.fillRect(x - h, y - h, size, size);
+  ctx.strokeRect(x - h, y - h, size, size);
+  if (focus) {
+    // The draggable start: a faint halo says "grab me".
+    ctx.strokeStyle = "rgba(51, 51, 51, 0.35)";
+    ctx.lineWidth = 2;
+    ctx.strokeRect(x - h - 4, y - h - 4, size + 8, size + 8);
+  }
+}
+
+function ring(ctx, x, y, radius, color, width, alpha) {
+  ctx.globalAlpha = alpha;
+  ctx.beginPath();
+  ctx.arc(x, y, radius, 0, 2 * Math.PI);
+  ctx.strokeStyle = "#fff";
+  ctx.lineWidth = width + 3;
+  ctx.stroke();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.stroke();
+  ctx.globalAlpha = 1;
+}
+
+function star(ctx, x, y, r) {
+  ctx.beginPath();
+  for (let k = 0; k < 10; k++) {
+    const a = -Math.PI / 2 + (k * Math.PI) / 5;
+    const rr = k % 2 ? r * 0.45 : r;
+    ctx.lineTo(x + rr * Math.cos(a), y + rr * Math.sin(a));
+  }
+  ctx.closePath();
+  ctx.fillStyle = "#FFD21F";
+  ctx.strokeStyle = "#333";
+  ctx.lineWidth = 1.5;
+  ctx.fill();
+  ctx.stroke();
+}
+
+/** At step k (the readout's row): from x_{k−1}, where g_k was evaluated, an arrow along
+ * −g_k (a fixed length: its direction is the point) and the step Δx_k itself, whose tip
+ * is the current point x_k. Their disagreement is what momentum and scaling do. */
+function arrows(st, ctx, tf, m) {
+  const run = st.model.runs[st.model.focus];
+  const k = Math.floor(st.step);
+  if (k < 1 || k > run.steps) return;
+  const tail = [run.points[2 * (k - 1)], run.points[2 * k - 1]];
+  if (!tail.every(Number.isFinite)) return;
+  const px = tf.ax + tf.kx * tail[0];
+  const py = tf.ay + tf.ky * tail[1];
+  const get = (key) => run.series.find((s) => s.key === key);
+  const g = get("g");
+  const delta = get("delta");
+  if (g) {
+    const [gx, gy] = seriesRow(g.data, k);
+    const dx = -gx * tf.kx;
+    const dy = -gy * tf.ky;
+    const len = Math.hypot(dx, dy);
+    const L = Math.max(28, Math.min(m.gLength, 0.14 * Math.min(st.rect.w, st.rect.h)));
+    if (len > 0 && Number.isFinite(len)) {
+      arrow(ctx, px, py, px + (dx / len) * L, py + (dy / len) * L, "#111", m.arrow, "−g", m.font);
+    }
+  }
+  if (delta) {
+    const [dx, dy] = seriesRow(delta.data, k);
+    const qx = px + dx * tf.kx;
+    const qy = py + dy * tf.ky;
+    if (Number.isFinite(qx) && Number.isFinite(qy) && Math.hypot(qx - px, qy - py) >= 2) {
+      arrow(ctx, px, py, qx, qy, run.color, m.arrow + 0.5, "Δx", m.font);
+    }
+  }
+}
+
+function arrow(ctx, x0, y0, x1, y1, color, width, label, font) {
+  const len = Math.hypot(x1 - x0, y1 - y0);
+  const ux = (x1 - x0) / len;
+  const uy = (y1 - y0) / len;
+  const head = Math.min(len * 0.45, width * 4 + 4);
+  const bx = x1 - ux * head;
+  const by = y1 - uy * head;
+  const wing = head * 0.55;
+  const draw = (stroke, w) => {
+    ctx.strokeStyle = stroke;
+    ctx.fillStyle = stroke;
+    ctx.lineWidth = w;
+    ctx.beginPath();
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(bx, by);
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(x1, y1);
+    ctx.lineTo(bx - uy * wing, by + ux * wing);
+    ctx.lineTo(bx + uy * wing, by - ux * wing);
+    ctx.closePath();
+    ctx.fill();
+    if (stroke === "#fff") ctx.stroke();
+  };
+  ctx.lineCap = "butt";
+  draw("#fff", width + 3);
+  draw(color, width);
+  ctx.lineCap = "round";
+  ctx.font = `bold ${font}px sans-serif`;
+  ctx.textAlign = ux >= 0 ? "left" : "right";
+  ctx.textBaseline = uy >= 0 ? "top" : "bottom";
+  const lx = x1 + ux * 4;
+  const ly = y1 + uy * 4;
+  ctx.lineWidth = 4;
+  ctx.strokeStyle = "rgba(255,255,255,0.9)";
+  ctx.strokeText(label, lx, ly);
+  ctx.fillStyle = color;
+  ctx.fillText(label, lx, ly);
+}
+
+// ------------------------------------------------------------------- readout
+
+function setHead(st, text) {
+  st.readHead.textContent = text;
+  st.readHead.title = text; // the whole text where the line is cut short
+}
+
+function updateReadout(st) {
+  const { model, preview } = st;
+  const run = model.focus !== null ? model.runs[model.focus] : null;
+  const k = Math.min(run ? run.steps : 0, Math.floor(st.step));
+  const key = `${k}|${preview ? JSON.stringify(preview) : ""}|${model.focus}|${st.pending}`;
+  if (key === st.readoutKey) return; // DOM writes only when the step or preview changes
+  st.readoutKey = key;
+  st.readout.hidden = !run;
+  if (!run) return;
+  // The rows (x, then the run's series) are built when the run's series change, then
+  // only their texts are rewritten: playing 5,000 steps rewrites them every frame.
+  const shape = run.series.map((s) => `${s.key}:${s.label}`).join("|");
+  if (st.readoutShape !== shape || !st.readoutCells) {
+    st.readoutShape = shape;
+    st.readoutCells = [];
+    const rows = ["x", ...run.series.map((s) => s.label)].map((label) => {
+      const cells = [el("td"), el("td")];
+      st.readoutCells.push(cells);
+      return el("tr", {}, el("th", { scope: "row", text: label }), ...cells);
+    });
+    st.readBody.replaceChildren(...rows);
+  }
+  const put = (row, a, b) => {
+    const [ca, cb] = st.readoutCells[row];
+    const ta = formatNumber(a);
+    const tb = formatNumber(b);
+    if (ca.textContent !== ta) ca.textContent = ta;
+    if (cb.textContent !== tb) cb.textContent = tb;
+  };
+  st.readout.classList.toggle("preview", !!preview);
+  if (preview) {
+    const alt = previewPath(model, preview, k);
+    const p = alt ? pointAt(alt.points, alt.count - 1) : null;
+    const what = preview.kind === "start"
+      ? `start (${formatNumber(preview.x, 3)}, ${formatNumber(preview.y, 3)})`
+      : `${model.sliders.find((s) => s.param === preview.param)?.label ?? preview.param} ≈ ${formatNumber(alt?.value ?? preview.value, 4)}`;
+    setHead(st, `${what} · ${st.pending ? "computing…" : "preview"}`);
+    put(0, p ? p[0] : NaN, p ? p[1] : NaN);
+    run.series.forEach((_, i) => put(i + 1, NaN, NaN));
+  } else {
+    const f = run.values ? run.values[k] : NaN;
+    setHead(st, `${run.label} · step ${k} · f = ${formatNumber(f)}`);
+    put(0, run.points[2 * k], run.points[2 * k + 1]);
+    run.series.forEach((s, i) => {
+      const [a, b] = seriesRow(s.data, k);
+      put(i + 1, a, b);
+    });
+  }
+}

@@ -11,25 +11,25 @@ import streamlit as st
 from optviz import export, presets, rules, settings
 from optviz.metrics import summarize
 from optviz.plots import inspector
-from optviz.plots import trajectory as trajectory_plot
 from optviz.validate import SettingsError
 from ui import links
-from ui.controls import compute, contour, lockstep, sidebar
+from ui.chart import commit_updates, explorer_chart, standalone_html
+from ui.controls import chart_blob, compute, lockstep, sidebar
 from ui.navigation import page_setup
 from ui.presets import PAGE
-from ui.selection import CLICK_GRID, clicked_start
 from ui.widgets import URL, lecture_style, link_as_given
 
 page_setup()
 
 TOLERANCE = 1e-3
-LECTURE_FIGURE = {"scale": 1.5, "height": 800}  # readable from the back of a lecture hall
+CHART = "chart"  # the chart component's key: one element, updated in place
 
 
-def start_from_click() -> None:
-    point = clicked_start(st.session_state.get("plot"))
-    if point is not None:
-        st.session_state[links.X1], st.session_state[links.X2] = point
+def apply_commit() -> None:
+    """A released slider or start marker: set the field it stands for, as if typed."""
+    state = st.session_state.get(CHART) or {}
+    focused = st.session_state.get(links.OPTIMIZERS) or ["adam"]
+    st.session_state.update(commit_updates(state.get("commit"), focused[0]))
 
 
 query = link_as_given([links.STEPS])  # the link as the visitor gave it
@@ -72,12 +72,11 @@ if not controls.bias:  # overlay what bias correction would have done, for compa
         dashed = list(range(len(trajectories), len(trajectories) + len(corrected)))
         trajectories = trajectories + compute(reference)
 
-window = trajectory_plot.view_window(surface, trajectories)
-fig = trajectory_plot.trajectory_figure(surface, trajectories, click_grid=CLICK_GRID,
-                                        grid=contour(name, window, condition), dashed=dashed,
-                                        **(LECTURE_FIGURE if lecture else {}))
-st.plotly_chart(fig, key="plot", on_select=start_from_click, selection_mode="points",
-                config={"displaylogo": False, "scrollZoom": True})
+drawn = request if not dashed else controls.request(optimizers + [
+    settings.OptimizerSettings(o.name, {**o.hyper, "bias_correction": True},
+                               f"{o.rule.title}, corrected") for o in corrected])
+blob = chart_blob(drawn, tuple(dashed), lecture)  # titled by its function; the page by the preset
+explorer_chart(blob, key=CHART, on_commit=apply_commit)
 
 shown = trajectories[: len(optimizers)]
 labels = [o.label or o.rule.title for o in optimizers]
@@ -140,9 +139,10 @@ if check.open:
 
 if download.open:
     with download:
-        st.download_button("Trajectories and states (CSV)",
-                           lambda: export.trajectories_csv(shown),
+        # The files themselves, not callables: a callable is made on click and stored
+        # for one rerun, so a second click right after the first found it gone.
+        st.download_button("Trajectories and states (CSV)", export.trajectories_csv(shown),
                            file_name=f"optviz-{name}.csv", mime="text/csv")
-        st.download_button("Figure (standalone HTML)",
-                           lambda: fig.to_html(include_plotlyjs=True, auto_play=False),
+        st.download_button("Figure (standalone HTML: opens and plays offline)",
+                           standalone_html(blob, preset.title if preset else name),
                            file_name=f"optviz-{name}.html", mime="text/html")

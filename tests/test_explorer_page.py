@@ -1,13 +1,13 @@
 """The trajectory explorer page under Streamlit's AppTest (no browser, no JavaScript)."""
 
-import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from optviz import presets, rules, surfaces
+from optviz import payload, presets, rules, surfaces
+from ui import chart as chart_ui
 from ui.presets import url
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explorer.py")
@@ -20,14 +20,19 @@ def _page(**query) -> AppTest:
     return at.run()
 
 
-def _figure(at: AppTest) -> dict:
-    chart = next(e for e in at.main if e.type == "plotly_chart" and e.proto.id)
-    return json.loads(chart.proto.spec)
+def _payload(at: AppTest) -> tuple[dict, dict]:
+    """The header and arrays the chart component was sent (it draws nothing under
+    AppTest, which runs no JavaScript)."""
+    (chart,) = [e for e in at.main if e.type == "bidi_component"
+                and e.proto.component_name == chart_ui.NAME]
+    return payload.unpack(chart.proto.bytes)
 
 
 def _paths(at: AppTest) -> list[dict]:
-    return [t for t in _figure(at)["data"] if t.get("mode", "").startswith("lines")
-            and t.get("showlegend", True) and "x" in t]
+    """Each drawn run: its legend name, whether it is dashed, and its points."""
+    header, arrays = _payload(at)
+    return [{"name": r["label"], "dashed": r["dashed"], "points": arrays[r["points"]].tolist()}
+            for r in header["runs"]]
 
 
 def _ok(at: AppTest) -> None:
@@ -90,7 +95,7 @@ def test_bias_correction_off_overlays_the_corrected_run():
     at.toggle(key="bias").set_value(False).run()
     _ok(at)
     assert len(_paths(at)) == before + 1
-    assert any(t.get("line", {}).get("dash") for t in _figure(at)["data"])
+    assert [p["dashed"] for p in _paths(at)] == [False, True]
 
 
 def test_changing_beta1_changes_the_path():
@@ -125,7 +130,6 @@ def test_a_bad_link_warns_once_and_falls_back(query, expected):
     _ok(at)
     assert len(at.warning) == 1 and expected in at.warning[0].value
     assert not at.error  # named once, as ignored, never also as an error
-    assert at.plotly_chart if hasattr(at, "plotly_chart") else True
     assert _paths(at)  # the page still draws, with the default
 
 
@@ -187,12 +191,11 @@ def test_each_preset_opens_with_its_title_and_lesson(name):
 
 def test_lecture_mode_is_the_chart_large_without_tabs():
     at = _preset_page("rosenbrock", lecture=True)
-    figure = _figure(at)
-    assert figure["layout"]["font"]["size"] == 24 and figure["layout"]["height"] == 800
+    assert _payload(at)[0]["lecture"] is True
     assert not at.tabs and len(at.table) == 1
     leave = [m.value for m in at.markdown if "Leave lecture mode" in m.value]
     assert len(leave) == 1 and "lecture=" not in leave[0] and "preset=rosenbrock" in leave[0]
     assert any("stSidebar" in h.proto.body for h in at.get("html"))
     normal = _preset_page("rosenbrock", lecture=False)
-    assert _figure(normal)["layout"]["font"]["size"] == 16 and normal.tabs
+    assert _payload(normal)[0]["lecture"] is False and normal.tabs
     assert not normal.get("html")

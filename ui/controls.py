@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from optviz import rules, settings, surfaces
-from optviz.plots import contours
+from optviz import explorer_payload, rules, settings, surfaces
 from optviz.trajectory import Run
 from optviz.validate import SettingsError
 from ui import links
@@ -28,9 +27,11 @@ def compute(request: settings.TrajectorySettings):
     return request.compute()
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def contour(name: str, window, condition: float | None):
-    return contours.contour_grid(name, window, condition=condition)
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=BY_REPR)
+def chart_blob(request: settings.TrajectorySettings, dashed: tuple[int, ...],
+               lecture: bool) -> bytes:
+    """The chart's payload (`optviz.explorer_payload`), the first run focused."""
+    return explorer_payload.build(request, dashed=dashed, lecture=lecture)
 
 
 @st.cache_data(max_entries=64, show_spinner="Running torch.optim alongside…", hash_funcs=BY_REPR)

@@ -99,15 +99,17 @@ def view_window(
     """The window `trajectory_figure` shows: `window` (default: the surface's), widened
     to hold every run's start, then to fit all finite path points with a margin, by at
     most half that span on each side (so a diverging run's far-away tail leaves the
-    view rather than shrinking the surface to a dot), and always the first
-    `_FIRST_STEPS` steps of each run: a run started at x₁ = 100 is seen, where it
-    begins and which way it goes, however far that is from the surface's window."""
+    view rather than shrinking the surface to a dot), and, for a run started outside
+    the window, its first `_FIRST_STEPS` steps: a run started at x₁ = 100 is seen, where
+    it begins and which way it goes, however far that is from the surface's window."""
     (x0, x1), (y0, y1) = as_window(window or surface.window)
     p = _finite([t.points for t in trajectories])
     if not len(p):
         return (x0, x1), (y0, y1)
     starts = _finite([t.points[:1] for t in trajectories])
-    first = _finite([t.points[: _FIRST_STEPS + 1] for t in trajectories])
+    outside = [t for t in trajectories if len(t.points) and not (
+        x0 <= t.points[0, 0] <= x1 and y0 <= t.points[0, 1] <= y1)]
+    first = _finite([t.points[: _FIRST_STEPS + 1] for t in outside])
     out = []
     for k, (a, b) in enumerate(((x0, x1), (y0, y1))):
         if len(starts):

@@ -2,7 +2,7 @@
 set its inputs. Shared by the explorer and scale-out browser tests.
 
 The page is idle when `stApp`'s data-test-script-state is "notRunning"; the chart's
-traces are read from the DOM (`.js-plotly-plot`'s `_fullData`).
+runs are read from its test handle (`__explorer.runs`: name, dashed, x, y).
 """
 
 from playwright.sync_api import Page, expect
@@ -10,21 +10,16 @@ from playwright.sync_api import Page, expect
 TIMEOUT_MS = 30_000
 VIEWPORT = {"width": 1400, "height": 1000}
 
-# A run's path: the trace of its legend group "run<i>" drawn with lines (see
-# optviz/plots/trajectory.py).
-PATHS_JS = """() => {
-  const d = document.querySelector('.js-plotly-plot');
-  if (!d || !d._fullData) return null;
-  return d._fullData
-    .filter(t => String(t.legendgroup || '').startsWith('run') && String(t.mode).includes('lines'))
-    .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}));
+# The chart component's test handle (ui/components/explorer/explorer.js: `__explorer` on
+# its root, inside the component's shadow root).
+CHART_JS = """() => {
+  const host = document.querySelector('[data-testid=stBidiComponentIsolated]');
+  const root = host && host.shadowRoot && host.shadowRoot.querySelector('.ox');
+  return root ? root.__explorer : null;
 }"""
-CHART_DRAWN_JS = """() => {
-  const d = document.querySelector('.js-plotly-plot');
-  return !!(d && d._fullData && d._fullData.some(
-    t => String(t.legendgroup || '').startsWith('run') && t.x && t.x.length > 0)
-    && d.querySelector('.nsewdrag'));
-}"""
+PATHS_JS = f"() => {{ const c = ({CHART_JS})(); return c ? c.runs : null; }}"
+CHART_DRAWN_JS = (f"() => {{ const c = ({CHART_JS})(); "
+                  "return !!(c && c.runs && c.runs.length && c.runs[0].x.length); }")
 
 
 def wait_idle(page: Page) -> None:

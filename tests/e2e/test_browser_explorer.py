@@ -1,8 +1,8 @@
 """The trajectory explorer (pages/explorer.py) in a real browser.
 
 Each test opens /explorer (deep links included) and waits for Streamlit to be idle
-(`stApp`'s data-test-script-state is "notRunning") and for plotly to have drawn the
-chart; the chart's traces are read from the DOM (`.js-plotly-plot`'s `_fullData`).
+(`stApp`'s data-test-script-state is "notRunning") and for the chart component to have
+drawn; its runs, step and view are read from its test handle (tests/e2e/explorer_ui.py).
 
 The first test to run opens /explorer as the very first visit of a fresh server
 (this module sorts first among the browser tests), the case Streamlit would serve in its
@@ -29,6 +29,7 @@ from playwright.sync_api import Page, expect
 
 from optviz import presets, settings
 from tests.e2e.explorer_ui import (
+    CHART_JS,
     adam_input,
     change_adam_beta1,
     expect_no_exception,
@@ -42,13 +43,12 @@ from ui.presets import url
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-# A run's "current position" dot: its legend group "run<i>", markers only.
-DOTS_JS = """() => {
-  const d = document.querySelector('.js-plotly-plot');
-  return d._fullData
-    .filter(t => String(t.legendgroup || '').startsWith('run') && t.mode === 'markers')
-    .map(t => [t.x[0], t.y[0]]);
-}"""
+STEP_JS = f"() => ({CHART_JS})().step"
+
+
+def shadow(page: Page):
+    """The chart component's shadow root, for locators (Playwright pierces open roots)."""
+    return page.locator("[data-testid=stBidiComponentIsolated]")
 
 
 def query(page: Page) -> dict[str, list[str]]:
@@ -103,24 +103,13 @@ def test_changing_beta1_redraws_the_path_and_updates_the_url(page, app_url):
 
 def test_play_moves_the_current_position(page, app_url):
     open_explorer(page, app_url)
-    end = page.evaluate(DOTS_JS)[0]
-    path = paths(page)[0]
-    # Before Play, the dot sits on the last point.
-    assert end == pytest.approx([path["x"][-1], path["y"][-1]])
-    play = page.locator(".js-plotly-plot .updatemenu-button", has_text="Play")
-    play.click()
-    # Play restarts from step 0 (the slider is on the last step): the dot leaves the
-    # end, then keeps moving.
-    page.wait_for_function(f"(end) => {{ const p = ({DOTS_JS})()[0]; "
-                           "return p[0] !== end[0] || p[1] !== end[1]; }", arg=end)
-    first = page.evaluate(DOTS_JS)[0]
-    page.wait_for_function(f"(first) => {{ const p = ({DOTS_JS})()[0]; "
-                           "return p[0] !== first[0] || p[1] !== first[1]; }", arg=first)
-    second = page.evaluate(DOTS_JS)[0]
-    assert first != second
-    # The dot is on the (complete) path at every frame.
-    assert any(second == pytest.approx([x, y], abs=1e-9)
-               for x, y in zip(path["x"], path["y"], strict=True)), second
+    # Before Play, the chart shows the whole run: the current step is the last.
+    assert page.evaluate(STEP_JS) == 20
+    shadow(page).get_by_role("button", name="Play").click()
+    # Play restarts from step 0, then the step keeps growing.
+    page.wait_for_function(f"() => ({STEP_JS})() < 20")
+    first = page.evaluate(STEP_JS)
+    page.wait_for_function(f"(first) => ({STEP_JS})() > first", arg=first)
 
 
 def test_shared_link_restores_the_settings(page, app_url):
@@ -139,8 +128,7 @@ def test_shared_link_restores_the_settings(page, app_url):
     assert len(found) == 2
     assert found[0]["name"].startswith("Adam") and found[1]["name"].startswith("SGD")
     assert (found[0]["x"][0], found[0]["y"][0]) == (-1.5, 2.0)
-    title = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.title.text")
-    assert "Rosenbrock" in title
+    expect(shadow(page).locator(".ox-title")).to_contain_text("Rosenbrock")
 
 
 def test_bad_link_warns_once_and_still_draws(page, app_url):
@@ -154,30 +142,29 @@ def test_bad_link_warns_once_and_still_draws(page, app_url):
     # The chart is drawn with the default β1 = 0.9: the default run's path.
     (expected,) = settings.TrajectorySettings().compute()
     (drawn,) = paths(page)
-    assert drawn["x"] == pytest.approx(expected.points[:, 0].tolist(), abs=1e-9)
-    assert drawn["y"] == pytest.approx(expected.points[:, 1].tolist(), abs=1e-9)
+    # The chart receives float32 (docs/explorer-payload.md).
+    assert drawn["x"] == pytest.approx(expected.points[:, 0].tolist(), rel=1e-6, abs=1e-6)
+    assert drawn["y"] == pytest.approx(expected.points[:, 1].tolist(), rel=1e-6, abs=1e-6)
 
 
-def test_click_on_the_plot_moves_the_start(page, app_url):
+def test_dragging_the_start_moves_it(page, app_url):
     open_explorer(page, app_url)
     before = paths(page)
-    start = (before[0]["x"][0], before[0]["y"][0])
     target = (-2.0, -2.3)  # D2L quadratic: far from the start (-5, -2) and the path
-    assert abs(target[0] - start[0]) > 2
-    xy = page.evaluate("""([x, y]) => {
-        const d = document.querySelector('.js-plotly-plot');
-        const xa = d._fullLayout.xaxis, ya = d._fullLayout.yaxis;
-        const r = d.getBoundingClientRect();
-        return [r.left + xa._offset + xa.d2p(x), r.top + ya._offset + ya.d2p(y)];
-    }""", list(target))
-    page.mouse.move(*xy)  # plotly picks the point under the pointer on hover
-    page.mouse.click(*xy)
+    start = page.evaluate(f"() => ({CHART_JS})().pixelOf(-5, -2)")
+    end = page.evaluate(f"([x, y]) => ({CHART_JS})().pixelOf(x, y)", list(target))
+    page.mouse.move(*start)
+    page.mouse.down()
+    for k in range(1, 21):  # as a hand drags
+        page.mouse.move(start[0] + (end[0] - start[0]) * k / 20,
+                        start[1] + (end[1] - start[1]) * k / 20)
+    page.mouse.up()
     after = wait_for_new_paths(page, before)
     expect_no_exception(page)
     x1 = float(sidebar_input(page, "Start x1").input_value())
     x2 = float(sidebar_input(page, "Start x2").input_value())
-    # The click lands on the nearest point of a 41 × 41 lattice over the view.
-    assert x1 == pytest.approx(target[0], abs=0.2) and x2 == pytest.approx(target[1], abs=0.2)
+    # Dropped where it was let go, rounded to the view's pixel size.
+    assert x1 == pytest.approx(target[0], abs=0.1) and x2 == pytest.approx(target[1], abs=0.1)
     assert (after[0]["x"][0], after[0]["y"][0]) == pytest.approx((x1, x2))
     params = query(page)
     assert float(params["x1"][0]) == pytest.approx(x1) and float(params["x2"][0]) == \
@@ -207,14 +194,12 @@ def test_lecture_preset_shows_the_chart_alone_and_still_plays(page, app_url, tmp
     expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
     expect(page.locator('[data-testid="stTabs"]')).to_have_count(0)
     expect(page.get_by_text("diverged at step").first).to_be_visible()
-    font = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.font.size")
-    assert font == 24
+    expect(shadow(page).locator(".ox.lecture")).to_have_count(1)
     screenshot(page, "lecture.png", tmp_path)
     # The animation still plays.
-    end = page.evaluate(DOTS_JS)[0]
-    page.locator(".js-plotly-plot .updatemenu-button", has_text="Play").click()
-    page.wait_for_function(f"(end) => {{ const p = ({DOTS_JS})()[0]; "
-                           "return p[0] !== end[0] || p[1] !== end[1]; }", arg=end)
+    end = page.evaluate(STEP_JS)
+    shadow(page).get_by_role("button", name="Play").click()
+    page.wait_for_function(f"(end) => ({STEP_JS})() !== end", arg=end)
     # Leaving lecture mode keeps the preset's settings and brings the controls back.
     page.get_by_text("Leave lecture mode").click()
     expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()

@@ -200,6 +200,6 @@ def test_the_server_survives_clients_that_vanish_mid_rerun(app_url, page):
     page.goto(f"{app_url}/explorer")
     heading = page.get_by_role("heading", name="Trajectory explorer")
     expect(heading).to_be_visible(timeout=SLOW_MS)
-    chart = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    chart = page.locator("[data-testid=stBidiComponentIsolated] .ox")
     expect(chart).to_be_visible(timeout=SLOW_MS)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)

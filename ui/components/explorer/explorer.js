@@ -554,6 +554,15 @@ function create(parentElement) {
     get playing() { return st.playing; },
     get preview() { return st.preview; },
     get steps() { return st.model ? st.model.T : 0; },
+    /** The committed runs as drawn: legend name, dashed, x and y of every point (tests). */
+    get runs() {
+      if (!st.model) return null;
+      return st.model.runs.map((r) => ({
+        name: r.label, dashed: r.dashed,
+        x: Array.from(r.points.filter((_, i) => i % 2 === 0)),
+        y: Array.from(r.points.filter((_, i) => i % 2 === 1)),
+      }));
+    },
     get renders() { return st.renders; },
     /** Viewport coordinates of the data point (x, y). */
     pixelOf(x, y) {

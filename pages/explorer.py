@@ -13,7 +13,13 @@ from optviz.metrics import summarize
 from optviz.plots import inspector
 from optviz.validate import SettingsError
 from ui import links
-from ui.chart import commit_updates, explorer_chart, standalone_html
+from ui.chart import (
+    commit_updates,
+    explorer_chart,
+    fits_in_a_message,
+    standalone_html,
+    too_large_message,
+)
 from ui.controls import chart_blob, compute, lockstep, sidebar
 from ui.navigation import page_setup
 from ui.presets import PAGE
@@ -76,6 +82,9 @@ drawn = request if not dashed else controls.request(optimizers + [
     settings.OptimizerSettings(o.name, {**o.hyper, "bias_correction": True},
                                f"{o.rule.title}, corrected") for o in corrected])
 blob = chart_blob(drawn, tuple(dashed), lecture)  # titled by its function; the page by the preset
+if not fits_in_a_message(blob):
+    st.error(too_large_message(blob), icon=":material/error:")
+    st.stop()
 explorer_chart(blob, key=CHART, on_commit=apply_commit)
 
 shown = trajectories[: len(optimizers)]

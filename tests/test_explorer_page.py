@@ -199,3 +199,18 @@ def test_lecture_mode_is_the_chart_large_without_tabs():
     normal = _preset_page("rosenbrock", lecture=False)
     assert _payload(normal)[0]["lecture"] is False and normal.tabs
     assert not normal.get("html")
+
+
+def test_a_view_too_large_to_send_is_named_not_raised(monkeypatch):
+    """Ten optimizers × 5,000 steps fit the default server; on a server sending less per
+    message the page says so in words, instead of Streamlit's raw MessageSizeError."""
+    at = _page(steps="5000", opt=[rules.RULES[n].title for n in rules.RULES])
+    _ok(at)
+    header, _ = _payload(at)
+    assert len(header["runs"]) == 10 and header["runs"][0]["steps"] == 5000
+    monkeypatch.setattr(chart_ui, "message_limit", lambda: 1_000_000)
+    at = _page(steps="5000", opt=[rules.RULES[n].title for n in rules.RULES])
+    _ok(at)
+    assert "more than this server sends" in at.error[0].value and "fewer steps" in \
+        at.error[0].value
+    assert not [e for e in at.main if e.type == "bidi_component"]

@@ -47,6 +47,23 @@ def explorer_chart(blob: bytes, key: str, on_commit: Callable[[], None]):
                         on_commit_change=on_commit)
 
 
+def message_limit() -> int:
+    """The most bytes the server sends in one message (`server.maxMessageSize`, MB)."""
+    return int(st.get_option("server.maxMessageSize")) * 1_000_000
+
+
+def fits_in_a_message(blob: bytes) -> bool:
+    """Whether the chart's blob leaves room in one message (a tenth kept for the rest of
+    the page): beyond it Streamlit would show its own raw MessageSizeError."""
+    return len(blob) <= 0.9 * message_limit()
+
+
+def too_large_message(blob: bytes) -> str:
+    return (f"This view needs {len(blob) / 1e6:.1f} MB of data, more than this server sends "
+            f"to a page at once ({message_limit() / 1e6:.0f} MB): choose fewer steps or "
+            "fewer optimizers.")
+
+
 def commit_updates(commit, optimizer: str) -> dict[str, float]:
     """The widget values (session-state keys → values) a commit from the chart sets:
     {"param": "beta1", "value": 0.95} sets the focused optimizer's β1 field,

@@ -27,7 +27,7 @@ def compute(request: settings.TrajectorySettings):
     return request.compute()
 
 
-@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=BY_REPR)
+@st.cache_data(max_entries=64, show_spinner="Computing the runs…", hash_funcs=BY_REPR)
 def chart_blob(request: settings.TrajectorySettings, dashed: tuple[int, ...],
                lecture: bool) -> bytes:
     """The chart's payload (`optviz.explorer_payload`), the first run focused."""

@@ -1,0 +1,148 @@
+"""The explorer's chart component inside the real app, in Chromium.
+
+What only the browser can show: a slider dragged redraws the path with nothing sent to
+the server, and its release commits once (the URL then carries the value); keyboard
+arrows commit too; the zoom survives a change; ten optimizers × 5,000 steps load and
+play; the standalone HTML download, clicked twice, arrives twice and plays offline.
+"""
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from optviz import rules
+from tests.e2e.explorer_ui import (
+    CHART_JS,
+    TIMEOUT_MS,
+    adam_input,
+    expect_no_exception,
+    open_explorer,
+    paths,
+    wait_for_new_paths,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def chart(page: Page):
+    """Locators inside the component's (open) shadow root."""
+    return page.locator("[data-testid=stBidiComponentIsolated]")
+
+
+def handle(page: Page, expression: str):
+    return page.evaluate(f"() => {{ const c = ({CHART_JS})(); return {expression}; }}")
+
+
+def query(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def count_frames_sent(page: Page) -> list[int]:
+    """A one-element list counting websocket frames the page sends from now on."""
+    sent = [0]
+
+    def on_socket(ws):
+        ws.on("framesent", lambda _payload: sent.__setitem__(0, sent[0] + 1))
+
+    page.on("websocket", on_socket)
+    return sent
+
+
+def test_dragging_beta1_previews_with_nothing_sent_and_release_commits(page, app_url):
+    sent = count_frames_sent(page)
+    open_explorer(page, app_url)  # the socket opens here, watched from its start
+    before = paths(page)
+    slider = chart(page).get_by_label("β1", exact=True)
+    box = slider.bounding_box()
+    top = float(slider.get_attribute("max"))
+    y = box["y"] + box["height"] / 2
+
+    def thumb(position: float) -> float:
+        return box["x"] + 8 + (box["width"] - 16) * position / top
+
+    x0, x1 = thumb(float(slider.input_value())), thumb(0.3 * top)
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    frames_at_press = sent[0]
+    previews = set()
+    for k in range(1, 41):  # about two seconds of a hand dragging
+        page.mouse.move(x0 + (x1 - x0) * k / 40, y)
+        page.wait_for_timeout(50)
+        preview = handle(page, "c.preview")
+        if preview:
+            previews.add(round(preview.get("value", 0), 4))
+    assert sent[0] == frames_at_press, "a drag must send nothing to the server"
+    assert len(previews) >= 3, f"the preview must follow the drag: {previews}"
+    page.mouse.up()
+    after = wait_for_new_paths(page, before)
+    expect_no_exception(page)
+    beta1 = float(query(page)["adam.beta1"][0])
+    assert beta1 == pytest.approx(0.3, abs=0.05)
+    expect(adam_input(page, "β1")).to_have_value(str(beta1))
+    assert after[0]["x"][0] == before[0]["x"][0] and after[0]["x"][1:] != before[0]["x"][1:]
+
+
+def test_keyboard_arrows_commit_and_the_zoom_survives(page, app_url):
+    open_explorer(page, app_url)
+    chart(page).get_by_role("button", name="Zoom in").click()
+    zoomed = handle(page, "c.view")
+    before = paths(page)
+    chart(page).get_by_label("β1", exact=True).focus()
+    page.keyboard.press("ArrowLeft")
+    after = wait_for_new_paths(page, before)
+    assert query(page)["adam.beta1"] == ["0.899"]
+    assert after != before
+    assert handle(page, "c.view") == zoomed  # the new blob did not reset the view
+
+
+def test_ten_optimizers_by_5000_steps_load_and_play(page, app_url):
+    titles = "&".join(f"opt={r.title.replace(' ', '+')}" for r in rules.RULES.values())
+    open_explorer(page, app_url, f"?steps=5000&{titles}")
+    expect_no_exception(page)
+    drawn = paths(page)
+    assert len(drawn) == 10 and all(len(p["x"]) == 5001 for p in drawn)
+    chart(page).get_by_role("button", name="Play").click()
+    page.wait_for_function(f"() => ({CHART_JS})().step < 5000", timeout=TIMEOUT_MS)
+    first = handle(page, "c.step")
+    page.wait_for_function(f"(s) => ({CHART_JS})().step > s", arg=first, timeout=TIMEOUT_MS)
+
+
+def test_html_download_twice_and_it_plays_offline(page, app_url, tmp_path, browser):
+    open_explorer(page, app_url, "?tab=Downloads")
+    wait_idle(page)
+    button = page.get_by_role("button", name="Figure (standalone HTML")
+    files = []
+    for _ in range(2):  # in quick succession: both must arrive
+        with page.expect_download(timeout=TIMEOUT_MS) as download:
+            button.click()
+        files.append(Path(download.value.path()))
+    assert len(files) == 2 and all(f.stat().st_size > 50_000 for f in files)
+    assert files[0].read_bytes() == files[1].read_bytes()
+
+    offline = browser.new_context(offline=True)
+    try:
+        viewer = offline.new_page()
+        errors = []
+        viewer.on("pageerror", lambda e: errors.append(str(e)))
+        target = tmp_path / "optviz.html"
+        target.write_bytes(files[0].read_bytes())
+        viewer.goto(target.as_uri())
+        host = "#chart"
+        viewer.wait_for_function(
+            f"() => {{ const r = document.querySelector('{host}').shadowRoot.querySelector('.ox');"
+            " return r && r.__explorer && r.__explorer.runs && r.__explorer.runs.length; }",
+            timeout=TIMEOUT_MS)
+        step = (f"() => document.querySelector('{host}').shadowRoot"
+                ".querySelector('.ox').__explorer.step")
+        assert viewer.evaluate(step) == 20
+        viewer.locator(host).get_by_role("button", name="Play").click()
+        viewer.wait_for_function(f"() => ({step})() < 20", timeout=TIMEOUT_MS)
+        viewer.wait_for_function(f"() => ({step})() === 20", timeout=TIMEOUT_MS)  # played
+        viewer.locator(host).get_by_label("Step", exact=True).fill("7")  # scrubbed
+        viewer.wait_for_function(f"() => ({step})() === 7", timeout=TIMEOUT_MS)
+        assert errors == []
+    finally:
+        offline.close()

@@ -1181,18 +1181,25 @@ function drawBackground(st) {
   ctx.fillText("x₂", Math.max(ctx.measureText("x₂").width + 2, r.x - m.tick - 10 - st.yLabelW), r.y + r.h / 2);
 }
 
-function drawForeground(st) {
-  const { fg, model, rect: r, size } = st;
-  const m = metrics(st);
-  const ctx = fg.getContext("2d");
+/** Saves `ctx` and clips it to the plot rectangle `r`, in CSS pixels, round joins:
+ * the set-up every path layer draws with (restore when done). */
+function clipToPlot(ctx, size, r) {
   ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
-  ctx.clearRect(0, 0, size.w, size.h);
   ctx.save();
   ctx.beginPath();
   ctx.rect(r.x, r.y, r.w, r.h);
   ctx.clip();
   ctx.lineJoin = "round";
   ctx.lineCap = "round";
+}
+
+function drawForeground(st) {
+  const { fg, model, rect: r, size } = st;
+  const m = metrics(st);
+  const ctx = fg.getContext("2d");
+  ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
+  ctx.clearRect(0, 0, size.w, size.h);
+  clipToPlot(ctx, size, r);
   GUARD = 2 * Math.max(size.w, size.h, 500);
   const tf = transform(st);
   const t = st.step;
@@ -1389,13 +1396,7 @@ function drawTrail(st, ctx, tf, m, skip = -1) {
       st.trailCarry = model.runs.map(() => ({ length: 0 }));
       st.trailKey = key;
     }
-    tctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
-    tctx.save();
-    tctx.beginPath();
-    tctx.rect(r.x, r.y, r.w, r.h);
-    tctx.clip();
-    tctx.lineJoin = "round";
-    tctx.lineCap = "round";
+    clipToPlot(tctx, size, r);
     const from = whole ? 0 : st.trailStep;
     model.runs.forEach((run, i) => {
       if (i === skip || st.hidden.has(run.label)) return;

@@ -98,8 +98,8 @@ if lecture:
                 unsafe_allow_html=True)
     st.stop()
 
-st.caption("Press ▶ Play to animate; click anywhere on the plot to start from there; "
-           "scroll to zoom, double-click to reset the view.")
+st.caption("Drag a slider under the chart, or the start square, and the path follows as "
+           "you drag; let go and the exact run is computed. ▶ plays the steps.")
 # Tabs run lazily: only the open one computes (the lock-step check runs torch), and the
 # light results tab opens first, so a change redraws little besides the main chart.
 results, inspect, check, download = st.tabs(links.TABS, key=links.TAB, on_change="rerun",

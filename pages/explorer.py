@@ -29,6 +29,7 @@ page_setup()
 
 TOLERANCE = 1e-3
 CHART = "chart"  # the chart component's key: one element, updated in place
+INSPECTED_STEP = "step"  # the state inspector's step slider, which follows the chart
 
 
 def apply_commit() -> None:
@@ -36,6 +37,13 @@ def apply_commit() -> None:
     state = st.session_state.get(CHART) or {}
     focused = st.session_state.get(links.OPTIMIZERS) or ["adam"]
     st.session_state.update(commit_updates(state.get("commit"), focused[0]))
+
+
+def follow_step() -> None:
+    """The chart rests on a step: the state inspector shows the same one."""
+    step = (st.session_state.get(CHART) or {}).get("step")
+    if isinstance(step, int) and not isinstance(step, bool):
+        st.session_state[INSPECTED_STEP] = step
 
 
 query = link_as_given([links.STEPS])  # the link as the visitor gave it
@@ -85,7 +93,7 @@ blob = chart_blob(drawn, tuple(dashed), lecture)  # titled by its function; the 
 if not fits_in_a_message(blob):
     st.error(too_large_message(blob), icon=":material/error:")
     st.stop()
-explorer_chart(blob, key=CHART, on_commit=apply_commit)
+explorer_chart(blob, key=CHART, on_commit=apply_commit, on_step=follow_step)
 
 shown = trajectories[: len(optimizers)]
 labels = [o.label or o.rule.title for o in optimizers]
@@ -117,7 +125,11 @@ if inspect.open:
         which = left.selectbox("Optimizer", range(len(shown)), key="inspect",
                                format_func=lambda i: labels[i])
         traj = shown[which]
-        step = left.slider("Step", 0, max(traj.steps, 1), min(1, traj.steps), key="step")
+        if INSPECTED_STEP in st.session_state:  # the chart's step may pass this run's end
+            st.session_state[INSPECTED_STEP] = min(max(st.session_state[INSPECTED_STEP], 0),
+                                                   max(traj.steps, 1))
+        step = left.slider("Step", 0, max(traj.steps, 1), min(1, traj.steps),
+                           key=INSPECTED_STEP, help="Follows the chart: pause or scrub there")
         step = min(step, traj.steps)
         left.table(inspector.state_table(traj, step))
         overlay = None

@@ -40,11 +40,13 @@ def _component():
     return st.components.v2.component(NAME, js=_asset("explorer.js"), css=_asset("explorer.css"))
 
 
-def explorer_chart(blob: bytes, key: str, on_commit: Callable[[], None]):
-    """Mount (or update in place) the chart with `blob`; `on_commit` runs when the
-    visitor releases a slider or the start marker (read `st.session_state[key].commit`)."""
-    return _component()(key=key, data=blob, default={"commit": None},
-                        on_commit_change=on_commit)
+def explorer_chart(blob: bytes, key: str, on_commit: Callable[[], None],
+                   on_step: Callable[[], None]):
+    """Mount (or update in place) the chart with `blob`. `on_commit` runs when the
+    visitor releases a slider or the start marker (`st.session_state[key].commit`),
+    `on_step` when the animation comes to rest on a step (`...[key].step`)."""
+    return _component()(key=key, data=blob, default={"commit": None, "step": None},
+                        on_commit_change=on_commit, on_step_change=on_step)
 
 
 def message_limit() -> int:

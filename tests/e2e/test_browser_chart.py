@@ -146,3 +146,14 @@ def test_html_download_twice_and_it_plays_offline(page, app_url, tmp_path, brows
         assert errors == []
     finally:
         offline.close()
+
+
+def test_the_state_inspector_follows_the_charts_step(page, app_url):
+    open_explorer(page, app_url, "?tab=State%20inspector")
+    inspector = page.locator('[data-testid="stSlider"] [data-testid="stSliderThumbValue"]')
+    expect(inspector).to_have_text("1")
+    back = chart(page).get_by_role("button", name="Step back")
+    back.click()
+    back.click()  # the chart rests on step 18, then tells the page once
+    expect(inspector).to_have_text("18", timeout=TIMEOUT_MS)
+    expect_no_exception(page)

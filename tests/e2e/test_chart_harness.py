@@ -284,7 +284,21 @@ def test_ten_runs_of_5000_steps_load_and_play(chart):
     assert len(draws) > 20
     page.get_by_role("button", name="Pause").click()
     report("β1 drag, 10 runs × 5,000 steps", drag_slider(page, "β1", 500))
-    assert len(calls(page)) == 1
+    # One commit (the drag's release); the pause also told the step it rests on.
+    assert [c["name"] for c in calls(page)].count("commit") == 1
+
+
+def test_a_paused_step_is_told_once_and_playing_tells_nothing(chart):
+    page = chart
+    page.get_by_role("button", name="Step back").click()
+    page.get_by_role("button", name="Step back").click()
+    page.wait_for_timeout(800)  # the step settles (400 ms) once, after the second press
+    assert calls(page) == [{"name": "step", "value": 18}]
+    page.get_by_role("button", name="Play").click()  # plays on from 18 to the end, 20
+    page.wait_for_function("() => !window.harness.chart().playing")
+    page.wait_for_timeout(800)
+    # Only where it came to rest: no step passed on the way (19) was told.
+    assert calls(page) == [{"name": "step", "value": 18}, {"name": "step", "value": 20}]
 
 
 def test_zoom_and_step_survive_a_new_payload(chart):

@@ -438,6 +438,7 @@ export function roundToView(v, resolution) {
 
 const instances = new WeakMap();
 const SPEEDS = [["¼×", 0.25], ["½×", 0.5], ["1×", 1], ["2×", 2], ["4×", 4]];
+const STEP_SETTLE_MS = 400;  // a step held this long is told to Python (the inspector)
 const RUN_SECONDS = 4; // a whole run plays in about this long at 1×
 const MARKER_STEPS = 150; // paths of longer runs are drawn without a dot per step
 // px: segments reaching beyond ±GUARD are clipped before drawing (set per frame to twice
@@ -600,6 +601,7 @@ function create(parentElement) {
   st.cleanup = () => {
     ro.disconnect();
     clearTimeout(st.pendingTimer);
+    clearTimeout(st.stepTimer);
     clearTimeout(st.hintTimer);
     if (st.raf) cancelAnimationFrame(st.raf);
     st.raf = 0;
@@ -789,8 +791,10 @@ function commit(st, value) {
 function wireControls(st, { zoomIn, zoomOut, reset }) {
   st.play.addEventListener("click", () => {
     if (!st.model) return;
-    if (st.playing) st.playing = false;
-    else {
+    if (st.playing) {
+      st.playing = false;
+      settleStep(st);
+    } else {
       if (st.step >= st.model.T) st.step = 0;
       st.playing = true;
       st.lastTs = null;
@@ -804,6 +808,7 @@ function wireControls(st, { zoomIn, zoomOut, reset }) {
     st.step = Math.min(st.model.T, Math.max(0, (d < 0 ? Math.ceil(st.step) : Math.floor(st.step)) + d));
     syncPlayer(st);
     schedule(st);
+    settleStep(st);
   };
   st.back.addEventListener("click", () => stepBy(-1));
   st.forward.addEventListener("click", () => stepBy(1));
@@ -813,6 +818,7 @@ function wireControls(st, { zoomIn, zoomOut, reset }) {
     syncPlayer(st);
     schedule(st);
   });
+  st.scrubber.addEventListener("change", () => settleStep(st));
   st.speed.addEventListener("change", () => { st.speedFactor = Number(st.speed.value) || 1; });
   const zoomBy = (f) => {
     if (!st.model) return;
@@ -822,6 +828,19 @@ function wireControls(st, { zoomIn, zoomOut, reset }) {
   zoomIn.addEventListener("click", () => zoomBy(1.5));
   zoomOut.addEventListener("click", () => zoomBy(1 / 1.5));
   reset.addEventListener("click", () => resetView(st));
+}
+
+/** Tells Python the step the chart rests on (state value `step`), once the step has
+ * stayed put for STEP_SETTLE_MS and differs from the last one told: the page's state
+ * inspector follows it. Never while playing, so an animation sends nothing. */
+function settleStep(st) {
+  clearTimeout(st.stepTimer);
+  st.stepTimer = setTimeout(() => {
+    const k = Math.round(st.step);
+    if (st.playing || k === st.toldStep || typeof st.setStateValue !== "function") return;
+    st.toldStep = k;
+    st.setStateValue("step", k);
+  }, STEP_SETTLE_MS);
 }
 
 function syncPlayer(st) {
@@ -992,7 +1011,10 @@ function frame(st, ts) {
     st.lastTs = ts;
     const T = st.model.T;
     st.step = Math.min(T, st.step + (dt / 1000) * (T / RUN_SECONDS) * st.speedFactor);
-    if (st.step >= T) st.playing = false;
+    if (st.step >= T) {
+      st.playing = false;
+      settleStep(st);
+    }
     syncPlayer(st);
   }
   if (st.dirtyLayout) layout(st);

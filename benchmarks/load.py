@@ -11,8 +11,12 @@ core (1), so the figures speak of the server. Each visitor is a light client
 receives, without a browser), in its own thread.
 
 One visitor, as a student in a lecture would: opens the explorer, moves Adam's β1 five
-times (0.9 -> 0.89 -> ... one step a second; the sidebar's knobs are number fields, and
-each visitor's values are its own, so the trajectory cache never answers for another),
+times, one move a second, each a released drag of the chart's β1 slider: what the
+browser sends then, the chart component's state value `commit`
+({"param": "beta1", "value": ...}, tools/stclient.py's set_state), which reruns the
+page once; the page sets the β1 field and computes (a drag's preview costs the server
+nothing). The values are on the slider's 0.001 grid below 0.9 and each visitor's are
+its own (up to 180 visitors), so the caches never answer for another. It then
 opens the trainer and presses Start (the page's defaults: Adam, batch size 10, 2 epochs,
 from scratch and torch.optim overlaid), then polls the page's live fragment every
 0.5 s, as the browser does, until the run is listed. Visitors arrive spread over
@@ -63,7 +67,7 @@ from tools.stclient import Session  # noqa: E402
 
 DATA_DIRS = [ROOT.parent / "shared" / "data", os.environ.get("OPTVIZ_DATA_DIR"),
              Path.home() / ".cache" / "optviz"]
-BETA1 = "adam.beta1"  # the explorer's widget (and query) key for Adam's β1
+CHART = "chart"  # the explorer's chart component (its key in pages/explorer.py)
 MOVES = 5
 POLL_S = 0.5  # the trainer's fragment interval (pages/trainer.py)
 TARGET_P95_S = 2.0
@@ -159,6 +163,12 @@ def listed_runs(run) -> list[dict]:
         if tables else []
 
 
+def beta1_move(index: int, k: int) -> float:
+    """Visitor `index`'s k-th β1, as the chart's slider commits it: 0.899, 0.898, ...
+    (a 0.001 grid), distinct across the first 180 visitors."""
+    return round(0.899 - 0.001 * ((index * MOVES + k) % 900), 3)
+
+
 def visit(url: str, index: int, args, record: Visit, done: threading.Event,
           leave: threading.Event) -> None:
     def interaction(action, *a):
@@ -172,11 +182,10 @@ def visit(url: str, index: int, args, record: Visit, done: threading.Event,
     try:
         with Session(url, timeout=args.timeout_s) as s:
             interaction(s.open, "explorer")
-            beta1 = 0.9
-            for _ in range(MOVES):
+            for k in range(MOVES):
                 time.sleep(args.think_s)
-                beta1 = round(beta1 - 0.01 - 1e-5 * index, 6)  # this visitor's own values
-                interaction(s.set_widget, BETA1, beta1)
+                interaction(s.set_state, CHART, "commit",
+                            {"param": "beta1", "value": beta1_move(index, k)})
             time.sleep(args.think_s)
             interaction(s.open, "trainer")
             time.sleep(args.think_s)

@@ -36,10 +36,9 @@ def test_controls_floor_follows_beta1_like_the_explorer():
     assert _value(at) != before
 
 
-def test_plotly_floor_redraws_its_line():
-    at = _run("plotly_app.py")
-    (chart,) = [e for e in at.main if e.type == "plotly_chart"]
-    assert json.loads(chart.proto.spec)["data"][0]["x"][-1] == 50
-    at.slider[0].set_value(60).run()
-    (chart,) = [e for e in at.main if e.type == "plotly_chart"]
-    assert json.loads(chart.proto.spec)["data"][0]["x"][-1] == 60
+def test_component_floor_mounts_one_inline_component():
+    at = _run("component_app.py")
+    (element,) = [e for e in at.main if e.type == "bidi_component"]
+    assert element.proto.component_name.endswith("floor")
+    assert "textContent" in element.proto.js_content
+    assert json.loads(element.proto.json) == "component"

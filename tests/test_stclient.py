@@ -25,6 +25,11 @@ APP = textwrap.dedent("""
         st.success("pressed")
     st.warning(f"count is {n}")
     st.markdown("**shout**" if st.session_state.shout else "quiet")
+    # A components-v2 element: its script would call setStateValue("pick", ...).
+    comp = st.components.v2.component("picker", js="export default function () {}")
+    state = comp(key="comp", default={"pick": None, "other": 0},
+                 on_pick_change=lambda: None, on_other_change=lambda: None)
+    st.text(f"pick {state.pick}, other {state.other}")
 """)
 
 
@@ -78,3 +83,19 @@ def test_widgets_are_set_and_clicked_like_a_user_would(url):
         assert s.click("press").alerts("success") == ["pressed"]
         assert s.rerun().alerts("success") == []  # a click is sent once
         assert s.set_widget("count", 13).exceptions
+
+
+def test_a_component_state_is_set_like_its_script_would(url):
+    def shown(run):
+        return [t.body for t in run.of_type("text")]
+
+    with Session(url) as s:
+        run = s.open()
+        assert run.widgets["comp"].kind == "bidi_component"
+        assert shown(run) == ["pick None, other 0"]
+        run = s.set_state("comp", "pick", {"param": "beta1", "value": 0.5})
+        assert shown(run) == ["pick {'param': 'beta1', 'value': 0.5}, other 0"]
+        run = s.set_state("comp", "other", 2)  # the state it had, with one value set
+        assert shown(run) == ["pick {'param': 'beta1', 'value': 0.5}, other 2"]
+        with pytest.raises(ValueError):
+            s.set_state("count", "pick", 1)

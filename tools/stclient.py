@@ -18,6 +18,12 @@ It speaks Streamlit 1.67's protocol with the protobuf classes Streamlit ships:
         run.warnings, run.exceptions, run.finished
         run = s.set_widget("steps", 50)
         run = s.click("sweep_start")
+        run = s.set_state("chart", "commit", {"param": "beta1", "value": 0.5})
+
+A components-v2 element (st.components.v2) is a widget too: its state is one JSON
+object, the `json_value` of its WidgetState (id: the element's, e.g. "$$ID-…-chart").
+The browser's `setStateValue(name, value)` sends the state it had with `name` set, and
+so does `set_state`.
 
 A run that raises shows as an `exception` element; with `client.showErrorDetails` off
 its message is Streamlit's generic one, so `Run.exceptions` is the test, not the text.
@@ -26,6 +32,7 @@ its message is Streamlit's generic one, so `Run.exceptions` is the test, not the
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import urllib.parse
 import urllib.request
@@ -54,6 +61,7 @@ VALUE_FIELD = {
     "text_area": "string_value", "color_picker": "string_value",
     "multiselect": "string_array_value", "button_group": "string_array_value",
 }
+COMPONENT = "bidi_component"  # st.components.v2: its state is a json_value (set_state)
 
 
 class ProtocolError(RuntimeError):
@@ -214,6 +222,18 @@ class Session:
         else:
             setattr(state, value_field, value)
         self._values[widget.id] = state
+        return self._run()
+
+    def set_state(self, key: str, name: str, value: Any) -> Run:
+        """Set state value `name` of the component with user key `key`, as its script's
+        `setStateValue(name, value)` does in a browser, and rerun. JSON-able values only."""
+        widget = self._widget(key)
+        if widget.kind != COMPONENT:
+            raise ValueError(f"{key!r} is a {widget.kind}, not a component")
+        previous = self._values.get(widget.id)
+        state = json.loads(previous.json_value) if previous is not None else {}
+        state[name] = value
+        self._values[widget.id] = WidgetState(id=widget.id, json_value=json.dumps(state))
         return self._run()
 
     def click(self, key: str) -> Run:

@@ -44,7 +44,8 @@ Arrays = dict[str, np.ndarray]
 
 def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int] = (),
           title: str | None = None, lecture: bool = False,
-          window: Window | None = None) -> bytes:
+          window: Window | None = None,
+          trajectories: Sequence[Trajectory] | None = None) -> bytes:
     """The whole blob for the explorer: the runs of `settings`, the surface under them,
     the sliders of run `focus` and its families.
 
@@ -53,6 +54,8 @@ def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int]
     title: instead of the surface's title.
     lecture: the chart draws larger type and lines, for a projector.
     window: the view before it is widened to fit the runs (default: the surface's).
+    trajectories: `settings.compute()` where the caller has it already (one per run,
+        in order), so that long runs are not computed twice.
     """
     count = len(settings.optimizers)
     if not 0 <= focus < count:
@@ -61,7 +64,10 @@ def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int]
     if bad:
         raise ValueError(f"dashed must hold runs' indices, 0 to {count - 1}; got {bad}")
     surface = settings.get_surface()
-    trajectories = settings.compute()
+    if trajectories is None:
+        trajectories = settings.compute()
+    elif len(trajectories) != count:
+        raise ValueError(f"trajectories must be one per run ({count}), got {len(trajectories)}")
     view = view_window(surface, trajectories, window)
     header = heading(surface, title)
     header["view"] = [list(view[0]), list(view[1])]

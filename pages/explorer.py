@@ -89,7 +89,8 @@ if not controls.bias:  # overlay what bias correction would have done, for compa
 drawn = request if not dashed else controls.request(optimizers + [
     settings.OptimizerSettings(o.name, {**o.hyper, "bias_correction": True},
                                f"{o.rule.title}, corrected") for o in corrected])
-blob = chart_blob(drawn, tuple(dashed), lecture)  # titled by its function; the page by the preset
+# The chart is titled by its function; the page, above it, by the preset.
+blob = chart_blob(drawn, tuple(dashed), lecture, trajectories)
 if not fits_in_a_message(blob):
     st.error(too_large_message(blob), icon=":material/error:")
     st.stop()

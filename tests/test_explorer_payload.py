@@ -177,3 +177,12 @@ def test_ten_optimizers_for_5000_steps_stay_within_the_size_limit():
     check_contract(header, arrays)
     assert all(r["steps"] == 5000 for r in header["runs"])
     assert len(arrays[header["families"]["lr"]["steps"]]) == 300
+
+
+def test_given_trajectories_are_used_as_computed():
+    settings = TrajectorySettings(optimizers=("adam", "sgd"))
+    computed = settings.compute()
+    assert explorer_payload.build(settings, trajectories=computed) == \
+        explorer_payload.build(settings)
+    with pytest.raises(ValueError, match="one per run"):
+        explorer_payload.build(settings, trajectories=computed[:1])

@@ -29,9 +29,12 @@ def compute(request: settings.TrajectorySettings):
 
 @st.cache_data(max_entries=64, show_spinner="Computing the runs…", hash_funcs=BY_REPR)
 def chart_blob(request: settings.TrajectorySettings, dashed: tuple[int, ...],
-               lecture: bool) -> bytes:
-    """The chart's payload (`optviz.explorer_payload`), the first run focused."""
-    return explorer_payload.build(request, dashed=dashed, lecture=lecture)
+               lecture: bool, _trajectories=None) -> bytes:
+    """The chart's payload (`optviz.explorer_payload`), the first run focused;
+    `_trajectories`, `request.compute()` if the page has it (not part of the cache key:
+    it follows from `request`)."""
+    return explorer_payload.build(request, dashed=dashed, lecture=lecture,
+                                  trajectories=_trajectories)
 
 
 @st.cache_data(max_entries=64, show_spinner="Running torch.optim alongside…", hash_funcs=BY_REPR)

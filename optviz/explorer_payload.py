@@ -19,6 +19,7 @@ first to 300 KB and the last to 6 MB.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -91,8 +92,8 @@ def heading(surface: Surface, title: str | None = None) -> dict:
 
 def contour_part(settings: TrajectorySettings, view: Window) -> tuple[dict, Arrays]:
     """The header's "contours" and its array of level segments, over `view`."""
-    x1s, x2s, _, levels = contours.contour_grid(settings.surface, view, CONTOUR_GRID,
-                                                settings.condition)
+    x1s, x2s, _, levels = _contour_grid(settings.surface, _rounded(view), CONTOUR_GRID,
+                                        settings.condition)
     # lines_x / lines_y hold each segment as "x0, x1, NaN": rows of (x0, y0, x1, y1).
     lx, ly = levels.lines_x.reshape(-1, 3), levels.lines_y.reshape(-1, 3)
     lines = np.stack([lx[:, 0], ly[:, 0], lx[:, 1], ly[:, 1]], axis=1).astype(np.float32)
@@ -107,6 +108,17 @@ def contour_part(settings: TrajectorySettings, view: Window) -> tuple[dict, Arra
         },
     }
     return part, {"contours/lines": lines}
+
+
+# A change of β1 or of the start moves the runs, rarely the view: the contours of a
+# surface and view are kept (a few to 25 ms each), by name, as contour_grid allows.
+_contour_grid = functools.lru_cache(maxsize=64)(contours.contour_grid)
+
+
+def _rounded(view: Window) -> Window:
+    """`view` at float32 precision, so that views equal to the eye share a cache entry."""
+    (a, b), (c, d) = view
+    return tuple((float(np.float32(lo)), float(np.float32(hi))) for lo, hi in ((a, b), (c, d)))
 
 
 def readout(trajectory: Trajectory) -> dict[str, tuple[str, np.ndarray]]:

@@ -99,6 +99,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from optviz import rules  # noqa: E402
+from tools.processes import stop  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -263,7 +264,7 @@ def start_servers(scripts: list[str], stack: ExitStack) -> dict[str, str]:
             [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        stack.callback(_stop, proc)
+        stack.callback(stop, proc)
         started[script] = (proc, f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 90
     for script, (proc, url) in started.items():
@@ -279,14 +280,6 @@ def start_servers(scripts: list[str], stack: ExitStack) -> dict[str, str]:
             except OSError:
                 time.sleep(0.25)
     return {script: url for script, (_, url) in started.items()}
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 # ------------------------------------------------------------------ measuring

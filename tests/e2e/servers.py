@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tools.processes import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_SITE = ROOT / "deploy" / "nginx" / "optviz.conf"
 
@@ -39,15 +41,6 @@ def wait_healthy(url: str, timeout: float = 60.0, proc: subprocess.Popen | None 
     raise RuntimeError(f"{url} did not become healthy in {timeout:.0f} s")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @contextmanager
 def streamlit_app(log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """`streamlit run app.py` on a free 127.0.0.1 port; yields its URL once healthy."""
@@ -67,7 +60,7 @@ def streamlit_app(log_path: Path, extra_env: dict[str, str] | None = None) -> It
             wait_healthy(url, proc=proc)
             yield url
         finally:
-            _stop(proc)
+            stop(proc)
 
 
 def nginx_path() -> str | None:
@@ -147,4 +140,4 @@ def nginx_proxy(nginx: str, folder: Path, upstreams: list[str]) -> Iterator[str]
                 time.sleep(0.1)
         yield url
     finally:
-        _stop(proc)
+        stop(proc)

@@ -76,19 +76,17 @@ except SettingsError as e:
     st.stop()
 
 trajectories = compute(request)
-dashed = []
+drawn, dashed = request, []
 if not controls.bias:  # overlay what bias correction would have done, for comparison
     corrected = [o for o in optimizers if "bias_correction" in o.rule.tunable]
     if corrected:
-        reference = controls.request([settings.OptimizerSettings(
+        references = [settings.OptimizerSettings(
             o.name, {**o.hyper, "bias_correction": True}, f"{o.rule.title}, corrected")
-            for o in corrected])
+            for o in corrected]
         dashed = list(range(len(trajectories), len(trajectories) + len(corrected)))
-        trajectories = trajectories + compute(reference)
+        trajectories = trajectories + compute(controls.request(references))
+        drawn = controls.request(optimizers + references)
 
-drawn = request if not dashed else controls.request(optimizers + [
-    settings.OptimizerSettings(o.name, {**o.hyper, "bias_correction": True},
-                               f"{o.rule.title}, corrected") for o in corrected])
 # The chart is titled by its function; the page, above it, by the preset.
 blob = chart_blob(drawn, tuple(dashed), lecture, trajectories)
 if not fits_in_a_message(blob):

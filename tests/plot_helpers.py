@@ -7,7 +7,6 @@ import base64
 import numpy as np
 import plotly.graph_objects as go
 
-from optviz.plots import trajectory as trajectory_plot
 from optviz.surfaces import get_surface
 from optviz.trajectory import Run, run
 
@@ -30,8 +29,4 @@ def values(a) -> np.ndarray:
 def traces_named(fig: go.Figure, name: str) -> list:
     return [t for t in fig.data if t.name == name]
 
-
-def click_figure(n: int = 9, steps: int = 30, **kw):
-    surface, trajs = runs_on("d2l", D2L, steps)
-    return surface, trajs, trajectory_plot.trajectory_figure(surface, trajs, click_grid=n, **kw)
 

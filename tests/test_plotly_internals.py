@@ -25,8 +25,8 @@ def both_ways(monkeypatch, build):
     return fast, slow
 
 
-@pytest.mark.parametrize("kw", [{}, {"click_grid": 7, "dashed": [1], "scale": 1.5}],
-                         ids=["plain", "click-dashed-scaled"])
+@pytest.mark.parametrize("kw", [{}, {"dashed": [1], "scale": 1.5}],
+                         ids=["plain", "dashed-scaled"])
 def test_fast_frames_match_plotlys_own(monkeypatch, kw):
     surface, trajs = runs_on("saddle", [("adam", {"lr": 0.1}), ("sgd", {"lr": 0.1})], 30)
     fast, slow = both_ways(monkeypatch, lambda: trajectory_plot.trajectory_figure(

@@ -18,7 +18,7 @@ from optviz.settings import OptimizerSettings, TrajectorySettings
 from optviz.surfaces import get_surface
 from optviz.trajectory import Run, run
 from tests.browser import CHROMIUM_ARGS, chromium_path
-from tests.plot_helpers import D2L, click_figure, runs_on, traces_named, values
+from tests.plot_helpers import D2L, runs_on, traces_named, values
 
 
 def path_traces(fig: go.Figure) -> list:
@@ -315,55 +315,24 @@ def test_edits_after_building_are_validated():
     assert fig.layout.height == 500
 
 
-# -------------------------------------------------------------- click lattice
+# ------------------------------------------------------------------- frames
 
 
-def test_click_grid_is_an_invisible_lattice_over_the_view_on_top():
-    surface, trajs, fig = click_figure(9)
-    (grid,) = traces_named(fig, trajectory_plot.CLICK_GRID_NAME)
-    assert fig.data[-1] is grid  # drawn last: on top
-    x, y = values(grid.x), values(grid.y)
-    assert len(x) == len(y) == 81
-    assert len(np.unique(x)) == len(np.unique(y)) == 9
-    (vx0, vx1), (vy0, vy1) = trajectory_plot.view_window(surface, trajs)
-    assert vx0 < x.min() and x.max() < vx1 and vy0 < y.min() and y.max() < vy1
-    assert grid.showlegend is False
-    assert grid.marker.color == "rgba(0,0,0,0)" and grid.opacity is None
-    assert grid.hovertemplate.startswith("start here (%{x")
-    assert grid.hoverlabel.bgcolor == "white"  # not the trace's transparent colour
-    # Tidy values: at most a tenth of the spacing from the exact cell centres.
-    exact = vx0 + (vx1 - vx0) / 9 * (np.arange(9) + 0.5)
-    assert np.abs(np.unique(x) - exact).max() <= (vx1 - vx0) / 90
-
-
-def test_no_click_grid_by_default():
-    surface, trajs = runs_on("d2l", D2L, 10)
+def test_frames_touch_only_the_paths_and_dots():
+    surface, trajs = runs_on("d2l", D2L, 30)
     fig = trajectory_plot.trajectory_figure(surface, trajs)
-    assert not traces_named(fig, trajectory_plot.CLICK_GRID_NAME)
-    assert all(t.unselected is None or t.unselected.marker.opacity is None for t in fig.data)
-
-
-def test_frames_leave_the_click_grid_alone():
-    _, trajs, fig = click_figure(9)
     names = [t.name for t in fig.data]
-    grid = names.index(trajectory_plot.CLICK_GRID_NAME)
     expected = [trajectory_plot.run_name(t) for t in trajs] * 2
     for fr in fig.frames:
-        assert grid not in fr.traces
         assert [names[i] for i in fr.traces] == expected
     last = fig.frames[-1]
     for i, t in enumerate(trajs):  # the frame's data still lands on the right traces
         np.testing.assert_allclose(values(last.data[i].x), t.points[:, 0], rtol=1e-6)
 
 
-def test_a_click_does_not_fade_the_paths():
-    _, _, fig = click_figure(5)
-    for t in fig.data[2:-1]:
-        assert t.unselected.marker.opacity == 1
-
-
-def test_figure_with_click_grid_and_dashed_runs_validates():
-    _, _, fig = click_figure(21, dashed=[1])
+def test_figure_with_dashed_runs_validates():
+    surface, trajs = runs_on("d2l", D2L, 30)
+    fig = trajectory_plot.trajectory_figure(surface, trajs, dashed=[1])
     data = json.loads(fig.to_json())
     assert json.loads(go.Figure(fig.to_dict()).to_json()) == data
 
@@ -434,37 +403,3 @@ def test_animation_keeps_the_surface_in_a_browser(tmp_path):
     # Paths cut at step 12 (traces: colour bar, 3 paths, ...); every trace still drawn.
     assert after[0] == before[0] and after[1:4] == [13, 13, 13] and before[1] == 41
     assert drawn == len(before)
-
-
-@pytest.mark.e2e
-def test_click_grid_takes_clicks_in_a_browser(tmp_path):
-    surface, trajs = runs_on("d2l", D2L[:1], 20)
-    fig = trajectory_plot.trajectory_figure(surface, trajs, click_grid=41)
-    path = tmp_path / "fig.html"
-    trajectory_plot.write_html(fig, path)
-
-    def click() -> tuple[list, list]:
-        with sync_playwright() as p:
-            browser, page = _open_figure(p, path)
-            try:
-                page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
-                    window.clicks = []; gd.on('plotly_click', e => window.clicks.push(
-                        e.points.map(p => [p.data.name, p.x, p.y]))); }""")
-                # The pixel of (0.5, 1.0), away from the path.
-                px = page.evaluate("""() => { const l = document.querySelector(
-                    '.js-plotly-plot')._fullLayout; return [l.xaxis.d2p(0.5) + l.xaxis._offset,
-                    l.yaxis.d2p(1.0) + l.yaxis._offset]; }""")
-                page.mouse.move(*px)
-                page.wait_for_timeout(100)
-                page.mouse.click(*px)
-                page.wait_for_timeout(200)
-                return page.evaluate("() => window.clicks"), page.locator(
-                    ".hovertext").all_inner_texts()
-            finally:
-                browser.close()
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        clicks, _ = pool.submit(click).result()
-    ((name, x, y),) = clicks[-1]
-    assert name == trajectory_plot.CLICK_GRID_NAME
-    assert abs(x - 0.5) < 0.2 and abs(y - 1.0) < 0.2

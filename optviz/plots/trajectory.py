@@ -26,10 +26,8 @@ than shrinking the surface to a dot; each run's start and first steps are always
 it. x₁ and x₂ share one scale unless the view is more than 3 : 1; a zoom survives
 redraws until the surface changes (`uirevision`).
 
-Clicks. `click_grid=n` adds an invisible n × n lattice of points over the view (trace
-`CLICK_GRID_NAME`, last, outside the frames), so that a click anywhere on the plot
-lands on a point (plotly reports clicks on points only). `dashed=[i, ...]` draws
-those runs dashed and faded: references to compare with, not results.
+References. `dashed=[i, ...]` draws those runs dashed and faded: references to
+compare with, not results.
 
 Speed. 3 runs × 200 steps build in ~15-20 ms (plain dicts, unvalidated: see
 `optviz.plots.plotly_internals`; benchmarks/figures.py) and serialise in ~40-60 ms. Pass `grid=` a
@@ -39,7 +37,6 @@ cached `contour_grid(surface, view_window(surface, trajectories, window))`.
 from __future__ import annotations
 
 import copy
-import math
 import os
 from collections.abc import Sequence
 
@@ -57,7 +54,6 @@ from optviz.trajectory import Trajectory
 MAX_FRAMES = 200
 CONTOUR_LINE = "rgba(60, 72, 88, 0.35)"
 CONTOUR_NAME = "contours of f"  # the layout shape of level lines
-CLICK_GRID_NAME = "click to start here"  # the invisible lattice of clickable points
 COLORBAR_NAME = "f colour scale"  # the invisible trace carrying the colour bar
 DOT_SIZE = 19  # the current-position rings: open, so a minimum under them shows
 
@@ -160,7 +156,6 @@ def trajectory_figure(
     grid: tuple | None = None,
     n: int = 120,
     title: str | None = None,
-    click_grid: int = 0,
     dashed: Sequence[int] = (),
     scale: float = 1.0,
 ) -> TrajectoryFigure:
@@ -173,9 +168,6 @@ def trajectory_figure(
     grid: a precomputed `contour_grid(surface, view_window(surface, trajectories,
         window), n)` result, e.g. cached by the page; computed here when None.
     title: instead of the surface's title.
-    click_grid: when > 0, an invisible click_grid × click_grid lattice of points over
-        the view (trace `CLICK_GRID_NAME`, last, so on top), each hovering "start here
-        (x₁, x₂)": a point for a click to select.
     dashed: indices of `trajectories` drawn dashed and semi-transparent, e.g. a
         reference run to compare with (Adam with bias correction, when it is off).
     scale: every font, line, marker and control this many times larger (lecture
@@ -243,15 +235,6 @@ def trajectory_figure(
             text=[f"minimum ({_fmt(a)}, {_fmt(b)})" for a, b in surface.minima],
             hovertemplate="%{text}<extra></extra>",
         ))
-
-    # ---- the click lattice, last so that it is on top; frames never touch it
-    if click_grid > 0:
-        traces.append(_click_lattice(view, int(click_grid)))
-        # A click selects a point, and plotly then fades every unselected marker on
-        # the plot to 20 %; keep the paths, dots, starts and minima as they were.
-        for tr in traces[:-1]:
-            if tr["name"] != COLORBAR_NAME:
-                tr["unselected"] = {"marker": {"opacity": 1}}
 
     layout = _layout(surface, view, x1s, x2s, lev, height, title, scale)
     annotations = _divergence_notes(trajectories, view)
@@ -385,26 +368,6 @@ def _fmt(v: float) -> str:
 def _faded(on: bool) -> dict:
     """A dashed (reference) run's trace options: semi-transparent."""
     return {"opacity": 0.55} if on else {}
-
-
-def _click_lattice(view: Window, n: int) -> dict:
-    """The invisible click_grid trace: n × n points at the centres of an n × n tiling
-    of `view`, rounded to a tenth of their spacing so a clicked start reads tidily."""
-    axes = []
-    for lo, hi in view:
-        spacing = (hi - lo) / n
-        decimals = max(0, math.ceil(-math.log10(spacing / 10))) if spacing > 0 else 0
-        axes.append(np.round(lo + spacing * (np.arange(n) + 0.5), decimals))
-    gx, gy = np.meshgrid(*axes)
-    return scatter(
-        x=gx.ravel(), y=gy.ravel(), mode="markers", name=CLICK_GRID_NAME, showlegend=False,
-        # Transparent colour, not opacity 0: the points still take hover and clicks.
-        marker={"color": "rgba(0,0,0,0)", "size": 8},
-        selected={"marker": {"color": "rgba(0,0,0,0)"}},
-        # The label would take the trace's (transparent) colour.
-        hoverlabel={"bgcolor": "white", "bordercolor": "#888", "font": {"color": "#222"}},
-        hovertemplate="start here (%{x:.4~g}, %{y:.4~g})<extra></extra>",
-    )
 
 
 # -------------------------------------------------------------- the lecture scale

@@ -286,7 +286,7 @@ def start_servers(scripts: list[str], stack: ExitStack) -> dict[str, str]:
 
 
 def chart_slider(page: Page, label: str) -> Locator:
-    """One of the chart's own sliders (the sidebar has fields of the same names)."""
+    """One of the chart's own sliders (the fields under it have the same names)."""
     return page.locator(HOST).get_by_label(label, exact=True)
 
 
@@ -312,8 +312,9 @@ EXPLORER = Subject("explorer: chart's β1 -> exact path", "app.py", "/explorer",
                    lambda p: chart_slider(p, "β1"), "ArrowLeft", PATH,
                    "explorer -> chart drawn", CHART_SHOWN)
 CONTROLS = Subject("floor: explorer's controls -> text", "benchmarks/apps/controls_app.py",
-                   "", lambda p: p.locator('[data-testid="stSidebar"]').get_by_label(
-                       "β1", exact=True), "ArrowDown", TEXT, "")
+                   "", lambda p: p.locator('[data-testid="stNumberInput"]').filter(
+                       has=p.get_by_text("β1", exact=True)).locator("input"), "ArrowDown",
+                   TEXT, "")
 COMPONENT = Subject("", "benchmarks/apps/component_app.py", "", lambda p: p.locator("body"),
                     "", COMPONENT_TEXT, "floor: components-v2 element -> text")
 BIG = Subject("ten optimizers x 5,000 steps", "app.py", "/explorer?" + urlencode(

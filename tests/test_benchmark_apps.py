@@ -27,9 +27,10 @@ def test_bare_page_shows_its_slider():
 
 def test_controls_floor_follows_beta1_like_the_explorer():
     at = _run("controls_app.py")
-    # The explorer's sidebar, the chapter's defaults: Adam from (-5, -2) on 0.1·x1² + 2·x2².
+    # The explorer's controls, the chapter's defaults: Adam from (-5, -2) on 0.1·x1² + 2·x2²;
+    # the focused run's fields in the main area, as under the explorer's chart.
     assert at.number_input(key="adam.beta1").value == 0.9
-    assert [n.label for n in at.sidebar.number_input][3:7] == ["Learning rate", "β1", "β2", "ε"]
+    assert [n.label for n in at.main.number_input][:4] == ["Learning rate", "β1", "β2", "ε"]
     before = _value(at)
     at.number_input(key="adam.beta1").set_value(0.89).run()
     assert not at.exception

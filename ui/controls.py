@@ -1,4 +1,9 @@
-"""The trajectory explorer's controls, in the sidebar, and its cached computations.
+"""The trajectory explorer's controls and its cached computations.
+
+The sidebar holds what every run shares (function, steps, start, bias correction, the
+optimizers) and the settings of every run but the first; the first run's are fields
+under the chart (`focused_fields`), beside the chart's sliders for the same values, so
+that a released slider reruns only the chart's fragment and no field goes stale.
 
 Apart from pages/explorer.py so that benchmarks/apps/controls_app.py can time these very
 widgets without the chart (the floor of the explorer's latency). The cached functions
@@ -8,7 +13,7 @@ once per script run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
@@ -60,8 +65,15 @@ class Controls:
     steps: int
     start: tuple[float, float]
     bias: bool
-    optimizers: list[settings.OptimizerSettings]
+    chosen: list[str]  # the optimizers' names, the focused one first
+    others: list[settings.OptimizerSettings]  # the settings of all but the first
     problems: list[str]
+    # Every run's settings, the first one's included: set by `focus`, under the chart.
+    optimizers: list[settings.OptimizerSettings] = field(default_factory=list)
+
+    def focus(self, focused: settings.OptimizerSettings) -> Controls:
+        """These controls with the first run's settings (from `focused_fields`)."""
+        return replace(self, optimizers=[focused, *self.others])
 
     def request(self, optimizers=None) -> settings.TrajectorySettings:
         """The runs to compute, of these optimizers' settings (default: the sidebar's);
@@ -101,14 +113,30 @@ def sidebar() -> Controls:
                                 format_func=lambda n: rules.RULES[n].title,
                                 key=links.OPTIMIZERS, bind=URL,
                                 max_selections=settings.MAX_RUNS)
-        optimizers = []
-        for i, opt in enumerate(chosen):
-            with st.expander(f"{rules.RULES[opt].title}", expanded=i == 0):
+        if chosen:
+            st.caption(f"{rules.RULES[chosen[0]].title}'s settings are under the chart, "
+                       "beside its sliders.")
+        others = []
+        for opt in chosen[1:]:
+            with st.expander(f"{rules.RULES[opt].title}"):
                 chosen_settings, bad = hyper_fields(
                     opt, settings.OptimizerSettings(opt).hyperparams(), bias_correction=bias)
-                optimizers.append(chosen_settings)
+                others.append(chosen_settings)
                 problems.extend(bad)
-    return Controls(name, condition, surface, int(steps), start, bias, optimizers, problems)
+    return Controls(name, condition, surface, int(steps), start, bias, list(chosen), others,
+                    problems)
+
+
+def focused_fields(controls: Controls) -> tuple[Controls, list[str]]:
+    """The first run's fields, in a row (under the chart): the controls with its settings,
+    and one message per value dropped. Called inside the chart's fragment."""
+    name = controls.chosen[0]
+    st.markdown(f"**{rules.RULES[name].title}**, the run the chart's sliders move: "
+                "its exact values")
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        focused, problems = hyper_fields(name, settings.OptimizerSettings(name).hyperparams(),
+                                         bias_correction=controls.bias)
+    return controls.focus(focused), problems
 
 
 def usable_start(start: tuple[float, float], default: tuple[float, float]) -> tuple[

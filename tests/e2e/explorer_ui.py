@@ -61,9 +61,10 @@ def sidebar_input(page: Page, label: str):
 
 
 def adam_input(page: Page, label: str):
-    adam = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(
-        has=page.get_by_text("Adam", exact=True))
-    return adam.get_by_label(label, exact=True)
+    """Adam's field `label`, under the chart (Adam is the focused run in these tests)."""
+    field = page.locator('[data-testid="stMain"] [data-testid="stNumberInput"]').filter(
+        has=page.get_by_text(label, exact=True))
+    return field.locator("input")
 
 
 def change_adam_beta1(page: Page, value: str) -> tuple[list[dict], list[dict]]:

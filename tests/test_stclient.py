@@ -30,6 +30,16 @@ APP = textwrap.dedent("""
     state = comp(key="comp", default={"pick": None, "other": 0},
                  on_pick_change=lambda: None, on_other_change=lambda: None)
     st.text(f"pick {state.pick}, other {state.other}")
+    st.session_state.runs = st.session_state.get("runs", 0) + 1  # whole-page runs
+
+
+    @st.fragment
+    def part():
+        k = st.number_input("Inside", 0, 100, 1, key="inside")
+        st.info(f"inside {k}, page runs {st.session_state.runs}")
+
+
+    part()
 """)
 
 
@@ -99,3 +109,17 @@ def test_a_component_state_is_set_like_its_script_would(url):
         assert shown(run) == ["pick {'param': 'beta1', 'value': 0.5}, other 2"]
         with pytest.raises(ValueError):
             s.set_state("count", "pick", 1)
+
+
+def test_a_widget_in_a_fragment_reruns_that_fragment_alone(url):
+    def caption(run):
+        return run.alerts("info")
+
+    with Session(url) as s:
+        run = s.open()
+        assert run.widgets["inside"].fragment_id and not run.widgets["count"].fragment_id
+        assert caption(run) == ["inside 1, page runs 1"]
+        run = s.set_widget("inside", 5)  # as a browser does: the fragment's id is sent
+        assert run.ok and caption(run) == ["inside 5, page runs 1"]
+        assert run.warnings == ["count is 3"]  # the rest of the page, as it was drawn
+        assert caption(s.set_widget("count", 4)) == ["inside 5, page runs 2"]

@@ -73,6 +73,7 @@ class Widget:
     id: str
     kind: str  # the element type: "number_input", "selectbox", ...
     proto: Any  # the widget's element proto (label, options, min/max...)
+    fragment_id: str = ""  # the st.fragment it was drawn in: a change reruns only that
 
 
 @dataclass
@@ -82,6 +83,7 @@ class Run:
     page_name: str
     query_sent: str
     elements: dict[tuple[int, ...], Element] = field(default_factory=dict)
+    fragments: dict[tuple[int, ...], str] = field(default_factory=dict)  # path -> fragment id
     query_string: str | None = None  # the URL's query after the run, if the app changed it
     finished: bool = False  # script_finished arrived, successfully
     compile_error: ExceptionProto | None = None  # the script could not even start
@@ -136,14 +138,14 @@ class Run:
     def widgets(self) -> dict[str, Widget]:
         """The keyed widgets on the page, by their user key."""
         found = {}
-        for e in self.elements.values():
+        for path, e in self.elements.items():
             kind = e.WhichOneof("type")
             proto = getattr(e, kind) if kind else None
             element_id = getattr(proto, "id", "")
             if element_id.startswith("$$ID-"):
                 key = element_id.split("-", 2)[2]
                 if key != "None":
-                    found[key] = Widget(element_id, kind, proto)
+                    found[key] = Widget(element_id, kind, proto, self.fragments.get(path, ""))
         return found
 
     @property
@@ -222,7 +224,7 @@ class Session:
         else:
             setattr(state, value_field, value)
         self._values[widget.id] = state
-        return self._run()
+        return self._run(fragment_id=widget.fragment_id)
 
     def set_state(self, key: str, name: str, value: Any) -> Run:
         """Set state value `name` of the component with user key `key`, as its script's
@@ -234,20 +236,20 @@ class Session:
         state = json.loads(previous.json_value) if previous is not None else {}
         state[name] = value
         self._values[widget.id] = WidgetState(id=widget.id, json_value=json.dumps(state))
-        return self._run()
+        return self._run(fragment_id=widget.fragment_id)
 
     def click(self, key: str) -> Run:
         """Press the button with user key `key` (sent once, like a click)."""
         widget = self._widget(key)
         self._values[widget.id] = WidgetState(id=widget.id, trigger_value=True)
         try:
-            return self._run()
+            return self._run(fragment_id=widget.fragment_id)
         finally:
             self._values.pop(widget.id, None)
 
     def run_fragment(self, fragment_id: str) -> Run:
         """Rerun one fragment (what the browser does every `run_every` seconds)."""
-        return self._run(fragment_id=fragment_id)
+        return self._run(fragment_id=fragment_id, auto=True)
 
     def health(self) -> bool:
         """Whether the server answers its health check."""
@@ -274,7 +276,9 @@ class Session:
             raise KeyError(f"no widget with key {key!r} on the page; keys: {sorted(widgets)}")
         return widgets[key]
 
-    def _run(self, history: bool = False, fragment_id: str = "") -> Run:
+    def _run(self, history: bool = False, fragment_id: str = "", auto: bool = False) -> Run:
+        """Send one rerun request; `fragment_id`: rerun that fragment alone (as a widget
+        drawn inside it does; `auto`: as its `run_every` timer does)."""
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = self.query_string
@@ -282,13 +286,14 @@ class Session:
         state.page_script_hash = self.page_script_hash
         state.is_history_navigation = history
         state.fragment_id = fragment_id
-        state.is_auto_rerun = bool(fragment_id)
+        state.is_auto_rerun = auto
         state.widget_states.widgets.extend(self._values.values())
         state.context_info.url = (f"{self.base_url}/{self.page_name}"
                                   + (f"?{self.query_string}" if self.query_string else ""))
         run = Run(self.page_name, self.query_string)
         if fragment_id and self.last is not None:
             run.elements = dict(self.last.elements)  # a fragment redraws only its part
+            run.fragments = dict(self.last.fragments)
         start = time.monotonic()
         self._ws.send(msg.SerializeToString())
         self._receive(run, start + self.timeout, fragment=bool(fragment_id))
@@ -318,6 +323,7 @@ class Session:
                     self.auto_reruns.clear()
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 run.elements[tuple(msg.metadata.delta_path)] = msg.delta.new_element
+                run.fragments[tuple(msg.metadata.delta_path)] = msg.delta.fragment_id
             elif kind == "navigation":  # st.navigation's choice: the page that ran
                 self.page_script_hash = msg.navigation.page_script_hash
             elif kind == "page_info_changed":

@@ -7,23 +7,30 @@ own `init`/`update` functions (and the surface's f and gradient) on Python float
 one coordinate at a time, into a loop with no per-step interpreter cost. Nothing is
 rewritten: numba is only taught the few `optviz.ops` helpers the rules call.
 
-Two loops use them: `advance`, the 2D engine's trajectories, and `init_states` /
-`train_steps` / `mean_loss`, the trainer's compiled engine (`optviz.engines`).
-Compilation takes a moment per (rule, surface) pair or rule, once per process, so
-the callers come here only when it pays; importing this module imports numba, so
-they import it only then.
+The loops that use them: `advance`, the 2D engine's trajectories (every step, the
+state too); `points`, its batched points-only path for previews (`optviz.trajectory.
+run_points`: only the kept steps, each run stopped where it is cut); and
+`init_states` / `train_steps` / `mean_loss`, the trainer's compiled engine
+(`optviz.engines`). The 2D loops take the runs' hyperparameters as one (runs, fields)
+float array (`hyper_rows`), rebuilt into the rule's NamedTuple inside the loop.
+Compilation takes a moment per (rule, surface) pair or rule, once per process
+(`warm` does both 2D loops), so the callers come here only when it pays; importing
+this module imports numba, so they import it only then.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import NamedTuple
 
 import numba
 import numpy as np
 from numba.extending import overload, register_jitable
-from numba.typed import List
+from numba.typed import List  # the trainer's states
 
 from optviz import ops, rules
 
@@ -31,9 +38,17 @@ from optviz import ops, rules
 jit = numba.njit(nogil=True, error_model="numpy")
 
 
-@cache
+_lock = threading.Lock()  # a background warm-up and a request may both ask
+
+
 def jitted(fn):
     """`fn` compiled by `jit`, once per process (a rule's init or update, a gradient)."""
+    with _lock:
+        return _jitted(fn)
+
+
+@cache
+def _jitted(fn):
     return jit(fn)
 
 
@@ -81,15 +96,44 @@ def _exp(x):
 register_jitable(rules.adam_terms)  # called by name from adam_update
 
 
-def _loop(init, update, grad, hps, starts, n, bound, X, G, S, record_state):
+def hyper_maker(hyper: type):
+    """A jitted `make(row)`: the `hyper` NamedTuple from a row of floats, one per field in
+    order, a flag being `row[k] != 0`. Runs pass their hyperparameters as one 2D array
+    (`hyper_rows`), not as a typed List of NamedTuples built one append at a time."""
+    flags = {f for f in hyper._fields if isinstance(hyper._field_defaults[f], bool)}
+    args = ", ".join(f"row[{k}] != 0.0" if f in flags else f"row[{k}]"
+                     for k, f in enumerate(hyper._fields))
+    with _lock:
+        if hyper not in _makers:
+            scope = {"Hyper": hyper}
+            exec(f"def make(row):\n    return Hyper({args})\n", scope)
+            _makers[hyper] = jit(scope["make"])
+        return _makers[hyper]
+
+
+_makers: dict[type, object] = {}
+
+
+def hyper_rows(hps, runs: int | None = None) -> np.ndarray:
+    """(runs, fields) float64: NamedTuples one per run, or one NamedTuple whose numbers
+    may be (runs,) arrays (then `runs` is needed); flags as 0/1."""
+    if runs is None:
+        return np.array([[float(v) for v in hp] for hp in hps], dtype=float)
+    H = np.empty((runs, len(hps)))
+    for k, v in enumerate(hps):
+        H[:, k] = v
+    return H
+
+
+def _loop(init, update, grad, make, H, starts, n, bound, X, G, S, record_state):
     """Advance each run (columns of X) n steps; a run that leaves the bound stops there.
 
-    X, G: (n+1, 2, runs) points and gradients; S: (n+1, fields, 2, runs) states, written
-    only with `record_state`. Rows after a run stops are NaN, which is how the engine
-    sees the divergence.
+    H: (runs, fields) hyperparameters, rebuilt by `make`; X, G: (n+1, 2, runs) points and
+    gradients; S: (n+1, fields, 2, runs) states, written only with `record_state`. Rows
+    after a run stops are NaN, which is how the engine sees the divergence.
     """
     for r in range(starts.shape[1]):
-        hp = hps[r]
+        hp = make(H[r])
         x1, x2 = starts[0, r], starts[1, r]
         s1, s2 = init(x1, hp), init(x2, hp)
         for t in range(n + 1):
@@ -108,13 +152,44 @@ def _loop(init, update, grad, hps, starts, n, bound, X, G, S, record_state):
                 x1, x2 = x1 + d1, x2 + d2
 
 
+def _points_loop(init, update, grad, f, make, H, starts, kept, bound, out):
+    """The points alone, at the steps `kept` (ascending), into out (runs, kept, 2) float32
+    filled with NaN. A run stops at its first bad step (out of the bound, or f or the
+    gradient not finite), as `trajectory.run` cuts it: that row and later stay NaN,
+    except the start, which is always kept."""
+    last = kept[-1]
+    for r in range(starts.shape[0]):
+        hp = make(H[r])
+        x1, x2 = starts[r, 0], starts[r, 1]
+        s1, s2 = init(x1, hp), init(x2, hp)
+        j = 0
+        for t in range(last + 1):
+            g1, g2 = grad(x1, x2)
+            ok = (abs(x1) <= bound and abs(x2) <= bound and math.isfinite(g1)
+                  and math.isfinite(g2) and math.isfinite(f(x1, x2)))
+            if t == kept[j]:
+                if ok or t == 0:
+                    out[r, j, 0], out[r, j, 1] = x1, x2
+                j += 1
+            if not ok:
+                break
+            if t < last:
+                d1, s1 = update(g1, s1, x1, t + 1, hp)
+                d2, s2 = update(g2, s2, x2, t + 1, hp)
+                x1, x2 = x1 + d1, x2 + d2
+
+
 _compiled_loop = jit(_loop)
+_compiled_points = jit(_points_loop)
+# (loop, rule.init, rule.update, grad). Defined before is_warm: optviz.trajectory reads
+# is_warm's presence as "imported far enough to ask" while a thread imports this module.
 _warm: set[tuple] = set()
 
 
-def is_warm(rule: rules.Rule, grad) -> bool:
-    """Whether `advance` has already compiled this rule and gradient in this process."""
-    return (rule.init, rule.update, grad) in _warm
+def is_warm(rule: rules.Rule, grad, loop: str = "advance") -> bool:
+    """Whether `loop` ("advance" or "points") has compiled this rule and gradient in
+    this process."""
+    return (loop, rule.init, rule.update, grad) in _warm
 
 
 def advance(rule: rules.Rule, grad, hps, starts: np.ndarray, n: int, bound: float,
@@ -130,14 +205,61 @@ def advance(rule: rules.Rule, grad, hps, starts: np.ndarray, n: int, bound: floa
     X = np.empty((n + 1, 2, runs))
     G = np.empty((n + 1, 2, runs))
     S = np.empty((n + 1 if record_state else 1, fields, 2, runs))
-    typed = List()
-    for hp in hps:
-        typed.append(float_hyperparams(hp))
-    _compiled_loop(jitted(rule.init), jitted(rule.update), jitted(grad), typed,
+    _compiled_loop(jitted(rule.init), jitted(rule.update), jitted(grad),
+                   hyper_maker(rule.hyper), hyper_rows(hps),
                    np.ascontiguousarray(starts, dtype=float), n, float(bound), X, G, S,
                    bool(record_state))
-    _warm.add((rule.init, rule.update, grad))
+    _warm.add(("advance", rule.init, rule.update, grad))
     return X, G, [S[:, k] for k in range(fields)]
+
+
+# Below this many run-steps one thread does it all; above, the runs are shared out
+# between threads (the loop releases the GIL): each run is independent, so the
+# numbers are the same however they are shared.
+THREAD_WORK = 100_000
+
+
+def points(rule: rules.Rule, surface, H: np.ndarray, starts: np.ndarray,
+           kept: np.ndarray, bound: float, threads: int | None = None) -> np.ndarray:
+    """`trajectory.run_points` on the compiled loop: (runs, len(kept), 2) float32.
+
+    H: (runs, fields) from `hyper_rows`; starts: (runs, 2); kept: ascending steps.
+    """
+    H = np.ascontiguousarray(H, dtype=float)
+    starts = np.ascontiguousarray(starts, dtype=float)
+    kept = np.ascontiguousarray(kept, dtype=np.int64)
+    runs = len(starts)
+    out = np.full((runs, len(kept), 2), np.nan, np.float32)
+    fns = (jitted(rule.init), jitted(rule.update), jitted(surface.grad), jitted(surface.f),
+           hyper_maker(rule.hyper))
+    if threads is None:
+        threads = min(_cpus(), runs * (int(kept[-1]) + 1) // THREAD_WORK)
+    if threads <= 1:
+        _compiled_points(*fns, H, starts, kept, float(bound), out)
+    else:
+        cuts = np.linspace(0, runs, threads + 1).astype(int)
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda a, b: _compiled_points(*fns, H[a:b], starts[a:b], kept,
+                                                        float(bound), out[a:b]),
+                          cuts[:-1], cuts[1:]))
+    _warm.add(("points", rule.init, rule.update, surface.grad))
+    return out
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def warm(rule: rules.Rule, surface) -> None:
+    """Compile both loops for `rule` on `surface` (a second or two), so that engine
+    "auto" takes them from now on; `optviz.trajectory.compile_in_background` calls it
+    off the request path."""
+    hp = rule.hyperparams()
+    advance(rule, surface.grad, [hp], np.zeros((2, 1)), 1, 1.0)
+    points(rule, surface, hyper_rows([hp]), np.zeros((1, 2)), np.arange(2), 1.0, threads=1)
 
 
 # ------------------------------------------------------- the trainer's kernels

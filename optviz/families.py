@@ -4,7 +4,8 @@ The chart draws the focused run as it would be at any slider position before the
 user lets go, so Python computes it ahead, at a grid of values of each slider's
 hyperparameter (lr, ε, β1, β2: those the optimizer takes) and from a lattice of start
 points over the view, with every other setting as it is. All of it is one call of the
-trajectory engine, which advances the runs of one rule together as arrays:
+trajectory engine's batched, points-only path (`trajectory.run_points`): no Trajectory
+per run, only the points at the kept steps:
 
     fam = compute(settings, view)          # a Families
     fam.sliders["lr"].points               # (K, P, 2) float32, NaN after divergence
@@ -12,9 +13,11 @@ trajectory engine, which advances the runs of one rule together as arrays:
 Previews keep only P <= PREVIEW_STEPS evenly spread steps (`preview_steps`); the
 runs the user commits are computed exactly, step by step, elsewhere.
 
-Speed (605 Adam runs: 4 sliders x 41 values and 21 x 21 starts, in one engine call
-with `record_state=False`; benchmarks/explorer_payload.py, 2 busy CPUs): ~16 ms for
-the default 20 steps, ~45 ms for 300 steps on Rosenbrock, ~0.25-0.35 s for 5,000.
+Speed (605 runs of the focused optimizer: 4 sliders x 41 values and 21 x 21 starts;
+benchmarks/explorer_payload.py, 2 busy CPUs), compiled loop / NumPy loop: ~1 / ~2 ms
+for the default view (Adam, 20 steps), ~10 / ~26 ms for 300 steps on Rosenbrock,
+~20 / ~190 ms for 5,000 steps (SGD's 482 runs). Before `run_points` it was ~17 ms for
+the default view whichever loop ran: one Trajectory per run.
 """
 
 from __future__ import annotations
@@ -129,16 +132,20 @@ def compute(settings: TrajectorySettings, view: Window | None = None, focus: int
     values = {p: SLIDERS[p].grid(grid, getattr(hyper, p)) for p in params}
     x1, x2 = lattice(view or surface.window, lattice_size)
 
-    runs = [trajectory.Run(name, hyper._replace(**{p: float(v)}), start)
-            for p in params for v in values[p]]
-    runs += [trajectory.Run(name, hyper, (float(a), float(b))) for b in x2 for a in x1]
-    # Previews draw points only: without the state the engine writes two fifths as much.
-    done = trajectory.run(surface, runs, settings.steps, settings.bound, engine,
-                          record_state=False)
-
+    # One batch: each slider's grid (every other value the run's), then the lattice of
+    # starts, row by row; the engine keeps only the points, at the kept steps.
+    sweep = len(params) * grid
+    varied = {}
+    for i, p in enumerate(params):
+        varied[p] = np.full(sweep + len(x1) * len(x2), float(getattr(hyper, p)))
+        varied[p][i * grid:(i + 1) * grid] = values[p]
+    lattice_x1, lattice_x2 = np.meshgrid(x1, x2)
+    starts = np.concatenate([np.broadcast_to(start, (sweep, 2)),
+                             np.stack([lattice_x1.ravel(), lattice_x2.ravel()], axis=1)])
     kept = preview_steps(settings.steps, preview)
-    points = np.stack([at_steps(t.points, kept) for t in done])
+    points = trajectory.run_points(surface, name, hyper._replace(**varied), starts,
+                                   settings.steps, kept, settings.bound, engine)
     sliders = {p: SliderFamily(p, values[p], points[i * grid:(i + 1) * grid])
                for i, p in enumerate(params)}
-    starts = points[len(params) * grid:].reshape(len(x2), len(x1), len(kept), 2)
-    return Families(kept, sliders, x1, x2, starts)
+    return Families(kept, sliders, x1, x2,
+                    points[sweep:].reshape(len(x2), len(x1), len(kept), 2))

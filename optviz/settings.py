@@ -275,9 +275,10 @@ class TrajectorySettings:
         start = self.start_point()
         return [o.to_run(start) for o in self.optimizers]
 
-    def compute(self) -> list[trajectory.Trajectory]:
-        """One Trajectory per optimizer, in order (diverged runs are cut, never raised)."""
-        return trajectory.run(self.get_surface(), self.runs(), self.steps, self.bound)
+    def compute(self, engine: str = "auto") -> list[trajectory.Trajectory]:
+        """One Trajectory per optimizer, in order (diverged runs are cut, never raised);
+        `engine` as `trajectory.run`'s."""
+        return trajectory.run(self.get_surface(), self.runs(), self.steps, self.bound, engine)
 
     @classmethod
     def from_strings(

@@ -10,10 +10,22 @@ can be left out with `record_state=False`, for previews that draw only the point
 most of the memory a long batch writes). A run
 that diverges (a non-finite value, or a coordinate beyond `bound`) is cut at its last
 good point and reported with the step at which it diverged; nothing is raised.
+
+`run_points` is the batched form for previews: many runs of one optimizer, their points
+alone at chosen steps, as one (runs, kept, 2) float32 array.
+
+Engine "auto" takes the compiled loop (`optviz.compiled`) where it is already compiled
+in this process; where it is not, it runs the NumPy loop and starts compiling it in a
+background thread (`compile_in_background`), once per rule and surface, so that a
+long-lived server gets fast after its first requests. OPTVIZ_BACKGROUND_COMPILE=0 turns
+that off (the tests do, to stay deterministic).
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -24,6 +36,9 @@ from optviz import rules
 from optviz.surfaces import Surface
 
 DEFAULT_BOUND = 1e6
+ENGINES = ("auto", "numpy", "compiled")
+# Whether engine "auto" compiles in the background what it lacks (see the module's doc).
+BACKGROUND_COMPILE = os.environ.get("OPTVIZ_BACKGROUND_COMPILE", "1") != "0"
 
 
 @dataclass(frozen=True)
@@ -97,8 +112,7 @@ def run(surface: Surface, runs: Sequence[Run], steps: int, bound: float = DEFAUL
     n = int(steps)
     if n < 0:
         raise ValueError("steps must be >= 0")
-    if engine not in ("auto", "numpy", "compiled"):
-        raise ValueError(f"unknown engine {engine!r}; choose auto, numpy or compiled")
+    _check_engine(engine)
     total = len(runs)
     groups: dict[tuple, list[int]] = {}
     for i, r in enumerate(runs):
@@ -115,7 +129,7 @@ def run(surface: Surface, runs: Sequence[Run], steps: int, bound: float = DEFAUL
         rule = rules.get_rule(runs[members[0]].optimizer)
         plans.append((rule, [runs[i].hyper for i in members], slice(first, first + len(members))))
 
-    if engine == "compiled" or (engine == "auto" and _compiled_is_warm(plans, surface)):
+    if engine == "compiled" or (engine == "auto" and _auto_compiled(plans, surface, "advance")):
         from optviz import compiled
 
         histories = []
@@ -153,6 +167,63 @@ def run(surface: Surface, runs: Sequence[Run], steps: int, bound: float = DEFAUL
     return results  # type: ignore[return-value]
 
 
+def run_points(surface: Surface, optimizer: str, hyper: NamedTuple, starts, steps: int,
+               kept=None, bound: float = DEFAULT_BOUND, engine: str = "auto") -> np.ndarray:
+    """The points of many runs of one optimizer at the steps `kept`, in one array: what
+    `run(...)[i].points[kept]` would give, without a Trajectory per run.
+
+    hyper: the optimizer's hyperparameters; each number may be a (runs,) array, one
+        value per run (flags are shared).
+    starts: (runs, 2).
+    kept: ascending steps in 0..steps (default: every step).
+    Returns (runs, len(kept), 2) float32. A run that diverged is NaN from the step where
+    `run` cuts it (its `diverged_at`: out of `bound`, or f or the gradient not finite),
+    its start always kept. Engines as `run`'s; the compiled one stops each run at its
+    cut and at the last kept step, and shares long batches between the CPUs.
+    """
+    _check_engine(engine)
+    n = int(steps)
+    kept = np.arange(n + 1) if kept is None else np.asarray(kept)
+    if n < 0 or kept.ndim != 1 or not len(kept) or kept.dtype.kind not in "iu" \
+            or kept[0] < 0 or kept[-1] > n or (np.diff(kept) <= 0).any():
+        raise ValueError("kept must be ascending steps in 0..steps, steps >= 0")
+    starts = np.asarray(starts, dtype=float).reshape(-1, 2)
+    rule = rules.get_rule(optimizer)
+    hp = type(hyper)(*(v if isinstance(hyper._field_defaults[f], bool)
+                       else np.array(np.broadcast_to(np.asarray(v, float), len(starts)))
+                       for f, v in zip(hyper._fields, hyper, strict=True)))
+    if engine == "compiled" or (engine == "auto" and _auto_compiled([(rule, None, None)],
+                                                                    surface, "points")):
+        from optviz import compiled
+
+        return compiled.points(rule, surface, compiled.hyper_rows(hp, len(starts)), starts,
+                               kept, bound)
+    return _points_numpy(surface, rule, hp, starts, kept, bound)
+
+
+def _points_numpy(surface, rule, hp, starts, kept, bound) -> np.ndarray:
+    """`run_points` on the NumPy loop: all runs as arrays, as `_advance_numpy`."""
+    runs, last = len(starts), int(kept[-1])
+    out = np.full((len(kept), 2, runs), np.nan, np.float32)
+    x = np.ascontiguousarray(starts.T)
+    alive = np.ones(runs, bool)  # every step so far good
+    state, j = rule.init(x, hp), 0
+    with np.errstate(all="ignore"):
+        for t in range(last + 1):
+            g = np.empty((2, runs))
+            g[0], g[1] = surface.grad(x[0], x[1])
+            alive &= ((np.abs(x) <= bound).all(axis=0) & np.isfinite(g).all(axis=0)
+                      & np.isfinite(surface.f(x[0], x[1])))
+            if t == kept[j]:
+                out[j] = x if t == 0 else np.where(alive, x, np.nan)
+                j += 1
+            if t == last or not alive.any():
+                break
+            delta, state = rule.update(g, state, x, t + 1, hp)
+            x = x + delta
+    return np.ascontiguousarray(out.transpose(2, 0, 1))
+
+
 def _advance_numpy(surface, plans, X, G, n, bound, record_state=True):
     """Fill X and G step by step; one rule call per group and step. Returns histories
     (one empty list per group without `record_state`)."""
@@ -184,12 +255,60 @@ def _advance_numpy(surface, plans, X, G, n, bound, record_state=True):
     return [h for *_, h in histories], last
 
 
-def _compiled_is_warm(plans, surface) -> bool:
-    import sys
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose auto, numpy or compiled")
 
-    compiled = sys.modules.get("optviz.compiled")
-    return compiled is not None and all(compiled.is_warm(rule, surface.grad)
-                                        for rule, _, _ in plans)
+
+def _compiled_is_warm(plans, surface, loop: str = "advance") -> bool:
+    # optviz.compiled may be half imported, by a background compile: is_warm is then
+    # not there yet, and nothing is warm.
+    is_warm = getattr(sys.modules.get("optviz.compiled"), "is_warm", None)
+    return is_warm is not None and all(is_warm(rule, surface.grad, loop)
+                                       for rule, _, _ in plans)
+
+
+def _auto_compiled(plans, surface: Surface, loop: str) -> bool:
+    """Whether "auto" takes the compiled `loop` for the rules of `plans`: only where it is
+    compiled already. Where it is not, it is compiled in the background
+    (BACKGROUND_COMPILE) for next time."""
+    if _compiled_is_warm(plans, surface, loop):
+        return True
+    if BACKGROUND_COMPILE:
+        for rule, _, _ in plans:
+            compile_in_background(rule, surface)
+    return False
+
+
+_background: dict[tuple, threading.Thread] = {}
+_background_lock = threading.Lock()
+
+
+def compile_in_background(rule: rules.Rule, surface: Surface) -> threading.Thread | None:
+    """Compile the compiled engine's loops for `rule` on `surface` in a daemon thread,
+    once per process; returns that thread (join it to wait), or None for a parametrised
+    surface (the rotated quadratic: its f and gradient are closures made anew for each
+    condition number, and each would compile anew). Importing numba and compiling take
+    one to three seconds of CPU, off the caller's path (though the thread holds the GIL
+    much of that time); until it is done "auto" keeps to the NumPy loop. The two loops
+    agree step by step to rounding (~1e-12 relative), which chaotic runs (large steps on
+    Rosenbrock or Rastrigin) can grow to visible differences over hundreds of steps."""
+    if any(getattr(fn, "__closure__", None) is not None for fn in (surface.grad, surface.f)):
+        return None
+    key = (rule.init, rule.update, surface.grad)
+    with _background_lock:
+        if key not in _background:
+            _background[key] = threading.Thread(
+                target=_compile, args=(rule, surface), daemon=True,
+                name=f"optviz-compile-{rule.name}-{surface.name}")
+            _background[key].start()
+        return _background[key]
+
+
+def _compile(rule: rules.Rule, surface: Surface) -> None:
+    from optviz import compiled  # imports numba: seconds, so only here and off the request
+
+    compiled.warm(rule, surface)
 
 
 def _explain(rule: rules.Rule, history, hp, last: int) -> dict[str, np.ndarray]:

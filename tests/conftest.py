@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from optviz import data
-from tests.browser import chromium_path
+# Engine "auto" would start numba compiling in the background when it falls back to the
+# NumPy loop, and a later call would then take the compiled loop, at a moment that
+# depends on timing. Off here; tests/test_background_compile.py turns it on itself.
+os.environ.setdefault("OPTVIZ_BACKGROUND_COMPILE", "0")
+
+from optviz import data  # noqa: E402
+from tests.browser import chromium_path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("OPTVIZ_SHARED_DATA") or ROOT.parent / "shared" / "data")

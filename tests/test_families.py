@@ -89,19 +89,22 @@ def test_shapes_and_the_lattice_over_the_view():
     assert (fam.sliders["lr"].points[:, 0] == np.float32([-5.0, -2.0])).all()
 
 
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
 @pytest.mark.parametrize("surface,optimizer,steps", [
     ("rosenbrock", "adam", 400),  # subsampled: 400 steps, 60 kept
     ("d2l", "sgd", 30),  # large learning rates diverge
     ("beale", "rmsprop", 120),
 ])
-def test_each_member_is_the_engines_own_run_at_the_kept_steps(surface, optimizer, steps):
+def test_each_member_is_the_engines_own_run_at_the_kept_steps(surface, optimizer, steps,
+                                                              engine):
     s = TrajectorySettings(surface=surface, steps=steps, optimizers=(optimizer,))
-    fam = families.compute(s, preview=60)
+    fam = families.compute(s, preview=60, engine=engine)
     assert len(fam.steps) <= 60 and fam.steps[-1] == steps
     surf, hyper, start = s.get_surface(), s.optimizers[0].hyperparams(), s.start_point()
 
     def alone(hp, begin):
-        (t,) = trajectory.run(surf, [trajectory.Run(optimizer, hp, begin)], steps, s.bound)
+        (t,) = trajectory.run(surf, [trajectory.Run(optimizer, hp, begin)], steps, s.bound,
+                              engine)
         return families.at_steps(t.points, fam.steps), t.diverged_at
 
     diverged = 0
@@ -116,6 +119,28 @@ def test_each_member_is_the_engines_own_run_at_the_kept_steps(surface, optimizer
     if optimizer == "sgd":
         assert diverged  # and the NaN after it matched above
         assert np.isnan(fam.sliders["lr"].points[-1, -1]).all()
+
+
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+@pytest.mark.parametrize("optimizer", list(rules.RULES))
+def test_every_member_of_every_optimizers_families_is_its_run_alone(optimizer, engine):
+    """A small grid and lattice, every member checked; the bound (20) cuts runs at the
+    sliders' far ends (large lr, or ε for AdaDelta), whose tails are NaN."""
+    s = TrajectorySettings(steps=40, bound=20.0, optimizers=(optimizer,))
+    fam = families.compute(s, grid=9, lattice_size=4, preview=15, engine=engine)
+    surf, hyper, start = s.get_surface(), s.optimizers[0].hyperparams(), s.start_point()
+    members = [(f.points[k], hyper._replace(**{p: float(f.values[k])}), start)
+               for p, f in fam.sliders.items() for k in range(len(f.values))]
+    members += [(fam.starts[j, i], hyper, (float(fam.x1[i]), float(fam.x2[j])))
+                for j in range(4) for i in range(4)]
+    cut = 0
+    for got, hp, begin in members:
+        (t,) = trajectory.run(surf, [trajectory.Run(optimizer, hp, begin)], s.steps, s.bound,
+                              engine)
+        np.testing.assert_allclose(got, families.at_steps(t.points, fam.steps),
+                                   rtol=2e-6, atol=1e-6)
+        cut += t.diverged_at is not None
+    assert cut and any(np.isnan(got[-1]).all() for got, _, _ in members)
 
 
 def test_the_other_settings_are_the_focused_runs():

@@ -145,7 +145,9 @@ def _trajectory(args: argparse.Namespace, parser: ArgumentParser) -> int:
         config = settings_from_args(args)
     except SettingsError as e:
         parser.error(str(e))
-    trajectories = config.compute()
+    # "auto" would be the NumPy loop in a fresh process anyway, and would start numba
+    # compiling in the background for next time: a one-shot command has no next time.
+    trajectories = config.compute(engine="numpy")
     if args.html:
         return _write_html(config, trajectories, args.html)
     if args.json:

@@ -6,9 +6,17 @@ preview slider drags in the browser; only a released gesture comes back, as the
 state value `commit`. Mounted with one key, the same element is updated in place on
 every rerun, so the zoom and the animation step survive a change.
 
-The files are passed inline: Streamlit serves a component's files only from inside
-the installed package named like the distribution (`optviz`), and the library keeps
-no browser code; the script is ~tens of kB, small beside a rerun's other messages.
+The files are passed inline (~80 kB, resent inside the element's message on every
+rerun) because Streamlit 1.67 cannot serve them as files from `ui/`: a file-backed
+`js`/`css` must sit under the `asset_dir` of a `[tool.streamlit.component]` manifest,
+and that directory is resolved against the root of the importable package named like
+the distribution, here `optviz` (streamlit/components/v2/manifest_scanner.py,
+`_process_single_package` and `_resolve_package_root`: `importlib.util.find_spec`
+of the normalized distribution name), and must stay inside it (`resolve_asset_root`:
+`..` is rejected, symlinks are resolved and checked). That holds for the editable and
+the wheel install alike, so the files would have to move into the library package,
+which keeps no browser code. (A wheel also ships no pyproject.toml unless it is
+declared as package data.)
 """
 
 from __future__ import annotations

@@ -89,6 +89,24 @@ test("decode accepts an ArrayBuffer and a misaligned Uint8Array (a protobuf suba
   assert.deepEqual(Array.from(arrays["runs/0/values"].data.slice(0, 2)), [0, 1.25]);
 });
 
+test("decode views an aligned blob in place and copies a misaligned one array by array", () => {
+  const blob = tinyPayload();
+  const views = decode(blob).arrays;
+  assert.equal(views["runs/0/points"].data.buffer, blob.buffer);
+  const big = new Uint8Array(blob.length + 2);
+  big.set(blob, 2);
+  const { arrays } = decode(big.subarray(2));
+  const points = arrays["runs/0/points"].data;
+  assert.notEqual(points.buffer, big.buffer);
+  assert.equal(points.buffer.byteLength, 6 * 4); // that array alone
+  assert.equal(arrays["runs/0/points"].data, points); // copied once
+  assert.deepEqual(Array.from(points.slice(0, 4)), [0, 0, 1, 0.5]);
+  const model = buildModel(decode(big.subarray(2)));
+  assert.deepEqual(Array.from(model.runs[0].values.slice(0, 2)), [0, 1.25]);
+  assert.deepEqual(Array.from(model.families.beta1.points), [0, 0, 1, 1, 0, 0, 2, 2]);
+  assert.deepEqual(Array.from(model.runs[0].series[0].data.slice(2)), [1, -2, 3, 4]);
+});
+
 test("decode rejects what is not a version-1 optviz blob, saying why", () => {
   assert.throws(() => decode(new Uint8Array(5)), (e) => e instanceof PayloadError && /12-byte/.test(e.message));
   assert.throws(() => decode(encode({}, {}, { magic: "PNG!" })), /not an optviz payload.*"PNG!"/);

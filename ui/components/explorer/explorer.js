@@ -36,14 +36,17 @@ function asBytes(input) {
 }
 
 /** Decodes a payload blob into {header, arrays}: arrays[name] = {data, shape, dtype}, where
- * data is a Float32Array or Int32Array view on the blob (no copy, unless the blob sits at an
- * offset a typed array cannot view, as a protobuf `bytes` field may). */
+ * data is a Float32Array or Int32Array view on the blob (no copy), unless the blob sits at an
+ * offset a typed array cannot view, as a protobuf `bytes` field may: then `data` is a copy
+ * of that array alone, made when it is first read. */
 export function decode(input) {
-  let bytes = asBytes(input);
+  const bytes = asBytes(input);
   if (!LITTLE_ENDIAN) throw new PayloadError("this browser is big-endian; the payload is little-endian");
   // Arrays start at multiples of 8 from the blob's start; a view needs 4-byte alignment in
-  // its buffer. Streamlit hands `bytes` over as a subarray of the whole message.
-  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice();
+  // its buffer. Streamlit hands `bytes` over as a subarray of the whole message, at any
+  // offset: copying the whole blob then (3.7 MB: ~2 ms) would pay for the families too,
+  // which only a preview reads.
+  const aligned = bytes.byteOffset % 4 === 0;
   if (bytes.length < 12) throw new PayloadError(`not an optviz payload: ${bytes.length} bytes, fewer than the 12-byte preamble`);
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
   if (magic !== MAGIC) {
@@ -84,9 +87,26 @@ export function decode(input) {
     if (end > bytes.length) {
       throw new PayloadError(`array "${name}" (${shape.join("×")} ${dtype}) ends at byte ${end}, past the blob's ${bytes.length}`);
     }
-    arrays[name] = { data: new Ctor(bytes.buffer, bytes.byteOffset + base + offset, count), shape: shape.slice(), dtype };
+    const at = base + offset;
+    arrays[name] = aligned
+      ? { data: new Ctor(bytes.buffer, bytes.byteOffset + at, count), shape: shape.slice(), dtype }
+      : lazy({ shape: shape.slice(), dtype }, "data", () => new Ctor(bytes.slice(at, at + 4 * count).buffer));
   }
   return { header, arrays };
+}
+
+/** `obj` with `obj[key]` computed by `get` when first read, then kept as a plain value. */
+function lazy(obj, key, get) {
+  Object.defineProperty(obj, key, {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const value = get();
+      Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+      return value;
+    },
+  });
+  return obj;
 }
 
 function align8(n) {
@@ -94,7 +114,9 @@ function align8(n) {
 }
 
 /** The header and arrays resolved into what the chart draws: typed arrays in place of the
- * names, with the shapes checked, so drawing code never looks a name up. */
+ * names, with the shapes checked, so drawing code never looks a name up. The runs' points
+ * are read at once; their values and series and the families when first used (a copy
+ * each, for a misaligned blob; see decode). */
 export function buildModel({ header, arrays }) {
   const need = (name, what, check) => {
     const a = arrays[name];
@@ -110,29 +132,32 @@ export function buildModel({ header, arrays }) {
     const what = `run ${i} (${r.label})`;
     const pts = need(r.points, what, (s) => s.length === 2 && s[1] === 2 && s[0] >= 1);
     const n = pts.shape[0];
-    const values = r.values ? need(r.values, what, (s) => s.length === 1 && s[0] === n).data : null;
-    const series = (r.series || []).map((s) => ({
-      key: s.key, label: s.label, data: need(s.array, `${what} series ${s.key}`, (sh) => sh[0] === n && sh[1] === 2).data,
-    }));
-    return {
+    const values = r.values ? need(r.values, what, (s) => s.length === 1 && s[0] === n) : null;
+    const series = (r.series || []).map((s) => {
+      const a = need(s.array, `${what} series ${s.key}`, (sh) => sh[0] === n && sh[1] === 2);
+      return lazy({ key: s.key, label: s.label }, "data", () => a.data);
+    });
+    return lazy({
       label: String(r.label ?? `run ${i}`), optimizer: r.optimizer, color: r.color || "#333", dashed: !!r.dashed,
-      steps: n - 1, divergedAt: r.diverged_at ?? null, points: pts.data, values, series,
-    };
+      steps: n - 1, divergedAt: r.diverged_at ?? null, points: pts.data, series,
+    }, "values", () => (values ? values.data : null));
   });
   const families = {};
   for (const [param, fam] of Object.entries(header.families || {})) {
     const what = `family ${param}`;
-    const steps = need(fam.steps, what, (s) => s.length === 1).data;
-    const P = steps.length;
+    const steps = need(fam.steps, what, (s) => s.length === 1);
+    const P = steps.shape[0];
+    const family = lazy({ P }, "steps", () => steps.data);
     if (param === "start") {
-      const x1 = need(fam.x1, what, (s) => s.length === 1).data;
-      const x2 = need(fam.x2, what, (s) => s.length === 1).data;
-      const points = need(fam.points, what, (s) => s.length === 4 && s[0] === x2.length && s[1] === x1.length && s[2] === P && s[3] === 2).data;
-      families.start = { x1, x2, steps, points, P };
+      const x1 = need(fam.x1, what, (s) => s.length === 1);
+      const x2 = need(fam.x2, what, (s) => s.length === 1);
+      const points = need(fam.points, what, (s) => s.length === 4 && s[0] === x2.shape[0] && s[1] === x1.shape[0] && s[2] === P && s[3] === 2);
+      lazy(lazy(lazy(family, "x1", () => x1.data), "x2", () => x2.data), "points", () => points.data);
+      families.start = family;
     } else {
-      const values = need(fam.values, what, (s) => s.length === 1).data;
-      const points = need(fam.points, what, (s) => s.length === 3 && s[0] === values.length && s[1] === P && s[2] === 2).data;
-      families[param] = { values, steps, points, P };
+      const values = need(fam.values, what, (s) => s.length === 1);
+      const points = need(fam.points, what, (s) => s.length === 3 && s[0] === values.shape[0] && s[1] === P && s[2] === 2);
+      families[param] = lazy(lazy(family, "values", () => values.data), "points", () => points.data);
     }
   }
   const c = header.contours || {};
@@ -545,8 +570,9 @@ function create(parentElement) {
     size: { w: 0, h: 0, dpr: 1 }, rect: null, ticks: null, aspect: 1.6,
     dirtyLayout: true, dirtyBg: true, raf: 0, readoutKey: "", renders: 0,
     pending: false, pendingTimer: 0, hintTimer: 0, // a commit awaiting its blob; the hint
-    serial: 0, trail: null, trailKey: "", trailStep: 0, trailCarry: [], // see drawTrail
-    pendingInput: null, stats: [], // input → drawn latencies, for the tests
+    runIds: [], runSerial: 0, layers: [], trailCarry: [], redrawn: 0, // see drawTrail
+    legendKey: "", colorbarKey: "", held: false, holdTimer: 0,
+    pendingInput: null, stats: [], loads: [], // input → drawn latencies; new blobs (tests)
   };
   // A handle for tests and debugging (read-only by convention).
   root.__explorer = {
@@ -565,6 +591,8 @@ function create(parentElement) {
       }));
     },
     get renders() { return st.renders; },
+    /** How many runs have been drawn whole onto the trail's layers so far (see drawTrail). */
+    get redrawn() { return st.redrawn; },
     /** Viewport coordinates of the data point (x, y). */
     pixelOf(x, y) {
       const b = st.fg.getBoundingClientRect();
@@ -572,6 +600,9 @@ function create(parentElement) {
       return [b.left + px, b.top + py];
     },
     stats: st.stats,
+    /** Per new blob: the renderer's time with it (decode, model, DOM; ms), its bytes and
+     * the time of the first animation frame after it (ms; null until drawn). */
+    loads: st.loads,
     /** Draws the paths at n steps across the run, each forced to raster (a 1-pixel read
      * flushes the canvas): the true cost of an animation frame's drawing, in ms each. */
     benchDraw(n = 100) {
@@ -603,6 +634,8 @@ function create(parentElement) {
     clearTimeout(st.pendingTimer);
     clearTimeout(st.stepTimer);
     clearTimeout(st.hintTimer);
+    clearTimeout(st.holdTimer);
+    st.held = true; // no frame after the cleanup
     if (st.raf) cancelAnimationFrame(st.raf);
     st.raf = 0;
     st.playing = false;
@@ -615,6 +648,7 @@ function create(parentElement) {
 // ------------------------------------------------------------------ updating
 
 function update(st, data) {
+  const t0 = performance.now();
   let model;
   try {
     if (data === null || data === undefined) throw new PayloadError("no payload yet");
@@ -630,13 +664,18 @@ function update(st, data) {
   st.pending = false;
   const old = st.model;
   st.model = model;
-  st.serial += 1; // the trail of paths is redrawn whole
+  // A run drawn as before keeps its id, and the trail's layers holding only such runs are
+  // not redrawn (see drawTrail): a commit usually changes the focused run alone.
+  st.runIds = model.runs.map((run, i) => (old && sameRun(old.runs[i], run) ? st.runIds[i] : ++st.runSerial));
   // The zoom is the user's until the surface changes (as plotly's uirevision was); the
   // plot's height follows the surface's first view, not every payload's.
   if (!old || old.surface !== model.surface) {
     st.userView = null;
     st.aspect = (model.view[0][1] - model.view[0][0]) / (model.view[1][1] - model.view[1][0]);
   }
+  // The axes and the contours are laid out and drawn again only when they change.
+  if (!old || old.lecture !== model.lecture || !sameView(old.view, model.view)) st.dirtyLayout = true;
+  if (!old || !sameContours(old.contours, model.contours)) st.dirtyBg = true;
   // The step survives a new payload, clamped; one sitting at the end of the old runs
   // (the first look shows whole paths) follows the end of the new ones.
   st.step = !old || st.step >= old.T ? model.T : Math.min(st.step, model.T);
@@ -651,6 +690,8 @@ function update(st, data) {
   updateSliders(st);
   updateColorbar(st);
   st.scrubber.max = String(model.T);
+  st.loads.push({ apply: performance.now() - t0, bytes: data.byteLength, frame: null });
+  if (st.loads.length > 100) st.loads.splice(0, 50);
   const src = model.contours.image;
   if (src !== st.imageSrc) {
     st.imageSrc = src;
@@ -667,14 +708,40 @@ function update(st, data) {
       st.image = null;
     }
   }
-  st.dirtyLayout = true;
   st.readoutKey = "";
   syncPlayer(st);
   schedule(st);
 }
 
+/** Whether run `b` is drawn exactly as run `a` (undefined: no): label, colour, dash and
+ * the same points, bit for bit (NaN included). */
+function sameRun(a, b) {
+  if (!a || a.label !== b.label || a.color !== b.color || a.dashed !== b.dashed) return false;
+  return sameBits(a.points, b.points);
+}
+
+function sameBits(a, b) {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  const x = new Int32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Int32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+function sameView(a, b) {
+  return a[0][0] === b[0][0] && a[0][1] === b[0][1] && a[1][0] === b[1][0] && a[1][1] === b[1][1];
+}
+
+function sameContours(a, b) {
+  return a.image === b.image && String(a.extent) === String(b.extent) && sameBits(a.lines, b.lines);
+}
+
 function updateLegend(st) {
   const { model } = st;
+  const key = JSON.stringify([model.focus, model.runs.map((r) => [r.label, r.color, r.dashed])]);
+  if (key === st.legendKey) return; // the buttons (and their pressed states) stay
+  st.legendKey = key;
   const items = model.runs.map((r, i) => {
     const swatch = el("span", { class: `ox-swatch${r.dashed ? " dashed" : ""}` });
     swatch.style.setProperty("--c", r.color);
@@ -695,6 +762,9 @@ function updateLegend(st) {
 
 function updateColorbar(st) {
   const cb = st.model.contours.colorbar;
+  const key = JSON.stringify(cb);
+  if (key === st.colorbarKey) return;
+  st.colorbarKey = key;
   st.colorbar.hidden = !cb;
   if (!cb) return;
   const stops = (cb.stops || []).map(([at, c]) => `${c} ${(100 * at).toFixed(2)}%`).join(", ");
@@ -768,7 +838,12 @@ function setSliderText(row, value) {
 }
 
 function commit(st, value) {
+  // First, before any drawing: Streamlit sends the rerun request from a setTimeout(0)
+  // that setStateValue queues, and Chromium runs the animation frame due after an input
+  // event ahead of timers, so a frame drawn now would hold the request back by its
+  // length. Frames wait for a timeout queued after Streamlit's.
   if (typeof st.setStateValue === "function") st.setStateValue("commit", value);
+  holdFrames(st);
   // The preview stays until Python's new blob arrives. Streamlit does not call the
   // renderer again when the blob is byte-for-byte unchanged (a commit Python ignored, or
   // the same value twice): after PENDING_MS without one, go back to what the blob says.
@@ -999,7 +1074,19 @@ function showHint(st, text) {
 // ------------------------------------------------------------------- drawing
 
 function schedule(st) {
-  if (!st.raf) st.raf = requestAnimationFrame((ts) => frame(st, ts));
+  if (!st.raf && !st.held) st.raf = requestAnimationFrame((ts) => frame(st, ts));
+}
+
+/** No frame until the timeouts queued so far have run (see commit); then one. */
+function holdFrames(st) {
+  if (st.raf) cancelAnimationFrame(st.raf);
+  st.raf = 0;
+  st.held = true;
+  clearTimeout(st.holdTimer);
+  st.holdTimer = setTimeout(() => {
+    st.held = false;
+    schedule(st);
+  }, 0);
 }
 
 function frame(st, ts) {
@@ -1029,10 +1116,12 @@ function frame(st, ts) {
     // Kept for the tests and for anyone profiling: input → drawn, the whole frame, the
     // paths alone.
     const latency = st.pendingInput === null ? null : t1 - st.pendingInput;
-    st.stats.push({ latency, draw: t1 - t0, fg: tr - tf, readout: t1 - tr });
+    st.stats.push({ latency, draw: t1 - t0, fg: tr - tf, readout: t1 - tr, at: t0 });
     if (st.stats.length > 2000) st.stats.splice(0, 1000);
     st.pendingInput = null;
   }
+  const load = st.loads[st.loads.length - 1];
+  if (load && load.frame === null) load.frame = t1 - t0;
   if (st.playing) schedule(st);
 }
 
@@ -1393,54 +1482,24 @@ function strokePath(ctx, tf, pts, style, end = null, carry = { length: 0 }) {
   ctx.globalAlpha = 1;
 }
 
-/** The paths, drawn through the trail: an offscreen canvas holding every path up to
- * step trailStep. While the step grows (playing), only the new steps are drawn onto it;
- * a frame then costs one copy plus a few segments, whatever the runs' length (10 runs ×
- * 5,000 steps redrawn whole cost ~10 ms a frame in software raster). Anything else
- * (view, size, payload, hidden runs, a step back) redraws it whole. */
+/** The paths, drawn through the trail: offscreen canvases ("layers") holding every path
+ * up to the step each was last drawn at. While the step grows (playing), only the new
+ * steps are drawn onto them; a frame then costs a copy per layer plus a few segments,
+ * whatever the runs' length (10 runs × 5,000 steps redrawn whole cost 10–20 ms in
+ * software raster). The runs are split at the focused one into those before it, it, and
+ * those after it (the drawing order kept), so that a preview, which replaces the focused
+ * run, and a new blob that changes only that run redraw none of the others. A layer is
+ * redrawn whole when its runs (by id, see update), the view, the size, the line width or
+ * the hidden runs change, or the step goes back. `skip`: the focused run, left out. */
 function drawTrail(st, ctx, tf, m, skip = -1) {
-  const { model, size, rect: r } = st;
-  if (!st.trail) st.trail = document.createElement("canvas");
-  const trail = st.trail;
+  const { model } = st;
+  const n = model.runs.length;
+  const f = model.focus;
   const k = Math.floor(st.step);
-  const v = currentView(st);
-  const key = [st.serial, skip, v[0][0], v[0][1], v[1][0], v[1][1], size.w, size.h, size.dpr, [...st.hidden].join("\u0001")].join("|");
-  const tctx = trail.getContext("2d");
-  const whole = st.trailKey !== key || k < st.trailStep;
-  if (whole || k > st.trailStep) {
-    if (whole) {
-      if (trail.width !== st.fg.width || trail.height !== st.fg.height) {
-        trail.width = st.fg.width;
-        trail.height = st.fg.height;
-      }
-      tctx.setTransform(1, 0, 0, 1, 0, 0);
-      tctx.clearRect(0, 0, trail.width, trail.height);
-      st.trailCarry = model.runs.map(() => ({ length: 0 }));
-      st.trailKey = key;
-    }
-    clipToPlot(tctx, size, r);
-    const from = whole ? 0 : st.trailStep;
-    model.runs.forEach((run, i) => {
-      if (i === skip || st.hidden.has(run.label)) return;
-      const n = run.points.length >> 1;
-      const a = Math.min(from, n - 1);
-      const b = Math.min(k, n - 1);
-      if (!whole && b <= a) return;
-      const piece = run.points.subarray(2 * a, 2 * (b + 1));
-      const style = runStyle(run, m);
-      if (whole || !style.casing) {
-        strokePath(tctx, tf, piece, style, null, st.trailCarry[i]);
-      } else {
-        appendCased(tctx, tf, run.points, a, b, style, null);
-      }
-    });
-    tctx.restore();
-    st.trailStep = k;
-  }
-  ctx.save();
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.drawImage(trail, 0, 0);
-  ctx.restore();
+  const ranges = f === null ? [[0, n]] : [[0, f], [f, f + 1], [f + 1, n]];
+  ranges.forEach(([a, b], li) => {
+    if (!(a === skip && b === skip + 1)) drawLayer(st, ctx, tf, m, li, a, b, k);
+  });
   // A dot a step on short runs (step sizes at a glance), drawn every frame: a later
   // piece's casing would wipe them off the trail.
   model.runs.forEach((run, i) => {
@@ -1456,9 +1515,57 @@ function drawTrail(st, ctx, tf, m, skip = -1) {
       if (!end || end[2] !== k) return;
       const style = runStyle(run, m);
       if (style.casing) appendCased(ctx, tf, run.points, k, k, style, end);
-      else strokePath(ctx, tf, run.points.subarray(2 * k, 2 * (k + 1)), style, end, { length: st.trailCarry[i].length });
+      else strokePath(ctx, tf, run.points.subarray(2 * k, 2 * (k + 1)), style, end, { length: st.trailCarry[i]?.length ?? 0 });
     });
   }
+}
+
+/** Layer `li` of the trail, runs a..b − 1, brought to step k and copied onto `ctx`. */
+function drawLayer(st, ctx, tf, m, li, a, b, k) {
+  const { model, size, rect: r } = st;
+  const shown = [];
+  for (let i = a; i < b; i++) if (!st.hidden.has(model.runs[i].label)) shown.push(i);
+  if (!shown.length) return;
+  const layer = st.layers[li] || (st.layers[li] = { canvas: document.createElement("canvas"), key: "", step: 0 });
+  const { canvas } = layer;
+  const key = [a, b, ...shown.map((i) => st.runIds[i]), tf.ax, tf.kx, tf.ay, tf.ky, r.x, r.y, r.w, r.h,
+    size.w, size.h, size.dpr, m.path].join("|");
+  const lctx = canvas.getContext("2d");
+  const whole = layer.key !== key || k < layer.step;
+  if (whole || k > layer.step) {
+    if (whole) {
+      if (canvas.width !== st.fg.width || canvas.height !== st.fg.height) {
+        canvas.width = st.fg.width;
+        canvas.height = st.fg.height;
+      }
+      lctx.setTransform(1, 0, 0, 1, 0, 0);
+      lctx.clearRect(0, 0, canvas.width, canvas.height);
+      for (const i of shown) st.trailCarry[i] = { length: 0 };
+      layer.key = key;
+      st.redrawn += shown.length;
+    }
+    clipToPlot(lctx, size, r);
+    const from = whole ? 0 : layer.step;
+    for (const i of shown) {
+      const run = model.runs[i];
+      const n = run.points.length >> 1;
+      const p = Math.min(from, n - 1);
+      const q = Math.min(k, n - 1);
+      if (!whole && q <= p) continue;
+      const style = runStyle(run, m);
+      if (whole || !style.casing) {
+        strokePath(lctx, tf, run.points.subarray(2 * p, 2 * (q + 1)), style, null, st.trailCarry[i]);
+      } else {
+        appendCased(lctx, tf, run.points, p, q, style, null);
+      }
+    }
+    lctx.restore();
+    layer.step = k;
+  }
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(canvas, 0, 0);
+  ctx.restore();
 }
 
 /** Draws steps a..b (and `end`) of a cased path on top of its own earlier steps: the

@@ -169,7 +169,8 @@ def _padded(array: np.ndarray, rows: int) -> np.ndarray:
 
 
 def sliders(settings: TrajectorySettings, focus: int = 0) -> list[dict]:
-    """The focused run's sliders: those of lr, ε, β1, β2 that its optimizer takes."""
+    """The focused run's sliders: those of lr, ε, β1, β2 that its optimizer takes; each
+    slider's positions are its `values`, the family's (float64, as committed)."""
     optimizer = settings.optimizers[focus]
     hyper = optimizer.hyperparams()
     out = []
@@ -178,7 +179,8 @@ def sliders(settings: TrajectorySettings, focus: int = 0) -> list[dict]:
         low, high = families.SLIDERS[param].bounds(value)
         out.append({"param": param, "label": rules.LABELS[param],
                     "scale": families.SLIDERS[param].scale, "min": low, "max": high,
-                    "value": value, "family": param})
+                    "value": value, "family": param,
+                    "values": families.SLIDERS[param].grid(value=value).tolist()})
     return out
 
 

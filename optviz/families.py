@@ -31,39 +31,61 @@ from optviz.settings import TrajectorySettings
 from optviz.surfaces import Window
 
 
+def _decades(first: int, last: int, mantissas: tuple[float, ...]) -> tuple[float, ...]:
+    """m·10^e for e in first..last-1 and each mantissa, then 10^last: decimal values
+    exactly as typed (float("4e-1") == 0.4), so a slider's value reads and links cleanly."""
+    return tuple(float(f"{m}e{e}") for e in range(first, last) for m in mantissas) + (
+        float(f"1e{last}"),)
+
+
 @dataclass(frozen=True)
 class SliderRange:
-    """Where a hyperparameter's slider goes, and how it is spaced."""
+    """Where a hyperparameter's slider goes: its values, ascending, and their spacing.
 
-    low: float
-    high: float
+    The slider's positions are these values, each one a run the families compute: a
+    released slider rests on a value whose exact run the browser already holds.
+    """
+
+    values: tuple[float, ...]
     scale: str  # "log" (lr, ε: their useful values span decades) or "linear"
 
-    def grid(self, count: int, value: float | None = None) -> np.ndarray:
-        """`count` ascending values from low to high, widened to include `value`."""
-        low, high = self.bounds(value)
-        if self.scale == "log":
-            return np.geomspace(low, high, count)
-        return np.linspace(low, high, count)
+    @property
+    def low(self) -> float:
+        return self.values[0]
+
+    @property
+    def high(self) -> float:
+        return self.values[-1]
+
+    def grid(self, count: int | None = None, value: float | None = None) -> np.ndarray:
+        """The values (`count` of them, evenly thinned, for tests), with `value` added
+        where it is not one of them: a link may set β2 = 0.9999 or η = 0.41, and the
+        slider then rests where the run is rather than rounding it."""
+        values = np.array(self.values)
+        if count is not None and count < len(values):
+            values = values[np.unique(np.linspace(0, len(values) - 1, count).round().astype(int))]
+        if value is not None and float(value) not in values:
+            values = np.sort(np.append(values, float(value)))
+        return values
 
     def bounds(self, value: float | None = None) -> tuple[float, float]:
-        """(low, high), widened to include `value`: a link may set β2 = 0.9999, and
-        the slider then starts where the run is rather than clamping it."""
+        """(low, high), widened to include `value`."""
         if value is None:
             return self.low, self.high
         return min(self.low, float(value)), max(self.high, float(value))
 
 
-# The sliders, in the chart's order. Every preset's and default value lies inside
-# (tests/test_families.py), and each end is a value `rules.BOUNDS` allows: β below
-# 1, lr and ε above 0.
+# The sliders, in the chart's order. Every preset's and default value is one of the
+# values (tests/test_families.py), and each end is a value `rules.BOUNDS` allows: β
+# below 1, lr and ε above 0. β steps by 0.025 up to 0.975, then takes the values near 1
+# that matter (0.99, 0.995, 0.999); η takes 10 values a decade, ε 4.
+_BETAS = tuple(round(0.025 * k, 3) for k in range(40)) + (0.99, 0.995, 0.999)
 SLIDERS: dict[str, SliderRange] = {
-    "lr": SliderRange(1e-5, 100.0, "log"),
-    "eps": SliderRange(1e-10, 1e3, "log"),
-    "beta1": SliderRange(0.0, 0.999, "linear"),
-    "beta2": SliderRange(0.0, 0.999, "linear"),
+    "lr": SliderRange(_decades(-5, 2, (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)), "log"),
+    "eps": SliderRange(_decades(-10, 3, (1, 2, 3, 5)), "log"),
+    "beta1": SliderRange(_BETAS, "linear"),
+    "beta2": SliderRange(_BETAS, "linear"),
 }
-GRID_SIZE = 41  # values per slider: ~6 per decade of lr, β in steps of 0.025
 LATTICE_SIZE = 21  # starts per axis of the view
 PREVIEW_STEPS = 300  # at most this many steps of each preview
 
@@ -116,11 +138,12 @@ class Families:
 
 
 def compute(settings: TrajectorySettings, view: Window | None = None, focus: int = 0, *,
-            grid: int = GRID_SIZE, lattice_size: int = LATTICE_SIZE,
+            grid: int | None = None, lattice_size: int = LATTICE_SIZE,
             preview: int = PREVIEW_STEPS, engine: str = "auto") -> Families:
     """The families of run `focus` of `settings`, in one call of the engine.
 
     view: where the lattice of starts lies (default: the surface's window).
+    grid: fewer values per slider than its own (tests); default: all of them.
     engine: as `trajectory.run`'s; "auto" takes the compiled loop once it is warm.
     """
     surface = settings.get_surface()
@@ -134,18 +157,19 @@ def compute(settings: TrajectorySettings, view: Window | None = None, focus: int
 
     # One batch: each slider's grid (every other value the run's), then the lattice of
     # starts, row by row; the engine keeps only the points, at the kept steps.
-    sweep = len(params) * grid
+    ends = np.cumsum([0] + [len(values[p]) for p in params])
+    sweep = int(ends[-1])
     varied = {}
     for i, p in enumerate(params):
         varied[p] = np.full(sweep + len(x1) * len(x2), float(getattr(hyper, p)))
-        varied[p][i * grid:(i + 1) * grid] = values[p]
+        varied[p][ends[i]:ends[i + 1]] = values[p]
     lattice_x1, lattice_x2 = np.meshgrid(x1, x2)
     starts = np.concatenate([np.broadcast_to(start, (sweep, 2)),
                              np.stack([lattice_x1.ravel(), lattice_x2.ravel()], axis=1)])
     kept = preview_steps(settings.steps, preview)
     points = trajectory.run_points(surface, name, hyper._replace(**varied), starts,
                                    settings.steps, kept, settings.bound, engine)
-    sliders = {p: SliderFamily(p, values[p], points[i * grid:(i + 1) * grid])
+    sliders = {p: SliderFamily(p, values[p], points[ends[i]:ends[i + 1]])
                for i, p in enumerate(params)}
     return Families(kept, sliders, x1, x2,
                     points[sweep:].reshape(len(x2), len(x1), len(kept), 2))

@@ -158,6 +158,19 @@ def test_a_value_beyond_a_slider_widens_it():
     beta2 = header["sliders"][3]
     assert beta2["max"] == beta2["value"] == 0.9999
     assert arrays[header["families"]["beta2"]["values"]][-1] == np.float32(0.9999)
+    assert beta2["values"][-1] == 0.9999 and 0.999 in beta2["values"]
+
+
+def test_each_sliders_positions_are_its_familys_values_in_float64():
+    s = TrajectorySettings(optimizers=(OptimizerSettings("adam", {"lr": 0.41}),))
+    header, arrays = built(s)
+    for slider in header["sliders"]:
+        values = slider["values"]
+        assert slider["value"] in values and values == sorted(values)
+        assert (values[0], values[-1]) == (slider["min"], slider["max"])
+        family = arrays[header["families"][slider["family"]]["values"]]
+        np.testing.assert_array_equal(family, np.float32(values))
+    assert 0.41 in header["sliders"][0]["values"] and 0.4 in header["sliders"][0]["values"]
 
 
 def test_bad_focus_or_dashed_are_refused():

@@ -31,26 +31,34 @@ def test_at_steps_pads_a_cut_run_with_nan():
     assert np.isnan(got[3:]).all()
 
 
-def test_slider_ends_are_allowed_values_and_grids_span_them():
+def test_slider_ends_are_allowed_values_and_grids_are_nice_decimals():
     for param, r in SLIDERS.items():
         for end in (r.low, r.high):
             rules.check_value(param, end)  # raises if BOUNDS forbids it
-        grid = r.grid(families.GRID_SIZE)
+        grid = r.grid()
         assert len(grid) >= 41 and (np.diff(grid) > 0).all()
-        assert grid[0] == pytest.approx(r.low) and grid[-1] == pytest.approx(r.high)
-        if r.scale == "log":
-            np.testing.assert_allclose(np.diff(np.log(grid)), np.log(grid[1] / grid[0]))
-        else:
-            np.testing.assert_allclose(np.diff(grid), grid[1] - grid[0])
+        assert (grid[0], grid[-1]) == (r.low, r.high)
+        # Each value reads as typed: at most 3 significant digits, exactly that float.
+        assert all(float(f"{v:.3g}") == v for v in grid), param
     assert SLIDERS["lr"].scale == SLIDERS["eps"].scale == "log"
     assert SLIDERS["beta1"].scale == SLIDERS["beta2"].scale == "linear"
+    # Log sliders: evenly spread in log10 (every decade alike); β: 0.025 apart up to 0.975.
+    lr = np.log10(SLIDERS["lr"].grid())
+    assert np.diff(lr).max() < 0.13 and len(lr) == 71
+    np.testing.assert_allclose(np.diff(SLIDERS["beta1"].grid()[:40]), 0.025)
+    assert SLIDERS["beta2"].grid()[-3:].tolist() == [0.99, 0.995, 0.999]
 
 
-def test_a_value_outside_the_slider_widens_it():
+def test_a_value_off_the_grid_joins_it_and_thinned_grids_keep_their_ends():
     assert SLIDERS["beta2"].bounds(0.9999) == (0.0, 0.9999)
     assert SLIDERS["lr"].bounds(1e-7) == (1e-7, 100.0)
     assert SLIDERS["lr"].bounds(0.4) == (1e-5, 100.0)
-    assert SLIDERS["beta2"].grid(41, 0.9999)[-1] == pytest.approx(0.9999)
+    assert SLIDERS["beta2"].grid(value=0.9999)[-1] == 0.9999
+    with_041 = SLIDERS["lr"].grid(value=0.41)
+    assert len(with_041) == 72 and 0.41 in with_041 and (np.diff(with_041) > 0).all()
+    assert len(SLIDERS["lr"].grid(value=0.4)) == 71  # already one of them
+    thin = SLIDERS["beta1"].grid(9)
+    assert len(thin) == 9 and (thin[0], thin[-1]) == (0.0, 0.999)
 
 
 def _slider_values(opt: OptimizerSettings):
@@ -58,12 +66,12 @@ def _slider_values(opt: OptimizerSettings):
     return {p: getattr(hyper, p) for p in families.slider_params(opt.name)}
 
 
-def test_every_preset_and_default_value_lies_inside_its_slider():
+def test_every_preset_and_default_value_is_one_of_its_sliders_values():
     runs = [o for p in presets.PRESETS.values() for o in p.settings().optimizers]
     runs += [OptimizerSettings(name) for name in rules.RULES]
     for opt in runs:
         for param, value in _slider_values(opt).items():
-            assert SLIDERS[param].low <= value <= SLIDERS[param].high, (opt, param, value)
+            assert value in SLIDERS[param].values, (opt, param, value)
 
 
 def test_each_optimizer_gets_the_sliders_it_takes_in_order():
@@ -79,8 +87,10 @@ def test_shapes_and_the_lattice_over_the_view():
     fam = families.compute(s, view)
     np.testing.assert_array_equal(fam.steps, np.arange(21))
     assert list(fam.sliders) == ["lr", "eps", "beta1", "beta2"]
-    for f in fam.sliders.values():
-        assert f.points.shape == (41, 21, 2) and f.points.dtype == np.float32
+    for param, f in fam.sliders.items():
+        assert f.points.shape == (len(SLIDERS[param].values), 21, 2)
+        assert f.points.dtype == np.float32
+        np.testing.assert_array_equal(f.values, SLIDERS[param].grid())
     assert fam.starts.shape == (21, 21, 21, 2) and fam.starts.dtype == np.float32
     assert (fam.x1[0], fam.x1[-1], fam.x2[0], fam.x2[-1]) == (-6.0, 2.0, -3.0, 2.0)
     i, j = 4, 17

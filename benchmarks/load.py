@@ -63,6 +63,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from optviz.data import AIRFOIL_FILE  # noqa: E402
+from tools.processes import cpu_seconds  # noqa: E402
 from tools.stclient import Session  # noqa: E402
 
 DATA_DIRS = [ROOT.parent / "shared" / "data", os.environ.get("OPTVIZ_DATA_DIR"),
@@ -100,12 +101,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime + cutime + cstime of a process (all its threads), in seconds."""
-    after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in after_name[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:

@@ -56,8 +56,10 @@ data-test-script-state "notRunning"). The pages take turns, press for press, so 
 load from other processes on the machine hits all alike.
 
 Ten optimizers x 5,000 steps: the explorer opened at ?steps=5000 and all ten optimizers
-(Adam first, so the sliders are Adam's), then --big presses of ArrowLeft on the chart's
-β1, timed as above; the bytes the page received over the websocket during each rerun
+(Adam first, so the sliders are Adam's); the server then compiles the ten optimizers'
+loops in the background (optviz.trajectory: once per optimizer and function in a
+long-lived process), and the script waits until the server's CPU goes quiet before
+--big presses of ArrowLeft on the chart's β1, timed as above; the bytes the page received over the websocket during each rerun
 (Playwright's `framereceived`; the blob travels inside one of those frames), and the
 blob's own size, `len(optviz.explorer_payload.build(...))` for the same settings.
 
@@ -99,7 +101,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from optviz import rules  # noqa: E402
-from tools.processes import stop  # noqa: E402
+from tools.processes import stop, wait_quiet  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -255,6 +257,9 @@ def _chromium() -> str | None:
     return path if path and Path(path).exists() else None
 
 
+PIDS: dict[str, int] = {}  # server URL -> its process id
+
+
 def start_servers(scripts: list[str], stack: ExitStack) -> dict[str, str]:
     """`streamlit run` each script (all at once), then wait for each to be healthy."""
     started = {}
@@ -266,6 +271,7 @@ def start_servers(scripts: list[str], stack: ExitStack) -> dict[str, str]:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stack.callback(stop, proc)
         started[script] = (proc, f"http://127.0.0.1:{port}")
+        PIDS[started[script][1]] = proc.pid
     deadline = time.monotonic() + 90
     for script, (proc, url) in started.items():
         while True:
@@ -550,6 +556,9 @@ def main() -> None:
         opened = time.monotonic()
         big.open(BIG_TIMEOUT_MS)
         opened = time.monotonic() - opened
+        # A long-lived server compiles each optimizer's loop once, in the background, the
+        # first time it runs it (optviz.trajectory): measured once that is over.
+        compiling = wait_quiet(PIDS[urls[BIG]])
         big_times, big_bytes, big_largest = [], [], []
         for _ in range(args.big):
             received, largest = big.wire.received_bytes, big.wire.largest
@@ -607,7 +616,8 @@ def main() -> None:
 
     drawn = [x.frame / 1000 for x in big_times]
     print(f"Ten optimizers x {BIG_STEPS:,} steps: the chart's β1, one key press each "
-          f"({args.big}; the page's first open: {opened:.1f} s by Python's clock)")
+          f"({args.big}; the page's first open: {opened:.1f} s by Python's clock, then "
+          f"{compiling:.0f} s until the server's background compilation was over)")
     print("  commit -> exact path drawn (+frame): "
           + ", ".join(f"{s:.2f} s" for s in drawn)
           + f"; median {statistics.median(drawn):.2f} s, target <= {TARGET_BIG_S:g} s: "

@@ -1,7 +1,9 @@
 """Trajectory explorer: Adam and its family, animated on 2D functions.
 
 Thin by design: widgets -> optviz settings -> cached computation -> optviz figures.
-Every widget is bound to the URL, so a copied link reopens the same view.
+Every widget is bound to the URL, so a copied link reopens the same view. The chart,
+the focused run's fields and what lies under them are one fragment (`explorer`): a
+released slider reruns that alone; the sidebar holds what every run shares.
 """
 
 from urllib.parse import urlencode

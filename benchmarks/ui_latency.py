@@ -98,7 +98,7 @@ from playwright.sync_api import Locator, Page, WebSocket, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from optviz import families, rules  # noqa: E402
+from optviz import rules  # noqa: E402
 from tools.processes import stop  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -437,6 +437,8 @@ class Session:
 def _beta1_position(value: float) -> int:
     """The β1 slider's position nearest `value`: its positions are β1's values (the
     defaults'; a value set by a link, not used here, would add one)."""
+    from optviz import families
+
     values = families.SLIDERS["beta1"].values
     return min(range(len(values)), key=lambda i: abs(values[i] - value))
 

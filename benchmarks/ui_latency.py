@@ -45,7 +45,7 @@ Release. One key press, timed from the key event the page commits on (document,
 capture phase: Streamlit's slider sends its value on keyup, the chart's slider and a
 number field on keydown; Playwright's keyup follows its keydown by ~10 ms, a hand's by
 ~100) to the new output: the bare page's slider (ArrowRight, 50 -> 51 -> ...) to its
-"Value: ..." text; the chart's β1 slider, focused (ArrowLeft: 0.9 -> 0.899 -> ...; each
+"Value: ..." text; the chart's β1 slider, focused (ArrowLeft: 0.9 -> 0.875 -> ...; each
 press commits a new β1, so no cache answers it) to the chart's runs showing a new path
 for the focused run; the controls floor's sidebar β1 field (ArrowDown) to its text.
 Where the time goes, from a hook on the page's WebSocket: until the page sends the
@@ -415,7 +415,7 @@ class Session:
         last = float(slider.get_attribute("max"))
         y = box["y"] + box["height"] / 2
         x0 = _thumb_x(box, float(slider.input_value()), last)
-        x1 = _thumb_x(box, to * 1000, last)  # β1's slider: a position per 0.001
+        x1 = _thumb_x(box, _beta1_position(to), last)
         state = self._before(PATH)
         page.evaluate(f"() => {{ ({CHART})().stats.length = 0; window.__drag = null; }}")
         page.mouse.move(x0, y)
@@ -438,6 +438,15 @@ class Session:
         page.wait_for_selector(IDLE, timeout=BIG_TIMEOUT_MS)
         page.wait_for_timeout(300)
         return stats, during, self.wire.sent - sent0 - during
+
+
+def _beta1_position(value: float) -> int:
+    """The β1 slider's position nearest `value`: its positions are β1's values (the
+    defaults'; a value set by a link, not used here, would add one)."""
+    from optviz import families
+
+    values = families.SLIDERS["beta1"].values
+    return min(range(len(values)), key=lambda i: abs(values[i] - value))
 
 
 def _thumb_x(box: dict, position: float, last: float) -> float:

@@ -43,10 +43,12 @@ def paths(page: Page) -> list[dict]:
 
 
 def wait_for_new_paths(page: Page, before: list[dict]) -> list[dict]:
-    """Wait until the chart's paths differ from `before`, then for the run to end."""
+    """Wait until the chart's paths differ from `before` and no commit of the chart's
+    awaits its blob (a slider's release may show the new path before the server has
+    answered), then for the run to end."""
     page.wait_for_function(
-        f"(before) => {{ const now = ({PATHS_JS})(); "
-        "return now !== null && JSON.stringify(now) !== JSON.stringify(before); }",
+        f"(before) => {{ const c = ({CHART_JS})(); const now = c ? c.runs : null; "
+        "return now !== null && !c.pending && JSON.stringify(now) !== JSON.stringify(before); }",
         arg=before, timeout=TIMEOUT_MS)
     wait_idle(page)
     return paths(page)

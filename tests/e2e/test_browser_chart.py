@@ -2,8 +2,10 @@
 
 What only the browser can show: a slider dragged redraws the path with nothing sent to
 the server, and its release commits once (the URL then carries the value); keyboard
-arrows commit too; the zoom survives a change; ten optimizers × 5,000 steps load and
-play; the standalone HTML download, clicked twice, arrives twice and plays offline.
+arrows commit too, one slider value a press, and on the default view (20 steps) show
+the new exact path before the server answers; the zoom survives a change; ten
+optimizers × 5,000 steps load and play; the standalone HTML download, clicked twice,
+arrives twice and plays offline.
 """
 
 from pathlib import Path
@@ -12,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from optviz import rules
+from optviz import families, rules
 from tests.e2e.explorer_ui import (
     CHART_JS,
     TIMEOUT_MS,
@@ -63,7 +65,9 @@ def test_dragging_beta1_previews_with_nothing_sent_and_release_commits(page, app
     def thumb(position: float) -> float:
         return box["x"] + 8 + (box["width"] - 16) * position / top
 
-    x0, x1 = thumb(float(slider.input_value())), thumb(0.3 * top)
+    # The slider's positions are β1's values: the thumb goes to 0.3's.
+    x0 = thumb(float(slider.input_value()))
+    x1 = thumb(families.SLIDERS["beta1"].values.index(0.3))
     page.mouse.move(x0, y)
     page.mouse.down()
     frames_at_press = sent[0]
@@ -79,9 +83,8 @@ def test_dragging_beta1_previews_with_nothing_sent_and_release_commits(page, app
     page.mouse.up()
     after = wait_for_new_paths(page, before)
     expect_no_exception(page)
-    beta1 = float(query(page)["adam.beta1"][0])
-    assert beta1 == pytest.approx(0.3, abs=0.05)
-    expect(adam_input(page, "β1")).to_have_value(str(beta1))
+    assert query(page)["adam.beta1"] == ["0.3"]
+    expect(adam_input(page, "β1")).to_have_value("0.3")
     assert after[0]["x"][0] == before[0]["x"][0] and after[0]["x"][1:] != before[0]["x"][1:]
 
 
@@ -93,9 +96,32 @@ def test_keyboard_arrows_commit_and_the_zoom_survives(page, app_url):
     chart(page).get_by_label("β1", exact=True).focus()
     page.keyboard.press("ArrowLeft")
     after = wait_for_new_paths(page, before)
-    assert query(page)["adam.beta1"] == ["0.899"]
+    assert query(page)["adam.beta1"] == ["0.875"]  # β1's values step by 0.025 to 0.975
     assert after != before
     assert handle(page, "c.view") == zoomed  # the new blob did not reset the view
+
+
+def test_a_keyboard_release_shows_the_exact_path_before_the_server_answers(page, app_url):
+    """The default view's 20 steps are all in the families: the released value's path is
+    drawn as the committed one while the commit is still pending, and the server's blob
+    brings that very path."""
+    open_explorer(page, app_url)
+    before = paths(page)
+    chart(page).get_by_label("β1", exact=True).focus()
+    page.keyboard.press("ArrowLeft")
+    # Read at once with the pending flag: the server answers within ~150 ms.
+    shown, head = page.wait_for_function(
+        f"(before) => {{ const c = ({CHART_JS})(); "
+        "if (!c.pending || JSON.stringify(c.runs) === JSON.stringify(before)) return null; "
+        "const h = document.querySelector('[data-testid=stBidiComponentIsolated]')"
+        ".shadowRoot.querySelector('.ox-readout-head'); return [c.runs, h.textContent]; }",
+        arg=before, timeout=TIMEOUT_MS, polling=1).json_value()
+    assert shown[0]["x"] != before[0]["x"]
+    assert head == "β1 = 0.875 · computing…"
+    after = wait_for_new_paths(page, before)
+    assert query(page)["adam.beta1"] == ["0.875"]
+    assert after == shown, "the server's path is the one shown at the release"
+    expect(chart(page).locator(".ox-readout-head")).not_to_contain_text("computing")
 
 
 def test_ten_optimizers_by_5000_steps_load_and_play(page, app_url):

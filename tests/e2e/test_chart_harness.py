@@ -6,6 +6,10 @@ served from the repository root by a local http.server on 127.0.0.1. Blobs come 
 tests/js/make_fixture.py (the payload document's layout, independent of optviz) and are
 handed to the page through Playwright routes.
 
+The small fixture's runs have 20 steps, so its families keep every step and a slider's
+release shows the exact path at once; the ten 5,000-step runs' families keep 300 steps,
+and a release there previews until the blob arrives.
+
 The drag repaint times (input event → the frame drawn) are printed, not asserted:
 `pytest -s -k chart_harness` shows them.
 """
@@ -13,6 +17,7 @@ The drag repaint times (input event → the frame drawn) are printed, not assert
 import functools
 import http.server
 import importlib.util
+import re
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -33,12 +38,17 @@ def _fixture_module():
     return module
 
 
+BETAS = _fixture_module().BETAS  # the β sliders' values: their positions
+
+
 @pytest.fixture(scope="module")
 def blobs():
-    """Payloads by name: the small fixture with β1 = 0.9 and 0.5, and ten 5,000-step runs."""
+    """Payloads by name: the small fixture with β1 = 0.9, 0.875 (one arrow key left) and
+    0.5, and ten 5,000-step runs."""
     mf = _fixture_module()
     return {
         "small": mf.build(),
+        "beta0875": mf.build(beta1=0.875),
         "beta05": mf.build(beta1=0.5),
         "big": mf.build(runs=10, steps=5000),
     }
@@ -94,7 +104,26 @@ def calls(page: Page) -> list[dict]:
 def state(page: Page) -> dict:
     return page.evaluate("""() => { const c = window.harness.chart();
         return {view: c.view, step: c.step, playing: c.playing, preview: c.preview,
-                steps: c.steps}; }""")
+                steps: c.steps, pending: c.pending}; }""")
+
+
+def runs(page: Page) -> list[dict]:
+    """The handle's runs (NaN reads as None)."""
+    return page.evaluate("() => JSON.parse(JSON.stringify(window.harness.chart().runs))")
+
+
+def runs_of(page: Page, blob: str) -> list[dict]:
+    """The runs the chart shows for `blob`, loaded, and then the small blob back."""
+    page.evaluate(f"() => window.harness.load('/blobs/{blob}.optv')")
+    page.wait_for_function("() => !window.harness.chart().pending")
+    found = runs(page)
+    page.evaluate("() => window.harness.load('/blobs/small.optv')")
+    return found
+
+
+def after_timeouts(page: Page) -> None:
+    """Until the timeouts queued so far have run (a commit draws its exact path in one)."""
+    page.evaluate("() => new Promise(r => setTimeout(r, 0))")
 
 
 CANVAS_HASH = """() => {
@@ -124,8 +153,9 @@ def p95(values: list[float]) -> float:
 
 
 def drag_slider(page: Page, label: str, to_position: float, moves: int = 40, check=None):
-    """Drags a slider's thumb with the mouse towards `to_position`, calling check(k)
-    every 8 moves while the button is still down; returns the repaint stats of the drag."""
+    """Drags a slider's thumb with the mouse towards `to_position` (an index into its
+    values), calling check(k) every 8 moves while the button is still down; returns the
+    repaint stats of the drag."""
     slider = page.get_by_label(label, exact=True)
     box = slider.bounding_box()
     last = float(slider.get_attribute("max"))
@@ -166,17 +196,15 @@ def test_beta1_drag_previews_in_the_browser_and_commits_once_on_release(chart):
         assert calls(page) == [], "nothing may go to Python while dragging"
 
     # Towards β1 = 0.3, in small moves, as a hand drags.
-    stats = drag_slider(page, "β1", 300, check=during)
+    stats = drag_slider(page, "β1", BETAS.index(0.3), check=during)
     assert before not in hashes, "the path must change during the drag"
     assert len(hashes) >= 3, "the path must follow the drag"
 
-    sent = calls(page)
-    assert len(sent) == 1
-    assert sent[0]["name"] == "commit" and sent[0]["value"]["param"] == "beta1"
-    assert abs(sent[0]["value"]["value"] - 0.3) < 0.03
-    expect(beta1).to_have_attribute("aria-valuetext", str(sent[0]["value"]["value"]))
+    # The thumb rests on a value of the slider, the family's: committed as the header has it.
+    assert calls(page) == [{"name": "commit", "value": {"param": "beta1", "value": 0.3}}]
+    expect(beta1).to_have_attribute("aria-valuetext", "0.3")
     next_frame(page)
-    assert calls(page) == sent, "one commit per release"
+    assert len(calls(page)) == 1, "one commit per release"
     report("β1 drag, 4 runs × 20 steps", stats)
 
 
@@ -187,28 +215,88 @@ def test_keyboard_arrows_move_a_slider_and_commit_each_press(chart):
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowRight")
+    # One value a press: β1's values step by 0.025 up to 0.975.
     assert [c["value"] for c in calls(page)] == [
-        {"param": "beta1", "value": 0.899},
-        {"param": "beta1", "value": 0.898},
-        {"param": "beta1", "value": 0.899},
+        {"param": "beta1", "value": 0.875},
+        {"param": "beta1", "value": 0.85},
+        {"param": "beta1", "value": 0.875},
     ]
+    expect(beta1).to_have_attribute("aria-valuetext", "0.875")
     lr = page.get_by_label("Learning rate", exact=True)
     lr.focus()
     page.keyboard.press("ArrowUp")
-    # 100 positions a decade: 0.4 sits at 10^(-0.4) → one up is 10^(-0.39).
-    assert calls(page)[-1]["value"] == {"param": "lr", "value": 0.407}
+    # 10 values a decade: … 0.3, 0.4, 0.5 …
+    assert calls(page)[-1]["value"] == {"param": "lr", "value": 0.5}
+    expect(lr).to_have_attribute("aria-valuetext", "0.5")
+    page.keyboard.press("End")
+    assert calls(page)[-1]["value"] == {"param": "lr", "value": 100.0}
+    expect(lr).to_have_attribute("aria-valuetext", "100")
+
+
+def test_a_release_shows_the_exact_path_at_once_and_its_readout_when_the_blob_comes(chart):
+    """20 steps: the family keeps every step, and its row at the released value is the run
+    Python computes for it. The chart draws it as the committed path right after the
+    request goes out (the harness has no server: nothing else could draw it), the
+    readout's quantities pending until the blob."""
+    page = chart
+    exact = runs_of(page, "beta0875")
+    first = runs(page)
+    assert exact[0] != first[0] and exact[1:] == first[1:]
+    page.wait_for_function("() => !window.harness.chart().pending")
+    beta1 = page.get_by_label("β1", exact=True)
+    beta1.focus()
+    next_frame(page)
+    redrawn = page.evaluate("() => window.harness.chart().redrawn")
+    page.keyboard.press("ArrowLeft")
+    after_timeouts(page)
+    assert runs(page) == exact, "the exact path, point for point, before any blob"
+    assert state(page)["preview"] is None and state(page)["pending"]
+    head = page.locator("#host .ox-readout-head")
+    expect(head).to_have_text("β1 = 0.875 · computing…")
+    cells = page.locator("#host .ox-readout td")
+    assert cells.all_inner_texts()[2:] == ["…"] * 10  # g, m̂, v̂, η/(√v̂+ε), Δx: Python's
+    next_frame(page)
+    assert page.evaluate("() => window.harness.chart().redrawn") == redrawn + 1
+    # The blob brings the same path: nothing is drawn again, the readout fills in.
+    page.evaluate("() => window.harness.load('/blobs/beta0875.optv')")
+    expect(head).to_have_text(re.compile(r"^Adam · step 20 · f = "))
+    next_frame(page)
+    assert page.evaluate("() => window.harness.chart().redrawn") == redrawn + 1
+    assert runs(page) == exact and not state(page)["pending"]
+    assert "…" not in cells.all_inner_texts()
+
+
+def test_a_long_run_previews_its_release_until_the_blob(chart):
+    """5,000 steps: the family keeps 300 of them, a preview; the committed path stays."""
+    page = chart
+    page.evaluate("() => window.harness.load('/blobs/big.optv')")
+    page.wait_for_function("() => window.harness.chart().steps === 5000")
+    first = runs(page)
+    page.get_by_label("β1", exact=True).focus()
+    page.keyboard.press("ArrowLeft")
+    after_timeouts(page)
+    s = state(page)
+    assert s["preview"] == {"kind": "param", "param": "beta1", "value": 0.875} and s["pending"]
+    assert runs(page) == first
+    expect(page.locator("#host .ox-readout-head")).to_have_text("β1 = 0.875 · computing…")
 
 
 def test_a_commit_answered_by_no_new_payload_falls_back_to_the_payload(chart):
-    """Streamlit does not re-render for an unchanged blob: the preview may not stick."""
+    """Streamlit does not re-render for an unchanged blob: neither an exact path shown at
+    the release nor a preview may stick."""
     page = chart
+    first = runs(page)
     beta1 = page.get_by_label("β1", exact=True)
     beta1.focus()
     page.keyboard.press("ArrowLeft")
-    assert state(page)["preview"]["value"] == 0.899
-    expect(page.locator("#host .ox-readout-head")).to_have_text("β1 ≈ 0.8991 · computing…")
-    page.wait_for_function("() => window.harness.chart().preview === null", timeout=10_000)
+    after_timeouts(page)
+    assert runs(page) != first and state(page)["pending"]
+    head = page.locator("#host .ox-readout-head")
+    expect(head).to_have_text("β1 = 0.875 · computing…")
+    page.wait_for_function("() => !window.harness.chart().pending", timeout=10_000)
+    assert runs(page) == first
     expect(beta1).to_have_attribute("aria-valuetext", "0.9")
+    expect(head).to_have_text(re.compile(r"^Adam · step 20 · f = "))
     assert len(calls(page)) == 1
 
 
@@ -287,19 +375,22 @@ def test_ten_runs_of_5000_steps_load_and_play(chart):
           f"draw p95 {p95(draws):.2f} ms")
     assert len(draws) > 20
     page.get_by_role("button", name="Pause").click()
-    report("β1 drag, 10 runs × 5,000 steps", drag_slider(page, "β1", 500))
+    report("β1 drag, 10 runs × 5,000 steps", drag_slider(page, "β1", BETAS.index(0.5)))
     # One commit (the drag's release); the pause also told the step it rests on.
     assert [c["name"] for c in calls(page)].count("commit") == 1
 
 
-def test_a_commit_goes_out_before_the_chart_draws(chart):
+@pytest.mark.parametrize("blob", ["big", "small"])
+def test_a_commit_goes_out_before_the_chart_draws(chart, blob):
     """Streamlit sends the rerun request from a setTimeout(0) that setStateValue queues
     (the harness notes when it ran), and Chromium runs the frame due after a key press
-    ahead of timers: the chart draws its preview only after that timeout, so that even
-    ten runs of 5,000 steps never hold the request back."""
+    ahead of timers: the chart draws its preview (ten runs of 5,000 steps), or the exact
+    path (20 steps), only after that timeout, so that drawing never holds the request
+    back."""
     page = chart
-    page.evaluate("() => window.harness.load('/blobs/big.optv')")
-    page.wait_for_function("() => window.harness.chart().steps === 5000")
+    page.evaluate(f"() => window.harness.load('/blobs/{blob}.optv')")
+    page.wait_for_function("(n) => window.harness.chart().steps === n",
+                           arg=5000 if blob == "big" else 20)
     page.get_by_label("β1", exact=True).focus()
     next_frame(page)
     before = page.evaluate(CANVAS_HASH)
@@ -309,36 +400,41 @@ def test_a_commit_goes_out_before_the_chart_draws(chart):
         return c && c.flushed !== null && window.harness.chart().stats.length > 0; }""")
     call = page.evaluate("() => window.harness.calls[0]")
     frames = page.evaluate("() => window.harness.chart().stats.map(s => s.at)")
-    assert call["value"] == {"param": "beta1", "value": 0.899}
+    assert call["value"] == {"param": "beta1", "value": 0.875}
     assert all(at > call["flushed"] for at in frames), (call, frames)
-    assert state(page)["preview"]["value"] == 0.899
+    preview = state(page)["preview"]
+    assert preview["value"] == 0.875 if blob == "big" else preview is None
     assert page.evaluate(CANVAS_HASH) != before
 
 
 def test_a_preview_and_a_new_blob_redraw_only_the_focused_run(chart):
-    """The trail keeps the runs before and after the focused one apart: a preview, and a
-    blob in which only the focused run changed, draw no other run again, and the picture
-    from kept layers is the one drawn from scratch."""
+    """The trail keeps the runs before and after the focused one apart: a preview, an
+    exact path shown at a release and a blob in which only the focused run changed draw
+    no other run again, and the picture from kept layers is the one drawn from scratch."""
     page = chart
     next_frame(page)
     first = page.evaluate(CANVAS_HASH)
     redrawn = "() => window.harness.chart().redrawn"
     r0 = page.evaluate(redrawn)
     beta1 = page.get_by_label("β1", exact=True)
-    beta1.focus()
-    page.keyboard.press("ArrowLeft")
-    page.wait_for_function("() => window.harness.chart().stats.some(s => s.latency !== null)")
+
+    def during(k):
+        assert state(page)["preview"]["param"] == "beta1"
+        assert page.evaluate(redrawn) == r0, "a preview redraws no committed run"
+
+    drag_slider(page, "β1", BETAS.index(0.5), check=during)
+    after_timeouts(page)
     next_frame(page)
-    assert state(page)["preview"]["value"] == 0.899
-    assert page.evaluate(redrawn) == r0, "a preview redraws no committed run"
+    assert state(page)["preview"] is None  # the exact path, committed
+    assert page.evaluate(redrawn) == r0 + 1, "the focused run alone, along its exact path"
     page.evaluate("() => window.harness.load('/blobs/beta05.optv')")
     expect(beta1).to_have_attribute("aria-valuetext", "0.5")
     next_frame(page)
-    assert page.evaluate(redrawn) == r0 + 1, "only the focused run changed"
+    assert page.evaluate(redrawn) == r0 + 1, "the blob's run is the path drawn"
     page.evaluate("() => window.harness.load('/blobs/small.optv')")
     expect(beta1).to_have_attribute("aria-valuetext", "0.9")
     next_frame(page)
-    assert page.evaluate(redrawn) == r0 + 2
+    assert page.evaluate(redrawn) == r0 + 2, "only the focused run changed"
     assert page.evaluate(CANVAS_HASH) == first
 
 

@@ -9,10 +9,10 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 import {
-  FORMAT_VERSION, PayloadError, buildModel, clampView, decode, familyStepIndex, formatNumber,
-  formatTick, linearScale, logScale, nearestIndex, nearestStart, niceStep, niceTicks, panView,
-  pathUpTo, plotRect, pointAt, pointBetween, roundToView, seriesRow, sliderPosition,
-  sliderPositions, sliderValue, zoomView,
+  FORMAT_VERSION, PayloadError, buildModel, clampView, decode, exactPath, familyStepIndex,
+  formatNumber, formatTick, linearScale, logScale, nearestIndex, nearestStart, niceStep, niceTicks,
+  panView, pathUpTo, plotRect, pointAt, pointBetween, roundToView, seriesRow, sliderIndex,
+  sliderValueAt, withExactRun, zoomView,
 } from "../../ui/components/explorer/explorer.js";
 
 /** The blob for `header` (without "arrays") and arrays {name: {dtype, shape, values}}. */
@@ -39,7 +39,8 @@ function encode(header, arrays, { version = 1, magic = "OPTV" } = {}) {
   return out;
 }
 
-function tinyPayload(extra = {}) {
+/** A one-run, two-step payload; `extra` replaces header entries, `arrays` arrays. */
+function tinyPayload(extra = {}, arrays = {}) {
   const points = [0, 0, 1, 0.5, NaN, NaN];
   return encode(
     {
@@ -51,7 +52,7 @@ function tinyPayload(extra = {}) {
         series: [{ key: "g", label: "g", array: "runs/0/g" }],
       }],
       focus: 0,
-      sliders: [{ param: "beta1", label: "β1", scale: "linear", min: 0, max: 0.999, value: 0.9, family: "beta1" }],
+      sliders: [{ param: "beta1", label: "β1", scale: "linear", min: 0, max: 0.9, value: 0.9, family: "beta1", values: [0, 0.5, 0.9] }],
       families: { beta1: { values: "families/beta1/values", steps: "families/beta1/steps", points: "families/beta1/points" } },
       start: [0, 0], lecture: false, ...extra,
     },
@@ -59,10 +60,12 @@ function tinyPayload(extra = {}) {
       "runs/0/points": { dtype: "f4", shape: [3, 2], values: points },
       "runs/0/values": { dtype: "f4", shape: [3], values: [0, 1.25, NaN] },
       "runs/0/g": { dtype: "f4", shape: [3, 2], values: [NaN, NaN, 1, -2, 3, 4] },
-      "families/beta1/values": { dtype: "f4", shape: [2], values: [0, 0.5] },
-      "families/beta1/steps": { dtype: "i4", shape: [2], values: [0, 2] },
-      "families/beta1/points": { dtype: "f4", shape: [2, 2, 2], values: [0, 0, 1, 1, 0, 0, 2, 2] },
+      // Every step kept (0, 1, 2): each row is its value's run.
+      "families/beta1/values": { dtype: "f4", shape: [3], values: [0, 0.5, 0.9] },
+      "families/beta1/steps": { dtype: "i4", shape: [3], values: [0, 1, 2] },
+      "families/beta1/points": { dtype: "f4", shape: [3, 3, 2], values: [0, 0, 1, 1, 2, 2, 0, 0, 2, 2, 4, NaN, ...points] },
       "contours/lines": { dtype: "f4", shape: [1, 4], values: [0, 0, 1, 1] },
+      ...arrays,
     },
   );
 }
@@ -77,7 +80,7 @@ test("decode reads the header and typed-array views", () => {
   assert.deepEqual(arrays["runs/0/points"].shape, [3, 2]);
   assert.deepEqual(Array.from(arrays["runs/0/points"].data.slice(0, 4)), [0, 0, 1, 0.5]);
   assert.ok(Number.isNaN(arrays["runs/0/points"].data[4]));
-  assert.deepEqual(Array.from(arrays["families/beta1/steps"].data), [0, 2]);
+  assert.deepEqual(Array.from(arrays["families/beta1/steps"].data), [0, 1, 2]);
 });
 
 test("decode accepts an ArrayBuffer and a misaligned Uint8Array (a protobuf subarray)", () => {
@@ -103,7 +106,7 @@ test("decode views an aligned blob in place and copies a misaligned one array by
   assert.deepEqual(Array.from(points.slice(0, 4)), [0, 0, 1, 0.5]);
   const model = buildModel(decode(big.subarray(2)));
   assert.deepEqual(Array.from(model.runs[0].values.slice(0, 2)), [0, 1.25]);
-  assert.deepEqual(Array.from(model.families.beta1.points), [0, 0, 1, 1, 0, 0, 2, 2]);
+  assert.deepEqual(Array.from(model.families.beta1.points.slice(0, 10)), [0, 0, 1, 1, 2, 2, 0, 0, 2, 2]);
   assert.deepEqual(Array.from(model.runs[0].series[0].data.slice(2)), [1, -2, 3, 4]);
 });
 
@@ -142,7 +145,7 @@ test("buildModel resolves names to arrays and checks shapes", () => {
   assert.equal(model.runs.length, 1);
   assert.equal(model.T, 2);
   assert.equal(model.runs[0].divergedAt, 2);
-  assert.equal(model.families.beta1.P, 2);
+  assert.equal(model.families.beta1.P, 3);
   assert.equal(model.contours.lines.length, 4);
   assert.equal(model.focus, 0);
   const missing = decode(tinyPayload({ runs: [{ label: "X", points: "nope" }] }));
@@ -171,7 +174,14 @@ test("a blob written by Python (make_fixture.py) decodes into the documented lay
   assert.equal(gd.divergedAt, 16);
   assert.ok(Number.isNaN(pathUpTo(gd.points, 20)[2 * 16]));
   assert.deepEqual(pointAt(gd.points, 20)[2], 15);
-  assert.equal(model.families.lr.values.length, 57);
+  // Each slider's positions are its values, the family's: η 10 a decade from 1e−5 to 100.
+  const lr = model.sliders.find((s) => s.param === "lr");
+  assert.equal(lr.values.length, 71);
+  assert.deepEqual(Array.from(model.families.lr.values), lr.values.map(Math.fround));
+  assert.equal(lr.values[sliderIndex(lr, lr.value)], 0.4);
+  assert.deepEqual(model.sliders.map((s) => s.values.length), [71, 53, 43, 43]);
+  // 20 steps, every one kept: the family's row at β1 = 0.9 is the committed Adam run.
+  assert.deepEqual(Array.from(exactPath(model, "beta1", 0.9)), Array.from(adam.points));
   assert.equal(model.families.start.x1.length, 25);
   assert.equal(model.families.start.x2.length, 13);
   // The lattice run from (x1[i], x2[j]) is stored at [j, i] and starts there.
@@ -233,34 +243,78 @@ test("formatNumber: four significant digits, true minus, exponents at the extrem
 
 // ------------------------------------------------------------------- sliders
 
-test("linear slider positions: β1 in steps of 0.001, exact decimals", () => {
-  const b1 = { scale: "linear", min: 0, max: 0.999 };
-  assert.equal(sliderPositions(b1), 999);
-  assert.equal(sliderValue(900, b1), 0.9);
-  assert.equal(sliderValue(950, b1), 0.95);
-  assert.equal(sliderValue(999, b1), 0.999);
-  assert.equal(sliderValue(5000, b1), 0.999);
-  assert.equal(sliderPosition(0.95, b1), 950);
-  assert.equal(sliderPosition(-1, b1), 0);
-  const b2 = { scale: "linear", min: 0, max: 0.9999 };
-  assert.equal(sliderValue(sliderPositions(b2), b2), 0.9999);
-  assert.equal(sliderValue(sliderPosition(0.999, b2), b2), 0.999);
-  for (let p = 0; p <= 999; p += 37) assert.equal(sliderPosition(sliderValue(p, b1), b1), p);
+const BETAS = [...Array.from({ length: 40 }, (_, k) => Number((0.025 * k).toFixed(3))), 0.99, 0.995, 0.999];
+
+test("slider positions are the indices of its values; a value reads back exactly", () => {
+  const b1 = { scale: "linear", values: BETAS };
+  assert.equal(sliderIndex(b1, 0.9), 36);
+  assert.equal(sliderValueAt(b1, 35), 0.875); // one arrow key left of 0.9
+  assert.equal(sliderValueAt(b1, 12), 0.3);
+  assert.equal(sliderValueAt(b1, 42), 0.999);
+  assert.equal(sliderValueAt(b1, 99), 0.999);
+  assert.equal(sliderValueAt(b1, -3), 0);
+  assert.equal(sliderValueAt(b1, "36"), 0.9); // an <input>'s value is a string
+  for (let i = 0; i < BETAS.length; i++) assert.equal(sliderIndex(b1, sliderValueAt(b1, i)), i);
+  // A value between positions (never the header's own) goes to the nearest.
+  assert.equal(sliderIndex(b1, 0.8999999761581421), 36);
+  assert.equal(sliderIndex(b1, 0.993), 41);
+  assert.equal(sliderIndex(b1, NaN), 0);
+  const lr = { scale: "log", values: [1e-5, 1e-4, 1e-3, 1e-2, 0.1, 0.4, 1] };
+  assert.equal(sliderIndex(lr, 0.4), 5);
+  assert.equal(sliderIndex(lr, 0.04), 4); // in decades, 0.04 is nearer 0.1 than 0.01
+  assert.equal(sliderIndex({ ...lr, scale: "linear" }, 0.04), 3);
 });
 
-test("log slider positions: 100 a decade, decades exact", () => {
-  const lr = { scale: "log", min: 1e-5, max: 100 };
-  assert.equal(sliderPositions(lr), 700);
-  assert.equal(sliderValue(0, lr), 1e-5);
-  assert.equal(sliderValue(400, lr), 0.1);
-  assert.equal(sliderValue(300, lr), 0.01);
-  assert.equal(sliderValue(700, lr), 100);
-  assert.equal(sliderPosition(0.1, lr), 400);
-  assert.equal(sliderPosition(0.4, lr), 460);
-  assert.equal(sliderValue(460, lr), 0.398);
-  assert.equal(sliderPosition(0, lr), 0);
-  assert.equal(sliderPosition(1e9, lr), 700);
-  for (let p = 0; p <= 700; p += 23) assert.equal(sliderPosition(sliderValue(p, lr), lr), p);
+test("buildModel keeps sliders with usable values only", () => {
+  const slider = (extra) => ({ param: "beta1", label: "β1", scale: "linear", value: 0.5, family: "beta1", values: [0, 0.5, 0.9], ...extra });
+  const kept = (s) => buildModel(decode(tinyPayload({ sliders: [s] }))).sliders.length;
+  assert.equal(kept(slider({})), 1);
+  assert.equal(kept(slider({ values: undefined })), 0);
+  assert.equal(kept(slider({ values: [] })), 0);
+  assert.equal(kept(slider({ values: [0, 0.9, 0.5] })), 0); // not ascending
+  assert.equal(kept(slider({ scale: "log", values: [0, 1] })), 0);
+  assert.equal(kept(slider({ scale: "log", values: [0.1, 1] })), 1);
+});
+
+// ------------------------------------------------------------------- exact paths
+
+test("exactPath: the family's row where it keeps every step and holds the value", () => {
+  const model = buildModel(decode(tinyPayload()));
+  assert.deepEqual(Array.from(exactPath(model, "beta1", 0.5)), [0, 0, 2, 2, 4, NaN]);
+  assert.deepEqual(Array.from(exactPath(model, "beta1", 0.9)), Array.from(model.runs[0].points));
+  assert.equal(exactPath(model, "beta1", 0.7), null); // not a value of the family
+  assert.equal(exactPath(model, "beta2", 0.5), null); // no such slider
+  assert.equal(exactPath({ ...model, focus: null }, "beta1", 0.5), null);
+  // A long run's family keeps some steps only: a preview, not the run.
+  const thinned = buildModel(decode(tinyPayload({}, {
+    "families/beta1/steps": { dtype: "i4", shape: [2], values: [0, 2] },
+    "families/beta1/points": { dtype: "f4", shape: [3, 2, 2], values: [0, 0, 2, 2, 0, 0, 4, 4, 0, 0, 1, 1] },
+  })));
+  assert.equal(exactPath(thinned, "beta1", 0.5), null);
+  const skipped = buildModel(decode(tinyPayload({}, {
+    "families/beta1/steps": { dtype: "i4", shape: [3], values: [0, 2, 2] },
+  })));
+  assert.equal(exactPath(skipped, "beta1", 0.5), null);
+});
+
+test("withExactRun: the focused run on the exact path, its readout pending", () => {
+  const model = buildModel(decode(tinyPayload()));
+  const points = exactPath(model, "beta1", 0.5);
+  const shown = withExactRun(model, "beta1", 0.5, points);
+  const run = shown.runs[0];
+  assert.equal(run.points, points);
+  assert.equal(run.pending, true);
+  assert.equal(run.values, null);
+  assert.deepEqual(run.series.map((s) => [s.key, s.data]), [["g", null]]);
+  assert.equal(run.divergedAt, 2);
+  assert.equal(run.label, "Adam");
+  assert.equal(shown.sliders[0].value, 0.5);
+  assert.deepEqual(shown.committed, { param: "beta1", value: 0.5 });
+  // The blob's model is untouched; the rest is shared.
+  assert.equal(model.sliders[0].value, 0.9);
+  assert.equal(model.runs[0].pending, undefined);
+  assert.equal(shown.families, model.families);
+  assert.equal(shown.T, model.T);
 });
 
 // ------------------------------------------------------------------- lookups

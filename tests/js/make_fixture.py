@@ -9,8 +9,9 @@ bytes that the document, not the chart's author, defines.
     python tests/js/make_fixture.py --beta1 0.5 --lecture --out /tmp/b.optv
 
 The numbers are a plausible lecture: Adam and friends on f = 0.1·x₁² + 2·x₂² (the D2L
-quadratic), one run diverging, the focused Adam run's families for every slider and a
-lattice of starts.
+quadratic), one run diverging, the focused Adam run's families for every slider (at
+each of the slider's values, as optviz's) and a lattice of starts. Up to 299 steps a
+family keeps every step, so its row at a value is that value's run, bit for bit.
 """
 
 from __future__ import annotations
@@ -30,6 +31,21 @@ PALETTE = ["#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00",
            "#56B4E9", "#222222", "#8C564B", "#7F3C8D", "#F0E442"]
 STOPS = [[0.0, "#fdfcf6"], [0.35, "#eceee8"], [0.7, "#d6dee2"], [1.0, "#b7c4cd"]]
 DIVERGE = 1e3  # |x| beyond this: diverged, NaN from there on
+
+
+def decades(first, last, mantissas):
+    """m·10^e for e in first..last-1 and each mantissa, then 10^last, as typed."""
+    return [float(f"{m}e{e}") for e in range(first, last) for m in mantissas] + [float(f"1e{last}")]
+
+
+# Each slider's positions: its values, ascending (the payload document's `values`).
+BETAS = [round(0.025 * k, 3) for k in range(40)] + [0.99, 0.995, 0.999]
+SLIDERS = [
+    ("lr", "Learning rate", "log", decades(-5, 2, (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))),
+    ("eps", "ε", "log", decades(-10, 3, (1, 2, 3, 5))),
+    ("beta1", "β1", "linear", BETAS),
+    ("beta2", "β2", "linear", BETAS),
+]
 
 
 def f(x):
@@ -196,22 +212,19 @@ def build(runs=4, steps=20, beta1=0.9, lr=0.4, lecture=False, start=START):
     # The focused run's families: the focused Adam run at each grid value of a slider.
     focus = dict(lr=lr, beta1=beta1, beta2=0.999, eps=1e-8)
     keep = kept_steps(steps)
-    sliders = [
-        ("lr", "Learning rate", "log", 1e-5, 100.0),
-        ("eps", "ε", "log", 1e-10, 1.0),
-        ("beta1", "β1", "linear", 0.0, 0.999),
-        ("beta2", "β2", "linear", 0.0, 0.9999),
-    ]
     families, header_sliders = {}, []
-    for param, label, scale, lo, hi in sliders:
-        grid = np.geomspace(lo, hi, 57) if scale == "log" else np.linspace(lo, hi, 41)
+    for param, label, scale, values in SLIDERS:
+        # The run's own value is one of the slider's values (added if need be).
+        values = sorted(set(values) | {float(focus[param])})
+        grid = np.array(values)
         pts, _, _ = run("adam", start, steps, **{**focus, param: grid})  # (steps+1, K, 2)
         arrays[f"families/{param}/values"] = grid
         arrays[f"families/{param}/steps"] = keep
         arrays[f"families/{param}/points"] = np.moveaxis(pts[keep], 0, 1)  # (K, P, 2)
         families[param] = {k: f"families/{param}/{k}" for k in ("values", "steps", "points")}
-        header_sliders.append({"param": param, "label": label, "scale": scale, "min": lo,
-                               "max": hi, "value": focus[param], "family": param})
+        header_sliders.append({"param": param, "label": label, "scale": scale,
+                               "min": values[0], "max": values[-1], "value": float(focus[param]),
+                               "family": param, "values": values})
     (a, b), (c, e) = VIEW
     x1s, x2s = np.linspace(a, b, 25), np.linspace(c, e, 13)
     gx, gy = np.meshgrid(x1s, x2s)                       # [j, i] = (x1s[i], x2s[j])

@@ -178,7 +178,12 @@ export function buildModel({ header, arrays }) {
     runs,
     T: runs.reduce((m, r) => Math.max(m, r.steps), 0),
     focus,
-    sliders: (header.sliders || []).filter((s) => s && s.param && s.max > s.min && (s.scale !== "log" || s.min > 0)),
+    // A slider needs its values (its positions); a log one, positive values.
+    sliders: (header.sliders || []).flatMap((s) => {
+      const values = s && s.param ? sliderValues(s.values) : null;
+      if (!values || (s.scale === "log" && !(values[0] > 0))) return [];
+      return [{ ...s, values, value: Number(s.value) }];
+    }),
     families,
     start: Array.isArray(header.start) && header.start.length === 2 ? header.start.map(Number) : null,
     lecture: !!header.lecture,
@@ -280,48 +285,37 @@ export function formatNumber(v, digits = 4) {
 
 // -------------------------------------------------------------------- sliders
 //
-// A slider's <input type="range"> runs over integer positions 0..N. Log sliders take
-// 100 positions a decade (so 0.1, 0.01... land exactly on positions when min is a power
-// of ten); linear ones a nice step of about a thousandth of the range (β1: 0.001).
+// A slider's positions are its header `values` (ascending, float64): the family's
+// values, each a run Python has computed. The <input type="range"> runs over their
+// indices, 0..values.length − 1 in steps of 1, so an arrow key moves one value, the
+// readout shows values[i] and a release commits values[i] exactly as the header has it
+// (0.9, not the family's float32 0.8999999762).
 
-const LOG_POSITIONS_PER_DECADE = 100;
-
-export function linearSliderStep(slider) {
-  return niceStep(slider.max - slider.min, 1000);
+/** The index of `value` among the slider's values: its own where it is one (the
+ * header's `value` always is), else the nearest (in log10 for a log slider); 0 when
+ * the value is not a number. */
+export function sliderIndex(slider, value) {
+  const { values } = slider;
+  const exact = values.indexOf(value);
+  if (exact >= 0) return exact;
+  return Math.max(0, nearestIndex(values, value, slider.scale === "log"));
 }
 
-/** N: the slider's last position. */
-export function sliderPositions(slider) {
-  if (slider.scale === "log") {
-    return Math.max(1, Math.ceil((Math.log10(slider.max) - Math.log10(slider.min)) * LOG_POSITIONS_PER_DECADE - 1e-6));
-  }
-  return Math.max(1, Math.ceil((slider.max - slider.min) / linearSliderStep(slider) - 1e-6));
+/** The value at index `i` (rounded, clamped to the slider's values). */
+export function sliderValueAt(slider, i) {
+  const { values } = slider;
+  const k = Math.min(values.length - 1, Math.max(0, Math.round(Number(i) || 0)));
+  return values[k];
 }
 
-/** The value at integer position `pos`, rounded as the readout shows it. */
-export function sliderValue(pos, slider) {
-  const n = sliderPositions(slider);
-  const p = Math.min(n, Math.max(0, Math.round(pos)));
-  if (p === n) return slider.max;
-  if (slider.scale === "log") {
-    const v = 10 ** (Math.log10(slider.min) + p / LOG_POSITIONS_PER_DECADE);
-    return Math.min(slider.max, Math.max(slider.min, Number(v.toPrecision(3))));
+/** A header slider's `values` as ascending finite numbers, or null when they are not. */
+function sliderValues(values) {
+  if (!Array.isArray(values) || values.length === 0) return null;
+  const out = values.map(Number);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i]) || (i > 0 && !(out[i] > out[i - 1]))) return null;
   }
-  const step = linearSliderStep(slider);
-  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  return Math.min(slider.max, Number((slider.min + p * step).toFixed(decimals + 2)));
-}
-
-/** The integer position nearest `value` (clamped). */
-export function sliderPosition(value, slider) {
-  const n = sliderPositions(slider);
-  let p;
-  if (slider.scale === "log") {
-    p = value > 0 ? (Math.log10(value) - Math.log10(slider.min)) * LOG_POSITIONS_PER_DECADE : 0;
-  } else {
-    p = (value - slider.min) / linearSliderStep(slider);
-  }
-  return Number.isFinite(p) ? Math.min(n, Math.max(0, Math.round(p))) : 0;
+  return out;
 }
 
 // -------------------------------------------------------------------- lookups
@@ -362,6 +356,54 @@ export function familyStepIndex(steps, t) {
 /** The lattice start nearest (x, y): {i, j} into x1s and x2s. */
 export function nearestStart(x1s, x2s, x, y) {
   return { i: nearestIndex(x1s, x), j: nearestIndex(x2s, y) };
+}
+
+/** The focused run's exact path once slider `param` is committed at `value` (one of
+ * its values), read from the family: the family's row for that value, where the family
+ * keeps every step of the run (steps 0..T, no subsampling) and holds that very value.
+ * Python computes the family's rows and the committed runs alike, so this row is the
+ * path the commit's blob brings, point for point. null otherwise: no focused run or no
+ * family, a value the family lacks, or a family that keeps only some steps (runs of
+ * 300 steps or more). */
+export function exactPath(model, param, value) {
+  const f = model.focus;
+  const slider = model.sliders.find((s) => s.param === param);
+  const fam = slider && model.families[slider.family ?? slider.param];
+  if (f === null || !fam || !fam.values || typeof value !== "number") return null;
+  const T = model.runs[f].steps;
+  if (fam.P !== T + 1) return null;
+  const { steps } = fam;
+  for (let k = 0; k <= T; k++) if (steps[k] !== k) return null;
+  const row = nearestIndex(fam.values, value, slider.scale === "log");
+  if (row < 0 || fam.values[row] !== Math.fround(value)) return null;
+  return fam.points.subarray(row * fam.P * 2, (row + 1) * fam.P * 2);
+}
+
+/** `model` as the chart shows it between a slider's commit and Python's blob, when the
+ * new path is known exactly (`points`, from exactPath): the focused run drawn along
+ * those points, marked `pending` (its f and readout series, which the family does not
+ * carry, are not known yet: `values` and each series' `data` null), the slider at
+ * `value`. Everything else (the other runs, the families, the contours) is shared. */
+export function withExactRun(model, param, value, points) {
+  const f = model.focus;
+  const run = model.runs[f];
+  const n = points.length >> 1;
+  let divergedAt = null;
+  for (let k = 0; k < n; k++) {
+    if (!(Number.isFinite(points[2 * k]) && Number.isFinite(points[2 * k + 1]))) {
+      divergedAt = k;
+      break;
+    }
+  }
+  const exact = {
+    label: run.label, optimizer: run.optimizer, color: run.color, dashed: run.dashed,
+    steps: run.steps, divergedAt, points, values: null, pending: true,
+    series: run.series.map((s) => ({ key: s.key, label: s.label, data: null })),
+  };
+  const runs = model.runs.slice();
+  runs[f] = exact;
+  const sliders = model.sliders.map((s) => (s.param === param ? { ...s, value } : s));
+  return { ...model, runs, sliders, committed: { param, value } };
 }
 
 /** The point of a path (flat [x0, y0, x1, y1, ...]) at step t, clamped to the path;
@@ -558,7 +600,11 @@ function create(parentElement) {
     root, error, title, formula, legend, plot, bg, fg, hint, colorbar, cbTicks, back, play, forward,
     scrubber, stepText, speed, sliders, readHead, readBody, readout,
     sliderRows: new Map(), // param → {row, input, output, slider}
-    data: undefined, model: null, setStateValue: null,
+    data: undefined, setStateValue: null,
+    model: null, // what is drawn: blobModel, or it with a committed exact path (commit)
+    blobModel: null, // the last blob's
+    pendingParam: null, // the param of the commit awaiting its blob
+    commits: 0, // commits so far (an exact path drawn late checks it is still the last)
     step: 0, playing: false, speedFactor: 1, lastTs: null,
     userView: null, // the zoomed / panned view, or null: the payload's
     preview: null, // {kind: "param", param, value} | {kind: "start", x, y}
@@ -580,8 +626,12 @@ function create(parentElement) {
     get step() { return st.step; },
     get playing() { return st.playing; },
     get preview() { return st.preview; },
+    /** Whether a commit awaits Python's blob (at most PENDING_MS). */
+    get pending() { return st.pending; },
     get steps() { return st.model ? st.model.T : 0; },
-    /** The committed runs as drawn: legend name, dashed, x and y of every point (tests). */
+    /** The committed runs as drawn: legend name, dashed, x and y of every point (tests);
+     * after a slider's release onto an exact path (see commit), the focused run's is
+     * that path until the blob arrives. */
     get runs() {
       if (!st.model) return null;
       return st.model.runs.map((r) => ({
@@ -590,6 +640,8 @@ function create(parentElement) {
         y: Array.from(r.points.filter((_, i) => i % 2 === 1)),
       }));
     },
+    /** Renderer calls, plus each time `runs` changed without one (an exact path shown
+     * at a release, or taken back): `runs` may have changed when this has. */
     get renders() { return st.renders; },
     /** How many runs have been drawn whole onto the trail's layers so far (see drawTrail). */
     get redrawn() { return st.redrawn; },
@@ -662,8 +714,10 @@ function update(st, data) {
   st.error.hidden = true;
   clearTimeout(st.pendingTimer);
   st.pending = false;
-  const old = st.model;
+  st.pendingParam = null;
+  const old = st.model; // as drawn: an exact path shown since a commit counts as drawn
   st.model = model;
+  st.blobModel = model;
   // A run drawn as before keeps its id, and the trail's layers holding only such runs are
   // not redrawn (see drawTrail): a commit usually changes the focused run alone.
   st.runIds = model.runs.map((run, i) => (old && sameRun(old.runs[i], run) ? st.runIds[i] : ++st.runSerial));
@@ -793,10 +847,11 @@ function updateSliders(st) {
     row.slider = slider;
     row.name.textContent = slider.label;
     row.input.setAttribute("aria-label", slider.label);
-    row.input.max = String(sliderPositions(slider));
+    row.input.max = String(slider.values.length - 1);
     if (st.sliderDrag !== slider.param) {
-      row.input.value = String(sliderPosition(slider.value, slider));
-      setSliderText(row, slider.value);
+      const i = sliderIndex(slider, slider.value);
+      row.input.value = String(i);
+      setSliderText(row, slider.values[i]);
     }
     if (st.sliders.children[i] !== row.row) st.sliders.insertBefore(row.row, st.sliders.children[i] || null);
   });
@@ -807,7 +862,7 @@ function makeSliderRow(st, param) {
   const input = el("input", { type: "range", min: "0", step: "1" });
   const output = el("output", { class: "ox-slider-value" });
   const row = { row: el("div", { class: "ox-slider" }, name, input, output), name, input, output, slider: null };
-  const valueNow = () => sliderValue(Number(input.value), row.slider);
+  const valueNow = () => sliderValueAt(row.slider, input.value);
   input.addEventListener("pointerdown", () => { st.sliderDrag = param; });
   const release = () => { if (st.sliderDrag === param) st.sliderDrag = null; };
   input.addEventListener("pointerup", release);
@@ -817,7 +872,7 @@ function makeSliderRow(st, param) {
     // redraw at the next frame. Nothing goes to Python until `change`.
     const value = valueNow();
     setSliderText(row, value);
-    const back = sliderPosition(row.slider.value, row.slider) === Number(input.value);
+    const back = sliderIndex(row.slider, row.slider.value) === Number(input.value);
     st.preview = back ? null : { kind: "param", param, value };
     st.pendingInput = e.timeStamp;
     schedule(st);
@@ -841,23 +896,65 @@ function commit(st, value) {
   // First, before any drawing: Streamlit sends the rerun request from a setTimeout(0)
   // that setStateValue queues, and Chromium runs the animation frame due after an input
   // event ahead of timers, so a frame drawn now would hold the request back by its
-  // length. Frames wait for a timeout queued after Streamlit's.
+  // length. Frames wait for a timeout queued after Streamlit's (holdFrames).
   if (typeof st.setStateValue === "function") st.setStateValue("commit", value);
-  holdFrames(st);
-  // The preview stays until Python's new blob arrives. Streamlit does not call the
-  // renderer again when the blob is byte-for-byte unchanged (a commit Python ignored, or
-  // the same value twice): after PENDING_MS without one, go back to what the blob says.
+  // A slider released on a value whose exact path the family holds (every step kept)
+  // shows that path as the focused run's committed one, drawn in that timeout, right
+  // after the request has gone; only its readout waits for Python. Drawn here instead,
+  // it would reach the screen a frame sooner but hold the request back by the canvas's
+  // raster (headless Chromium, software canvas, the default view: the request left ~4 ms
+  // later than with no drawing; drawn in the timeout, ~0.3 ms). Not after another
+  // parameter's pending commit: the families were computed around the run before it.
+  const base = st.blobModel;
+  const points = base && value.param !== "start" && (st.pendingParam === null || st.pendingParam === value.param)
+    ? exactPath(base, value.param, value.value) : null;
+  // Back on the blob's own value: the blob's runs are the answer, and every family holds.
+  const same = !!points && base.sliders.find((s) => s.param === value.param)?.value === value.value;
+  const serial = ++st.commits;
   st.pending = true;
+  st.pendingParam = same ? null : value.param;
   st.readoutKey = "";
   clearTimeout(st.pendingTimer);
-  st.pendingTimer = setTimeout(() => {
-    st.pending = false;
-    if (st.sliderDrag || st.gesture?.kind === "start" || !st.model) return;
+  st.pendingTimer = setTimeout(() => fallBack(st), PENDING_MS);
+  if (!points) {
+    // The preview stays until Python's new blob arrives.
+    holdFrames(st);
+    return;
+  }
+  holdFrames(st, () => {
+    if (st.commits !== serial || st.blobModel !== base) return; // overtaken
     st.preview = null;
-    st.readoutKey = "";
-    updateSliders(st);
-    schedule(st);
-  }, PENDING_MS);
+    showModel(st, same ? base : withExactRun(base, value.param, value.value, points));
+    if (st.raf) cancelAnimationFrame(st.raf);
+    frame(st, performance.now());
+    return true;
+  });
+}
+
+/** Shows `model` in place of the one drawn (the blob's, or one with an exact path
+ * pending): the focused run's layer is drawn again, the handle's `runs` follow. */
+function showModel(st, model) {
+  if (model === st.model) return;
+  const f = model.focus;
+  if (f !== null) st.runIds[f] = sameRun(st.model.runs[f], model.runs[f]) ? st.runIds[f] : ++st.runSerial;
+  st.model = model;
+  st.renders += 1; // the handle's `runs` changed: read them again (benchmarks/ui_latency.py)
+  st.readoutKey = "";
+  updateSliders(st);
+}
+
+/** PENDING_MS after a commit without a new blob: Streamlit does not call the renderer
+ * again when the blob is byte-for-byte unchanged (a commit Python ignored, or the same
+ * value twice). Back to what the blob says: an exact path shown meanwhile is taken
+ * back, the preview dropped (unless a gesture still holds it), the sliders reset. */
+function fallBack(st) {
+  st.pending = false;
+  st.pendingParam = null;
+  st.readoutKey = "";
+  if (!st.blobModel) return;
+  showModel(st, st.blobModel);
+  if (!st.sliderDrag && st.gesture?.kind !== "start") st.preview = null;
+  updateSliders(st);
   schedule(st);
 }
 
@@ -1077,15 +1174,16 @@ function schedule(st) {
   if (!st.raf && !st.held) st.raf = requestAnimationFrame((ts) => frame(st, ts));
 }
 
-/** No frame until the timeouts queued so far have run (see commit); then one. */
-function holdFrames(st) {
+/** No frame until the timeouts queued so far have run (see commit); then a frame, unless
+ * `then()` (if given) returns true: it has drawn one itself. */
+function holdFrames(st, then = null) {
   if (st.raf) cancelAnimationFrame(st.raf);
   st.raf = 0;
   st.held = true;
   clearTimeout(st.holdTimer);
   st.holdTimer = setTimeout(() => {
     st.held = false;
-    schedule(st);
+    if (!(then && then())) schedule(st);
   }, 0);
 }
 
@@ -1683,6 +1781,7 @@ function star(ctx, x, y, r) {
  * is the current point x_k. Their disagreement is what momentum and scaling do. */
 function arrows(st, ctx, tf, m) {
   const run = st.model.runs[st.model.focus];
+  if (run.pending) return; // its g and Δx are Python's to send
   const k = Math.floor(st.step);
   if (k < 1 || k > run.steps) return;
   const tail = [run.points[2 * (k - 1)], run.points[2 * k - 1]];
@@ -1781,23 +1880,32 @@ function updateReadout(st) {
     });
     st.readBody.replaceChildren(...rows);
   }
-  const put = (row, a, b) => {
+  const write = (row, ta, tb) => {
     const [ca, cb] = st.readoutCells[row];
-    const ta = formatNumber(a);
-    const tb = formatNumber(b);
     if (ca.textContent !== ta) ca.textContent = ta;
     if (cb.textContent !== tb) cb.textContent = tb;
   };
+  const put = (row, a, b) => write(row, formatNumber(a), formatNumber(b));
+  const sliderLabel = (param) => model.sliders.find((s) => s.param === param)?.label ?? param;
   st.readout.classList.toggle("preview", !!preview);
+  st.readout.classList.toggle("pending", !preview && !!run.pending);
   if (preview) {
     const alt = previewPath(model, preview, k);
     const p = alt ? pointAt(alt.points, alt.count - 1) : null;
+    // The family's row is the slider's value itself, unless the family lacks it.
+    const on = alt && alt.value === Math.fround(preview.value);
     const what = preview.kind === "start"
       ? `start (${formatNumber(preview.x, 3)}, ${formatNumber(preview.y, 3)})`
-      : `${model.sliders.find((s) => s.param === preview.param)?.label ?? preview.param} ≈ ${formatNumber(alt?.value ?? preview.value, 4)}`;
+      : `${sliderLabel(preview.param)} ${on ? "=" : "≈"} ${formatNumber(on ? preview.value : alt?.value ?? preview.value, 4)}`;
     setHead(st, `${what} · ${st.pending ? "computing…" : "preview"}`);
     put(0, p ? p[0] : NaN, p ? p[1] : NaN);
     run.series.forEach((_, i) => put(i + 1, NaN, NaN));
+  } else if (run.pending) {
+    // An exact path committed, its readout still Python's to compute: x is known.
+    const { param, value } = model.committed;
+    setHead(st, `${sliderLabel(param)} = ${formatNumber(value, 4)} · computing…`);
+    put(0, run.points[2 * k], run.points[2 * k + 1]);
+    run.series.forEach((_, i) => write(i + 1, "…", "…"));
   } else {
     const f = run.values ? run.values[k] : NaN;
     setHead(st, `${run.label} · step ${k} · f = ${formatNumber(f)}`);

@@ -7,7 +7,7 @@ browser tests use), served from the repository root on 127.0.0.1, with blobs fro
 tests/js/make_fixture.py: the small fixture (4 runs x 20 steps) and ten runs x 5,000
 steps. Each round, with the chart's β1 slider focused:
 
-- key: one arrow key press (alternately left and right: 0.9 -> 0.899 -> 0.9), timed
+- key: one arrow key press (alternately left and right: 0.9 -> 0.875 -> 0.9), timed
   from the keydown event's timeStamp (the page's clock) to its dispatch (a capture
   listener on the document: the browser's queueing), from there to the chart's
   setStateValue call (the range input's default action, the chart's `input` and
@@ -101,9 +101,9 @@ def fixtures() -> dict[str, bytes]:
     mf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mf)
     return {
-        "small-0.9": mf.build(), "small-0.899": mf.build(beta1=0.899),
+        "small-0.9": mf.build(), "small-0.875": mf.build(beta1=0.875),
         "big-0.9": mf.build(runs=10, steps=5000),
-        "big-0.899": mf.build(runs=10, steps=5000, beta1=0.899),
+        "big-0.875": mf.build(runs=10, steps=5000, beta1=0.875),
     }
 
 
@@ -143,7 +143,7 @@ def main() -> None:
                                functools.partial(_fulfil, blob))
                 page.goto(f"{base}/tests/js/harness.html?blob=/blobs/{size}-0.9.optv")
                 page.wait_for_function("window.harness && window.harness.ready")
-                page.evaluate(LOAD_BLOBS, [f"{size}-0.9", f"{size}-0.899"])
+                page.evaluate(LOAD_BLOBS, [f"{size}-0.9", f"{size}-0.875"])
                 page.get_by_label("β1", exact=True).focus()
                 rows = []
                 for i in range(args.n + 1):
@@ -151,7 +151,7 @@ def main() -> None:
                     page.evaluate(PRESS, None)
                     page.keyboard.press("ArrowLeft" if left else "ArrowRight")
                     row = page.evaluate(AFTER_PRESS)
-                    row.update(page.evaluate(APPLY, f"{size}-{'0.899' if left else '0.9'}"))
+                    row.update(page.evaluate(APPLY, f"{size}-{'0.875' if left else '0.9'}"))
                     if i:  # the first round warms up
                         rows.append(row)
                 print(f"\n{size} ({len(blobs[size + '-0.9']) / 1e6:.2f} MB blob), "

@@ -59,9 +59,10 @@ Ten optimizers x 5,000 steps: the explorer opened at ?steps=5000 and all ten opt
 (Adam first, so the sliders are Adam's); the server then compiles the ten optimizers'
 loops in the background (optviz.trajectory: once per optimizer and function in a
 long-lived process), and the script waits until the server's CPU goes quiet before
---big presses of ArrowLeft on the chart's β1, timed as above; the bytes the page received over the websocket during each rerun
-(Playwright's `framereceived`; the blob travels inside one of those frames), and the
-blob's own size, `len(optviz.explorer_payload.build(...))` for the same settings.
+--big presses of ArrowLeft on the chart's β1, timed as above; the bytes the page
+received over the websocket during each rerun (Playwright's `framereceived`; the blob
+travels inside one of those frames), and the blob's own size,
+`len(optviz.explorer_payload.build(...))` for the same settings.
 
 First load: in a fresh browser context each time (no cache, like a new visitor), from
 navigation start (performance.now() = 0) to the first state that shows the output (the

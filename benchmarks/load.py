@@ -14,9 +14,11 @@ One visitor, as a student in a lecture would: opens the explorer, moves Adam's �
 times, one move a second, each a released drag of the chart's β1 slider: what the
 browser sends then, the chart component's state value `commit`
 ({"param": "beta1", "value": ...}, tools/stclient.py's set_state), which reruns the
-page once; the page sets the β1 field and computes (a drag's preview costs the server
-nothing). The values are on the slider's 0.001 grid below 0.9 and each visitor's are
-its own (up to 180 visitors), so the caches never answer for another. It then
+chart's fragment once; the page sets the β1 field and computes (a drag's preview costs
+the server nothing). The values are 0.899, 0.898, ... and each visitor's are its own (up
+to 180 visitors), so the caches never answer for another: the worst case, since the
+chart's slider commits only its own values (0.875, 0.9, ...), which a room of students
+would often share, and a field typed by hand is the only way to these. It then
 opens the trainer and presses Start (the page's defaults: Adam, batch size 10, 2 epochs,
 from scratch and torch.optim overlaid), then polls the page's live fragment every
 0.5 s, as the browser does, until the run is listed. Visitors arrive spread over
@@ -159,8 +161,8 @@ def listed_runs(run) -> list[dict]:
 
 
 def beta1_move(index: int, k: int) -> float:
-    """Visitor `index`'s k-th β1, as the chart's slider commits it: 0.899, 0.898, ...
-    (a 0.001 grid), distinct across the first 180 visitors."""
+    """Visitor `index`'s k-th β1, committed as the chart does: 0.899, 0.898, ... (off the
+    slider's values, so that no cache answers), distinct across the first 180 visitors."""
     return round(0.899 - 0.001 * ((index * MOVES + k) % 900), 3)
 
 

@@ -95,3 +95,42 @@ def get(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f"Unknown preset {name[:40]!r}; choose one of: {', '.join(PRESETS)}")
     return PRESETS[name]
+
+
+def changes(preset: Preset, current: settings.TrajectorySettings) -> list[str]:
+    """What `current` changed of the preset's settings, in words ("Adam's β2: 0.999, the
+    lesson's 0.5"); empty while the lesson still describes what is drawn."""
+    lesson = preset.settings()
+    found = []
+
+    def differs(what: str, now, then) -> None:
+        if now != then:
+            found.append(f"{what}: {_shown(now)}, the lesson's {_shown(then)}")
+
+    if current.surface != lesson.surface:
+        differs("function", current.get_surface().title, lesson.get_surface().title)
+    elif current.surface == "rotated":
+        differs("condition number κ", current.condition, lesson.condition)
+    differs("steps", current.steps, lesson.steps)
+    differs("start", current.start_point(), lesson.start_point())
+    names = [o.name for o in current.optimizers]
+    if names != [o.name for o in lesson.optimizers]:
+        differs("optimizers", ", ".join(rules.RULES[n].title for n in names),
+                ", ".join(rules.RULES[o.name].title for o in lesson.optimizers))
+        return found
+    for now, then in zip(current.optimizers, lesson.optimizers, strict=True):
+        now_hp, then_hp = now.hyperparams(), then.hyperparams()
+        for field in now_hp._fields:
+            differs(f"{now.rule.title}'s {rules.LABELS.get(field, field)}",
+                    getattr(now_hp, field), getattr(then_hp, field))
+    return found
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_shown(v) for v in value) + ")"
+    return str(value)

@@ -25,6 +25,7 @@ from ui.chart import (
 from ui.controls import chart_blob, compute, focused_fields, lockstep, sidebar
 from ui.navigation import page_setup
 from ui.presets import PAGE
+from ui.presets import url as preset_url
 from ui.widgets import URL, lecture_style, link_as_given
 
 page_setup()
@@ -101,6 +102,10 @@ def chart(controls):
     except SettingsError as e:
         st.error(str(e), icon=":material/error:")
         st.stop()
+    if preset:
+        changed = presets.changes(preset, request)
+        if changed:
+            lesson_changed(changed)
     optimizers = controls.optimizers
     trajectories = compute(request)
     drawn, dashed, corrected = request, [], []
@@ -120,6 +125,15 @@ def chart(controls):
         st.stop()
     explorer_chart(blob, key=CHART, on_commit=apply_commit, on_step=follow_step)
     return request, trajectories, dashed, corrected, blob
+
+
+def lesson_changed(changed: list[str]) -> None:
+    """The preset's lesson describes its own settings: say what differs, and the way back."""
+    back = preset_url(preset, lecture=lecture)
+    st.info("**The lesson above describes its own settings; these differ:** "
+            + "; ".join(changed) + ".", icon=":material/history_edu:")
+    st.markdown(f'<a href="{back}" target="_self">Back to the lesson\'s settings</a>',
+                unsafe_allow_html=True)
 
 
 def below_chart(controls, request, trajectories, dashed, corrected, blob) -> None:

@@ -187,9 +187,24 @@ def test_each_preset_opens_with_its_title_and_lesson(name):
         assert not at.warning and not at.error
         assert at.title[0].value == preset.title
         assert any(m.value == preset.lesson for m in at.markdown)
+        assert not at.info  # the lesson describes what is drawn: no note that it differs
         # The settings came from the link: one path per optimizer, as the preset says.
         assert [p["name"].split(" (")[0] for p in _paths(at)][: len(preset.optimizers)] == [
             rules.RULES[o].title for o in preset.optimizers]
+
+
+@pytest.mark.parametrize("lecture", [True, False])
+def test_a_changed_setting_says_the_lesson_no_longer_fits_and_links_back(lecture):
+    at = _preset_page("beta2-small", lecture)
+    at.number_input(key="adam.beta2").set_value(0.999).run()
+    _ok(at)
+    (note,) = at.info
+    assert "Adam's β2: 0.999, the lesson's 0.5" in note.value
+    back = [m.value for m in at.markdown if "Back to the lesson's settings" in m.value]
+    assert len(back) == 1 and url(presets.get("beta2-small"), lecture) in back[0].replace(
+        "&amp;", "&")
+    at.number_input(key="adam.beta2").set_value(0.5).run()  # back as the lesson has it
+    assert not at.info
 
 
 def test_lecture_mode_is_the_chart_large_without_tabs():

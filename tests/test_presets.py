@@ -1,11 +1,13 @@
 """Lecture presets: each link is a valid explorer view, and each shows its lesson."""
 
+import dataclasses
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
 
 from optviz import presets, settings
+from optviz.settings import OptimizerSettings
 from ui import links
 from ui.presets import url
 
@@ -79,3 +81,26 @@ def test_unknown_presets_and_bad_lecture_values_are_named():
     assert links.lecture_mode({"lecture": ["maybe"]}) is False
     assert links.lecture_mode({"lecture": ["1", "1"]}) is False
     assert links.lecture_mode({}) is False
+
+
+@pytest.mark.parametrize("name", list(presets.PRESETS))
+def test_a_preset_drawn_as_it_is_has_no_changes(name):
+    preset = presets.PRESETS[name]
+    assert presets.changes(preset, preset.settings()) == []
+
+
+def test_changes_are_named_with_the_lessons_values():
+    preset = presets.PRESETS["beta2-small"]
+    lesson = preset.settings()
+    tuned = dataclasses.replace(
+        lesson, steps=40, optimizers=(OptimizerSettings("adam", {"beta2": 0.999}),))
+    assert presets.changes(preset, tuned) == [
+        "steps: 40, the lesson's 50", "Adam's β2: 0.999, the lesson's 0.5"]
+    moved = dataclasses.replace(lesson, start=(1.0, 2.0))
+    assert presets.changes(preset, moved) == ["start: (1, 2), the lesson's (-5, -2)"]
+    other = dataclasses.replace(lesson, optimizers=(OptimizerSettings("sgd"),))
+    assert presets.changes(preset, other) == ["optimizers: SGD, the lesson's Adam"]
+    # A value given that equals the lesson's (here, the default ε) is no change.
+    same = dataclasses.replace(lesson, optimizers=(
+        OptimizerSettings("adam", {"beta2": 0.5, "eps": lesson.optimizers[0].hyperparams().eps}),))
+    assert presets.changes(preset, same) == []

@@ -6,8 +6,6 @@ the focused run's fields and what lies under them are one fragment (`explorer`):
 released slider reruns that alone; the sidebar holds what every run shares.
 """
 
-from urllib.parse import urlencode
-
 import streamlit as st
 
 from optviz import export, presets, rules, settings
@@ -24,7 +22,6 @@ from ui.chart import (
 )
 from ui.controls import chart_blob, compute, focused_fields, lockstep, sidebar
 from ui.navigation import page_setup
-from ui.presets import PAGE
 from ui.presets import url as preset_url
 from ui.widgets import URL, lecture_style, link_as_given
 
@@ -143,12 +140,8 @@ def below_chart(controls, request, trajectories, dashed, corrected, blob) -> Non
     labels = [o.label or o.rule.title for o in optimizers]
     summary = [{"optimizer": label, "result": str(summarize(t, surface, TOLERANCE))}
                for label, t in zip(labels, shown, strict=True)]
-    if lecture:
+    if lecture:  # the chart's own "Leave lecture mode" link goes back, settings and all
         st.table(summary)
-        rest = urlencode([(k, v) for k, vs in query.items() if k != links.LECTURE
-                          for v in vs])
-        st.markdown(f'<a href="{PAGE}?{rest}" target="_self">Leave lecture mode</a>',
-                    unsafe_allow_html=True)
         return
 
     st.caption("Drag a slider under the chart, or the start square, and the path follows as "

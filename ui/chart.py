@@ -109,7 +109,7 @@ host.append(style);
 const code = new Blob([{js}], {{type: "text/javascript"}});
 const render = (await import(URL.createObjectURL(code))).default;
 const data = Uint8Array.from(atob("{blob}"), (c) => c.charCodeAt(0));
-render({{parentElement: host, data, key: "chart", name: "chart",
+render({{parentElement: host, data, key: "chart", name: "chart", standalone: true,
          setStateValue() {{}}, setTriggerValue() {{}}}});
 </script></body></html>
 """

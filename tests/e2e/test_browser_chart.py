@@ -183,3 +183,27 @@ def test_the_state_inspector_follows_the_charts_step(page, app_url):
     back.click()  # the chart rests on step 18, then tells the page once
     expect(inspector).to_have_text("18", timeout=TIMEOUT_MS)
     expect_no_exception(page)
+
+
+def test_lecture_mode_link_keeps_what_was_changed_and_leads_back(page, app_url):
+    open_explorer(page, app_url)
+    before = paths(page)
+    chart(page).get_by_label("β1", exact=True).focus()
+    page.keyboard.press("ArrowLeft")  # 0.9 -> 0.875, committed: the URL now says so
+    wait_for_new_paths(page, before)
+    page.wait_for_function("() => location.search.includes('adam.beta1=0.875')")
+    chart(page).get_by_role("link", name="Lecture mode", exact=True).click()
+    page.wait_for_url("**lecture=1**")
+    page.wait_for_function(f"() => ({CHART_JS})() && ({CHART_JS})().steps > 0",
+                           timeout=TIMEOUT_MS)
+    assert query(page)["adam.beta1"] == ["0.875"]
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()  # the projector view
+    expect(chart(page).get_by_label("β1", exact=True)).to_have_attribute(
+        "aria-valuetext", "0.875")
+    chart(page).get_by_role("link", name="Leave lecture mode").click()
+    page.wait_for_function("() => !location.search.includes('lecture')")
+    page.wait_for_function(f"() => ({CHART_JS})() && ({CHART_JS})().steps > 0",
+                           timeout=TIMEOUT_MS)
+    assert query(page)["adam.beta1"] == ["0.875"]
+    expect(adam_input(page, "β1")).to_have_value("0.875")
+    expect_no_exception(page)

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 import {
   FORMAT_VERSION, PayloadError, buildModel, clampView, decode, exactPath, familyStepIndex,
-  formatNumber, formatTick, linearScale, logScale, nearestIndex, nearestStart, niceStep, niceTicks,
+  formatNumber, formatTick, lectureHref, linearScale, logScale, nearestIndex, nearestStart, niceStep, niceTicks,
   panView, pathUpTo, plotRect, pointAt, pointBetween, roundToView, seriesRow, sliderIndex,
   sliderValueAt, withExactRun, zoomView,
 } from "../../ui/components/explorer/explorer.js";
@@ -407,4 +407,18 @@ test("roundToView rounds a dropped start to the view's resolution (data units a 
   assert.equal(roundToView(1.98766, 1e-4), 1.9877);
   assert.equal(roundToView(1.98766, 0.01), 1.99);
   assert.equal(roundToView(123.456, 2), 123);
+});
+
+test("lectureHref switches lecture mode and keeps every other setting", () => {
+  const page = "http://127.0.0.1:8501/explorer?steps=40&opt=Adam&opt=SGD&adam.beta2=0.5";
+  const on = new URL(lectureHref(page, true));
+  assert.equal(on.searchParams.get("lecture"), "1");
+  assert.deepEqual(on.searchParams.getAll("opt"), ["Adam", "SGD"]);
+  assert.equal(on.searchParams.get("adam.beta2"), "0.5");
+  assert.equal(on.pathname, "/explorer");
+  const off = new URL(lectureHref(on.href, false));
+  assert.equal(off.searchParams.has("lecture"), false);
+  assert.equal(off.searchParams.get("steps"), "40");
+  // Set twice, or given as lecture=true, it is one lecture=1.
+  assert.deepEqual(new URL(lectureHref(`${page}&lecture=true`, true)).searchParams.getAll("lecture"), ["1"]);
 });

@@ -273,6 +273,15 @@ function expo(s) {
 
 /** A readout number: `digits` significant digits, trailing zeros dropped, exponents for
  * |v| < 0.001 or ≥ 100 000, "—" for no value (NaN). */
+/** `href` with the projector view switched on (`lecture=1`) or off, every other query
+ * parameter as it is: the page's URL carries every setting, so the view stays the same. */
+export function lectureHref(href, on) {
+  const url = new URL(href);
+  url.searchParams.delete("lecture");
+  if (on) url.searchParams.set("lecture", "1");
+  return url.href;
+}
+
 export function formatNumber(v, digits = 4) {
   if (v === null || v === undefined || Number.isNaN(v)) return "—";
   if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
@@ -522,6 +531,7 @@ export default function render(component) {
     instances.set(parentElement, st);
   }
   st.setStateValue = component.setStateValue;
+  st.standalone = !!component.standalone; // the downloaded page: no app to switch views
   st.renders += 1;
   if (data !== st.data) {
     st.data = data;
@@ -580,9 +590,12 @@ function create(parentElement) {
   const zoomIn = el("button", { type: "button", class: "ox-btn ox-zoom", "aria-label": "Zoom in", title: "Zoom in", text: "+" });
   const zoomOut = el("button", { type: "button", class: "ox-btn ox-zoom", "aria-label": "Zoom out", title: "Zoom out", text: "−" });
   const reset = el("button", { type: "button", class: "ox-btn ox-reset", "aria-label": "Reset view", title: "Reset view (double-click the plot)", text: "Reset view" });
+  // A link to this very view in (or out of) lecture mode, read from the page's URL when
+  // used, so whatever was changed since the page opened comes along.
+  const lecture = el("a", { class: "ox-btn ox-lecture", href: "#", target: "_self" });
   const player = el("div", { class: "ox-player" },
     el("div", { class: "ox-transport" }, back, play, forward),
-    scrubber, stepText, speed, el("div", { class: "ox-zoombox" }, zoomIn, zoomOut, reset));
+    scrubber, stepText, speed, el("div", { class: "ox-zoombox" }, zoomIn, zoomOut, reset, lecture));
   const sliders = el("div", { class: "ox-sliders" });
   const readHead = el("div", { class: "ox-readout-head" });
   const readBody = el("tbody");
@@ -674,6 +687,7 @@ function create(parentElement) {
     },
   };
 
+  st.lectureLink = lecture;
   wireControls(st, { zoomIn, zoomOut, reset });
   wirePlot(st);
   const ro = new ResizeObserver(() => {
@@ -738,6 +752,10 @@ function update(st, data) {
   if (!st.sliderDrag && st.gesture?.kind !== "start") st.preview = null;
 
   st.root.classList.toggle("lecture", model.lecture);
+  st.lectureLink.hidden = st.standalone;
+  st.lectureLink.textContent = model.lecture ? "Leave lecture mode" : "Lecture mode";
+  st.lectureLink.title = model.lecture ? "Back to the page with its settings"
+    : "This view, full width and large, for a projector";
   st.title.textContent = model.title;
   st.formula.textContent = model.formula;
   updateLegend(st);
@@ -1000,6 +1018,10 @@ function wireControls(st, { zoomIn, zoomOut, reset }) {
   zoomIn.addEventListener("click", () => zoomBy(1.5));
   zoomOut.addEventListener("click", () => zoomBy(1 / 1.5));
   reset.addEventListener("click", () => resetView(st));
+  const follow = () => {
+    if (st.model) st.lectureLink.href = lectureHref(window.location.href, !st.model.lecture);
+  };
+  for (const type of ["pointerenter", "focus", "click"]) st.lectureLink.addEventListener(type, follow);
 }
 
 /** Tells Python the step the chart rests on (state value `step`), once the step has

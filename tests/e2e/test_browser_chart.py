@@ -207,3 +207,25 @@ def test_lecture_mode_link_keeps_what_was_changed_and_leads_back(page, app_url):
     assert query(page)["adam.beta1"] == ["0.875"]
     expect(adam_input(page, "β1")).to_have_value("0.875")
     expect_no_exception(page)
+
+
+def test_a_lecturers_keys_play_step_and_change_the_speed(page, app_url):
+    open_explorer(page, app_url)
+    page.locator("h1").first.click()  # focus on the page, not on a control
+    page.keyboard.press("ArrowLeft")
+    assert handle(page, "c.step") == 19 and not handle(page, "c.playing")
+    page.keyboard.press("]")
+    expect(chart(page).get_by_label("Speed")).to_have_value("2")
+    page.keyboard.press(" ")  # plays from 19 to the end, then stops
+    page.wait_for_function(f"() => ({CHART_JS})().step === 20", timeout=TIMEOUT_MS)
+    page.keyboard.press(" ")  # plays again from the start
+    page.wait_for_function(f"() => ({CHART_JS})().playing", timeout=TIMEOUT_MS)
+    page.keyboard.press(" ")
+    page.wait_for_function(f"() => !({CHART_JS})().playing", timeout=TIMEOUT_MS)
+    # On a focused slider the arrows are the slider's: β1 moves, the step does not.
+    step = handle(page, "c.step")
+    chart(page).get_by_label("β1", exact=True).focus()
+    page.keyboard.press("ArrowLeft")
+    expect(chart(page).get_by_label("β1", exact=True)).to_have_attribute("aria-valuetext",
+                                                                          "0.875")
+    assert handle(page, "c.step") == step

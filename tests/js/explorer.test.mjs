@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 import {
   FORMAT_VERSION, PayloadError, buildModel, clampView, decode, exactPath, familyStepIndex,
-  formatNumber, formatTick, lectureHref, linearScale, logScale, nearestIndex, nearestStart, niceStep, niceTicks,
+  formatNumber, formatTick, lectureHref, linearScale, logScale, shortcutOf, nearestIndex, nearestStart, niceStep, niceTicks,
   panView, pathUpTo, plotRect, pointAt, pointBetween, roundToView, seriesRow, sliderIndex,
   sliderValueAt, withExactRun, zoomView,
 } from "../../ui/components/explorer/explorer.js";
@@ -421,4 +421,22 @@ test("lectureHref switches lecture mode and keeps every other setting", () => {
   assert.equal(off.searchParams.get("steps"), "40");
   // Set twice, or given as lecture=true, it is one lecture=1.
   assert.deepEqual(new URL(lectureHref(`${page}&lecture=true`, true)).searchParams.getAll("lecture"), ["1"]);
+});
+
+test("shortcutOf: a lecturer's keys, but never those typed into a control", () => {
+  const body = { tagName: "BODY" };
+  assert.equal(shortcutOf(" ", body), "play");
+  assert.equal(shortcutOf("ArrowLeft", body), "back");
+  assert.equal(shortcutOf("ArrowRight", { tagName: "DIV" }), "forward");
+  assert.equal(shortcutOf("[", body), "slower");
+  assert.equal(shortcutOf("]", body), "faster");
+  assert.equal(shortcutOf("x", body), null);
+  assert.equal(shortcutOf(" ", body, { ctrlKey: true }), null);
+  for (const tagName of ["INPUT", "input", "TEXTAREA", "SELECT"]) {
+    assert.equal(shortcutOf("ArrowLeft", { tagName }), null, tagName); // a slider's own arrows
+  }
+  assert.equal(shortcutOf(" ", { tagName: "DIV", isContentEditable: true }), null);
+  assert.equal(shortcutOf(" ", { tagName: "BUTTON" }), null); // the button's own press
+  assert.equal(shortcutOf("]", { tagName: "BUTTON" }), "faster");
+  assert.equal(shortcutOf(" ", null), "play");
 });

@@ -273,6 +273,18 @@ function expo(s) {
 
 /** A readout number: `digits` significant digits, trailing zeros dropped, exponents for
  * |v| < 0.001 or ≥ 100 000, "—" for no value (NaN). */
+/** The chart's keyboard shortcut for a keydown, or null: space plays or pauses, ← and →
+ * step, [ and ] change the speed. Keys typed into a field, a select or a slider (whose
+ * own arrows move it), or held with a modifier, are not the chart's. `target` is the
+ * element the key went to (inside shadow roots: `composedPath()[0]`). */
+export function shortcutOf(key, target, { ctrlKey = false, metaKey = false, altKey = false } = {}) {
+  if (ctrlKey || metaKey || altKey) return null;
+  const tag = (target?.tagName || "").toUpperCase();
+  if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) || target?.isContentEditable) return null;
+  if (tag === "BUTTON" && (key === " " || key === "Enter")) return null; // the button's own
+  return { " ": "play", ArrowLeft: "back", ArrowRight: "forward", "[": "slower", "]": "faster" }[key] ?? null;
+}
+
 /** `href` with the projector view switched on (`lecture=1`) or off, every other query
  * parameter as it is: the page's URL carries every setting, so the view stays the same. */
 export function lectureHref(href, on) {
@@ -695,7 +707,10 @@ function create(parentElement) {
     schedule(st);
   });
   ro.observe(root);
+  const onKey = (e) => onShortcut(st, e);
+  document.addEventListener("keydown", onKey);
   st.cleanup = () => {
+    document.removeEventListener("keydown", onKey);
     ro.disconnect();
     clearTimeout(st.pendingTimer);
     clearTimeout(st.stepTimer);
@@ -978,6 +993,23 @@ function fallBack(st) {
 
 // ------------------------------------------------------------------ controls
 
+/** A lecturer's keys anywhere on the page (see `shortcutOf`). */
+function onShortcut(st, e) {
+  if (e.defaultPrevented || !st.model || !st.root.isConnected) return;
+  const action = shortcutOf(e.key, e.composedPath()[0], e);
+  if (!action) return;
+  e.preventDefault(); // space would scroll the page, arrows too
+  if (action === "play") st.play.click();
+  else if (action === "back") st.stepBy(-1);
+  else if (action === "forward") st.stepBy(1);
+  else {
+    const i = SPEEDS.findIndex(([, v]) => v === st.speedFactor);
+    const j = Math.min(SPEEDS.length - 1, Math.max(0, i + (action === "faster" ? 1 : -1)));
+    st.speedFactor = SPEEDS[j][1];
+    st.speed.value = String(st.speedFactor);
+  }
+}
+
 function wireControls(st, { zoomIn, zoomOut, reset }) {
   st.play.addEventListener("click", () => {
     if (!st.model) return;
@@ -1000,6 +1032,7 @@ function wireControls(st, { zoomIn, zoomOut, reset }) {
     schedule(st);
     settleStep(st);
   };
+  st.stepBy = stepBy;
   st.back.addEventListener("click", () => stepBy(-1));
   st.forward.addEventListener("click", () => stepBy(1));
   st.scrubber.addEventListener("input", () => {

@@ -229,3 +229,31 @@ def test_a_lecturers_keys_play_step_and_change_the_speed(page, app_url):
     expect(chart(page).get_by_label("β1", exact=True)).to_have_attribute("aria-valuetext",
                                                                           "0.875")
     assert handle(page, "c.step") == step
+
+
+def test_full_screen_gives_the_plot_the_screen_and_f_hides_the_controls(page, app_url):
+    open_explorer(page, app_url)
+    size = page.viewport_size
+    plot = chart(page).locator(".ox-plot")
+    before = plot.bounding_box()["height"]
+    chart(page).get_by_role("button", name="Full screen").click()
+    exit_button = chart(page).get_by_role("button", name="Exit full screen")
+    expect(exit_button).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stBidiComponentIsolated]')"
+        ".shadowRoot.querySelector('.ox').classList.contains('full')")
+    page.wait_for_timeout(300)  # the next frame lays the plot out again
+    full = plot.bounding_box()["height"]
+    assert full > before and full > 0.5 * size["height"], (before, full, size)
+    expect(chart(page).get_by_label("β1", exact=True)).to_be_visible()
+    page.keyboard.press("f")  # the controls go: the plot grows into their room
+    expect(chart(page).get_by_label("β1", exact=True)).to_be_hidden()
+    page.wait_for_timeout(300)
+    assert plot.bounding_box()["height"] > full
+    page.keyboard.press("f")
+    expect(chart(page).get_by_label("β1", exact=True)).to_be_visible()
+    exit_button.click()
+    expect(chart(page).get_by_role("button", name="Full screen")).to_be_visible()
+    page.wait_for_timeout(300)
+    assert plot.bounding_box()["height"] == pytest.approx(before, abs=2)
+    expect_no_exception(page)

@@ -430,6 +430,8 @@ test("shortcutOf: a lecturer's keys, but never those typed into a control", () =
   assert.equal(shortcutOf("ArrowRight", { tagName: "DIV" }), "forward");
   assert.equal(shortcutOf("[", body), "slower");
   assert.equal(shortcutOf("]", body), "faster");
+  assert.equal(shortcutOf("f", body), "controls");
+  assert.equal(shortcutOf("F", body), "controls");
   assert.equal(shortcutOf("x", body), null);
   assert.equal(shortcutOf(" ", body, { ctrlKey: true }), null);
   for (const tagName of ["INPUT", "input", "TEXTAREA", "SELECT"]) {

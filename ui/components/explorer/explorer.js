@@ -274,7 +274,7 @@ function expo(s) {
 /** A readout number: `digits` significant digits, trailing zeros dropped, exponents for
  * |v| < 0.001 or ≥ 100 000, "—" for no value (NaN). */
 /** The chart's keyboard shortcut for a keydown, or null: space plays or pauses, ← and →
- * step, [ and ] change the speed. Keys typed into a field, a select or a slider (whose
+ * step, [ and ] change the speed, F hides or shows the controls (full screen). Keys typed into a field, a select or a slider (whose
  * own arrows move it), or held with a modifier, are not the chart's. `target` is the
  * element the key went to (inside shadow roots: `composedPath()[0]`). */
 export function shortcutOf(key, target, { ctrlKey = false, metaKey = false, altKey = false } = {}) {
@@ -282,7 +282,8 @@ export function shortcutOf(key, target, { ctrlKey = false, metaKey = false, altK
   const tag = (target?.tagName || "").toUpperCase();
   if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) || target?.isContentEditable) return null;
   if (tag === "BUTTON" && (key === " " || key === "Enter")) return null; // the button's own
-  return { " ": "play", ArrowLeft: "back", ArrowRight: "forward", "[": "slower", "]": "faster" }[key] ?? null;
+  return { " ": "play", ArrowLeft: "back", ArrowRight: "forward", "[": "slower", "]": "faster",
+    f: "controls", F: "controls" }[key] ?? null;
 }
 
 /** `href` with the projector view switched on (`lecture=1`) or off, every other query
@@ -605,9 +606,11 @@ function create(parentElement) {
   // A link to this very view in (or out of) lecture mode, read from the page's URL when
   // used, so whatever was changed since the page opened comes along.
   const lecture = el("a", { class: "ox-btn ox-lecture", href: "#", target: "_self" });
+  // Full screen: the chart alone on the screen, lecture-sized, its controls under it.
+  const full = el("button", { type: "button", class: "ox-btn ox-full" });
   const player = el("div", { class: "ox-player" },
     el("div", { class: "ox-transport" }, back, play, forward),
-    scrubber, stepText, speed, el("div", { class: "ox-zoombox" }, zoomIn, zoomOut, reset, lecture));
+    scrubber, stepText, speed, el("div", { class: "ox-zoombox" }, zoomIn, zoomOut, reset, lecture, full));
   const sliders = el("div", { class: "ox-sliders" });
   const readHead = el("div", { class: "ox-readout-head" });
   const readBody = el("tbody");
@@ -618,11 +621,12 @@ function create(parentElement) {
   // One grid: the CSS moves the readout beside the plot on wide screens (a 1080-line
   // projector then shows the whole chart) and under the sliders on narrow ones.
   const grid = el("div", { class: "ox-grid" }, body, player, sliders, readout, help);
-  root.append(error, el("div", { class: "ox-head" }, heading, legend), grid);
+  const head = el("div", { class: "ox-head" }, heading, legend);
+  root.append(error, head, grid);
   parentElement.append(root);
 
   const st = {
-    root, error, title, formula, legend, plot, bg, fg, hint, colorbar, cbTicks, back, play, forward,
+    root, error, title, formula, legend, plot, bg, fg, hint, colorbar, cbTicks, back, play, forward, player,
     scrubber, stepText, speed, sliders, readHead, readBody, readout,
     sliderRows: new Map(), // param → {row, input, output, slider}
     data: undefined, setStateValue: null,
@@ -700,6 +704,9 @@ function create(parentElement) {
   };
 
   st.lectureLink = lecture;
+  st.head = head;
+  st.fullButton = full;
+  wireFullScreen(st);
   wireControls(st, { zoomIn, zoomOut, reset });
   wirePlot(st);
   const ro = new ResizeObserver(() => {
@@ -997,9 +1004,13 @@ function fallBack(st) {
 function onShortcut(st, e) {
   if (e.defaultPrevented || !st.model || !st.root.isConnected) return;
   const action = shortcutOf(e.key, e.composedPath()[0], e);
-  if (!action) return;
+  if (!action || (action === "controls" && !st.root.classList.contains("full"))) return;
   e.preventDefault(); // space would scroll the page, arrows too
-  if (action === "play") st.play.click();
+  if (action === "controls") { // only full screen hides them
+    st.root.classList.toggle("bare");
+    st.dirtyLayout = true;
+    schedule(st);
+  } else if (action === "play") st.play.click();
   else if (action === "back") st.stepBy(-1);
   else if (action === "forward") st.stepBy(1);
   else {
@@ -1008,6 +1019,30 @@ function onShortcut(st, e) {
     st.speedFactor = SPEEDS[j][1];
     st.speed.value = String(st.speedFactor);
   }
+}
+
+function wireFullScreen(st) {
+  const { root, fullButton } = st;
+  const label = () => {
+    const on = root.classList.contains("full");
+    fullButton.textContent = on ? "Exit full screen" : "Full screen";
+    fullButton.title = on ? "Back to the page (Esc); F hides or shows the controls"
+      : "The chart alone on the screen, for a projector (F then hides the controls)";
+  };
+  fullButton.hidden = !document.fullscreenEnabled;
+  label();
+  fullButton.addEventListener("click", () => {
+    if (root.classList.contains("full")) document.exitFullscreen?.();
+    else root.requestFullscreen?.().catch(() => {});
+  });
+  root.addEventListener("fullscreenchange", () => {
+    const on = root.getRootNode().fullscreenElement === root || document.fullscreenElement === root;
+    root.classList.toggle("full", on);
+    if (!on) root.classList.remove("bare");
+    label();
+    st.dirtyLayout = true;
+    schedule(st);
+  });
 }
 
 function wireControls(st, { zoomIn, zoomOut, reset }) {
@@ -1280,7 +1315,8 @@ function frame(st, ts) {
 
 function metrics(st) {
   // Lecture sizes are for a projector; on a phone-sized chart they would bury the plot.
-  const L = st.model?.lecture && !st.root.classList.contains("narrow");
+  const L = (st.model?.lecture || st.root.classList.contains("full"))
+    && !st.root.classList.contains("narrow");
   return {
     html: L ? 24 : 16, font: L ? 24 : 15, axisFont: L ? 28 : 18, tick: L ? 8 : 5,
     path: L ? 4.5 : 2.5, level: L ? 1.5 : 1, ring: L ? 14 : 9, ringWidth: L ? 5 : 3.5,
@@ -1312,9 +1348,15 @@ function layout(st) {
   // The height follows the width, the window and the surface's aspect (fixed when a
   // surface is first shown), never a payload's data: no jump when a new blob arrives.
   const guessLeft = axisW + 10 + m.font * 3 + m.tick + 6;
-  const maxH = Math.max(300, window.innerHeight * 0.62);
+  // Full screen: the plot takes the height the title, legend and controls leave.
+  const full = root.classList.contains("full");
+  const below = full ? [st.head, ...(root.classList.contains("bare") ? [] : [st.player, st.sliders])]
+    .reduce((sum, e) => sum + e.offsetHeight, 0) + m.html * 3 : 0;
+  const maxH = full ? Math.max(300, window.innerHeight - below)
+    : Math.max(300, window.innerHeight * (st.model?.lecture ? 0.72 : 0.62));
   const aspect = st.aspect >= 1 / 3 && st.aspect <= 3 ? st.aspect : 1.6;
-  const h = Math.round(Math.max(narrow ? 220 : 280, Math.min(maxH, (w - guessLeft - right) / aspect + top + bottom)));
+  const h = Math.round(full ? maxH
+    : Math.max(narrow ? 220 : 280, Math.min(maxH, (w - guessLeft - right) / aspect + top + bottom)));
   if (plot.style.height !== `${h}px`) plot.style.height = `${h}px`;
   const dpr = window.devicePixelRatio || 1;
   for (const c of [bg, fg]) {

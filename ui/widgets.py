@@ -89,8 +89,10 @@ def hyper_fields(name: str, defaults, prefix: str = "", bias_correction: bool | 
 _LECTURE_CSS = """<style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] { display: none; }
-html { font-size: 24px; }
-h1 { font-size: 1.8rem !important; }
+@media (min-width: 700px) {  /* projector sizes; a phone keeps its own */
+  html { font-size: 24px; }
+  h1 { font-size: 1.8rem !important; }
+}
 .block-container, [data-testid="stMainBlockContainer"] { max-width: 100%;
   padding-top: 1.5rem; }
 </style>"""

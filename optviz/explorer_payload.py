@@ -17,8 +17,9 @@ half of it the start lattice's previews; the Rosenbrock preset (3 x 300 steps) 1
 first to 300 KB and the last to 6 MB.
 
 Time (the same benchmark, 2 busy CPUs), compiled loop warm / NumPy loop: the default
-view ~2 / ~3 ms, Rosenbrock ~13 / ~40 ms, ten optimizers x 5,000 steps ~40 ms / ~1.2 s
-(the NumPy loop's time there is the committed runs'). The compiled loop is what a
+view ~2 / ~3 ms, Rosenbrock ~13 / ~40 ms, ten optimizers x 5,000 steps ~60 ms / ~1.2 s
+(the NumPy loop's time there is the committed runs'; ~25 ms of the compiled loop's is
+`optviz.overlap` comparing the runs' paths). The compiled loop is what a
 long-lived server runs once `optviz.trajectory` has compiled it in the background.
 """
 
@@ -29,10 +30,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from optviz import families, payload, rules
+from optviz import families, overlap, payload, rules
 from optviz.plots import contours
 from optviz.plots.inspector import per_step, symbol
-from optviz.plots.theme import CONTOUR_COLORSCALE, PALETTE
+from optviz.plots.theme import CONTOUR_COLORSCALE, MARKERS, PALETTE
 from optviz.plots.trajectory import formula, run_name, view_window
 from optviz.settings import TrajectorySettings
 from optviz.surfaces import Surface, Window
@@ -78,7 +79,7 @@ def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int]
     header = heading(surface, title)
     header["view"] = [list(view[0]), list(view[1])]
     header["contours"], arrays = contour_part(settings, view)
-    header["runs"], run_data = run_part(trajectories, settings.steps, dashed)
+    header["runs"], run_data = run_part(trajectories, settings.steps, dashed, view)
     arrays.update(run_data)
     header["focus"] = focus
     header["sliders"] = sliders(settings, focus)
@@ -134,12 +135,19 @@ def readout(trajectory: Trajectory) -> dict[str, tuple[str, np.ndarray]]:
             if key not in hidden}
 
 
-def run_part(trajectories: Sequence[Trajectory], steps: int,
-             dashed: Sequence[int] = ()) -> tuple[list[dict], Arrays]:
+def run_part(trajectories: Sequence[Trajectory], steps: int, dashed: Sequence[int],
+             view: Window) -> tuple[list[dict], Arrays]:
     """The header's "runs" and their arrays: the runs alone, in legend order.
 
     Every array has steps + 1 rows, NaN after a run diverged (the engine cuts it).
+    Where runs share a path, or one lies along another's track (`optviz.overlap`,
+    compared in `view`, the one the chart opens on), "same_as", "layer" and "width" say
+    how the chart keeps each visible.
     """
+    points = [t.points for t in trajectories]
+    same = overlap.same_as(points, view)
+    under = overlap.lies_along(points, view, dashed)
+    layers, widths = overlap.layers(under), overlap.widths(under)
     entries, arrays = [], {}
     for i, t in enumerate(trajectories):
         name = f"runs/{i}"
@@ -151,8 +159,9 @@ def run_part(trajectories: Sequence[Trajectory], steps: int,
             series.append({"key": key, "label": label, "array": f"{name}/{key}"})
         entries.append({
             "label": run_name(t), "optimizer": t.run.optimizer,
-            "color": PALETTE[i % len(PALETTE)], "dashed": i in dashed, "steps": int(steps),
-            "diverged_at": t.diverged_at, "points": f"{name}/points",
+            "color": PALETTE[i % len(PALETTE)], "marker": MARKERS[i % len(MARKERS)],
+            "dashed": i in dashed, "same_as": same[i], "layer": layers[i], "width": widths[i],
+            "steps": int(steps), "diverged_at": t.diverged_at, "points": f"{name}/points",
             "values": f"{name}/values", "series": series,
         })
     return entries, arrays

@@ -1,12 +1,14 @@
 """The explorer's payload (docs/explorer-payload.md): what the chart gets, its shapes,
 its sizes, and that it says what optviz computed."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from optviz import explorer_payload, families, payload, presets, rules, surfaces
 from optviz.plots import contours, inspector
-from optviz.plots.theme import PALETTE
+from optviz.plots.theme import MARKERS, PALETTE
 from optviz.settings import OptimizerSettings, TrajectorySettings
 
 DEFAULT_LIMIT = 300_000  # bytes: the chapter's Adam, 20 steps
@@ -56,6 +58,8 @@ def test_the_default_view_follows_the_contract_and_is_small():
     assert header["lecture"] is False
     (run,) = header["runs"]
     assert run["label"] == "Adam" and run["color"] == PALETTE[0] and run["dashed"] is False
+    assert run["marker"] == MARKERS[0] and run["same_as"] is None
+    assert run["layer"] == 0 and run["width"] == 1.0
     assert run["steps"] == 20 and run["diverged_at"] is None
     assert [s["key"] for s in run["series"]] == ["g", "m_hat", "v_hat", "step_size", "delta"]
     assert [s["label"] for s in run["series"]] == ["g", "m̂", "v̂", "η/(√v̂+ε)", "Δx"]
@@ -87,6 +91,22 @@ def test_the_runs_are_the_engines_with_the_inspectors_readout():
             np.testing.assert_array_equal(arrays[series["array"]][: len(want)], want)
         g = arrays[run["series"][0]["array"]]
         assert np.isnan(g[0]).all() and (arrays[run["series"][-1]["array"]][0] == 0).all()
+
+
+def test_runs_that_would_hide_one_another_say_how_to_stay_visible():
+    # ε large: momentum SGD repeats Adam's path; the page adds Adam with bias correction
+    # on, dashed, which parts from them and hides nothing.
+    s = presets.get("eps-large").settings()
+    adam = s.optimizers[0]
+    corrected = OptimizerSettings("adam", {**adam.hyper, "bias_correction": True},
+                                  "Adam, corrected")
+    s = dataclasses.replace(s, optimizers=(*s.optimizers, corrected))
+    header, _ = built(s, dashed=[2])
+    runs = header["runs"]
+    assert [r["marker"] for r in runs] == list(MARKERS[:3])
+    assert [r["same_as"] for r in runs] == [None, 0, None]
+    assert [r["layer"] for r in runs] == [0, 1, 0]
+    assert [r["width"] for r in runs] == [1.3, 0.7, 1.0]  # Adam a rim around momentum
 
 
 def test_a_diverged_run_is_nan_after_it_diverged():

@@ -7,8 +7,11 @@ import plotly.io as pio
 
 FONT = {"family": "Inter, Helvetica Neue, Arial, sans-serif", "size": 16, "color": "#222"}
 
-# Okabe & Ito's colour-blind safe palette, reordered for contrast on a light contour
-# (its yellow last, as it is faint on a projector), then a few darker extras.
+# Okabe & Ito's colour-blind safe palette (Okabe & Ito 2008, "Color Universal Design"),
+# reordered for contrast on a light contour (its yellow last, as it is faint on a
+# projector), with near black, brown and purple added. Simulated protanopia,
+# deuteranopia and tritanopia keep every pair apart (tests/test_theme.py); where two
+# runs still look alike, their end markers (MARKERS) differ.
 PALETTE = (
     "#D55E00",  # vermillion
     "#0072B2",  # blue
@@ -21,6 +24,11 @@ PALETTE = (
     "#7F3C8D",  # purple
     "#F0E442",  # yellow
 )
+
+# The shape of each run's current-position marker, by run as PALETTE: plotly's symbol
+# names, open ("circle-open"), as the explorer's chart draws them too. Ten colours and
+# six shapes: no two of the first thirty runs share both.
+MARKERS = ("circle", "diamond", "triangle-up", "square", "triangle-down", "hexagon")
 
 # The surface under the paths: low f light, high f a little darker; desaturated so
 # that the paths carry the colour.

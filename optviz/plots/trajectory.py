@@ -47,7 +47,7 @@ from optviz import rules
 from optviz.plots.animation import animation
 from optviz.plots.contours import Levels, as_window, contour_grid, image_extent
 from optviz.plots.plotly_internals import attach_frames, scatter, unvalidated_figure
-from optviz.plots.theme import CONTOUR_COLORSCALE, FONT, PALETTE, TEMPLATE
+from optviz.plots.theme import CONTOUR_COLORSCALE, FONT, MARKERS, PALETTE, TEMPLATE
 from optviz.surfaces import Surface, Window
 from optviz.trajectory import Trajectory
 
@@ -211,7 +211,8 @@ def trajectory_figure(
     ))
 
     # ---- the current positions (at the final points, see the module doc): open
-    # rings, under the minima, so that a run that got there leaves the star visible
+    # markers, a shape per run as the explorer's chart, under the minima, so that a run
+    # that got there leaves the star visible
     for i, (t, name) in enumerate(zip(trajectories, names, strict=True)):
         color = PALETTE[i % len(PALETTE)]
         dot_idx.append(len(traces))
@@ -219,7 +220,7 @@ def trajectory_figure(
         traces.append(scatter(
             x=[last[0]], y=[last[1]], mode="markers", name=name, legendgroup=f"run{i}",
             showlegend=False,
-            marker={"symbol": "circle-open", "color": color, "size": DOT_SIZE,
+            marker={"symbol": f"{MARKERS[i % len(MARKERS)]}-open", "color": color, "size": DOT_SIZE,
                     "line": {"color": color, "width": 3.5}}, **_faded(i in dashed),
             hovertemplate=f"<b>{name}</b><br>x₁ = %{{x:.4g}}<br>x₂ = %{{y:.4g}}"
                           "<extra>current</extra>",

@@ -9,6 +9,9 @@ The first test to run opens /explorer as the very first visit of a fresh server
 legacy pages/ mode (see the top of pages/explorer.py);
 `test_page_opens_with_a_path_and_named_navigation` checks the navigation labels.
 
+Every preset, in lecture mode at 1920 × 1080, shows every run: the screenshot has each
+run's colour along its path (`test_every_run_is_seen_on_every_preset`).
+
 Screenshots for the README (docs/explorer.png, docs/explorer-rosenbrock.png,
 docs/lecture.png) are
 taken on every run, into pytest's tmp_path; with OPTVIZ_SCREENSHOTS=1 they are
@@ -20,9 +23,11 @@ written to docs/ instead (so a plain test run leaves the working tree alone):
 
 import io
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pytest
 from PIL import Image  # a dependency of streamlit
 from playwright.sync_api import Page, expect
@@ -205,3 +210,62 @@ def test_lecture_preset_shows_the_chart_alone_and_still_plays(page, app_url, tmp
     expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()
     assert "lecture" not in query(page) and query(page)["sgd.lr"] == ["1.0"]
     expect(sidebar_input(page, "Steps")).to_have_value("20")
+
+
+def run_colour(run: dict) -> tuple[int, int, int]:
+    """The colour a run is drawn in: a dashed (reference) run's mixed with white by 35 %,
+    as the chart's `fade`."""
+    rgb = [int(run["color"][k:k + 2], 16) for k in (1, 3, 5)]
+    return tuple(round(c * 0.65 + 255 * 0.35) if run["dashed"] else c for c in rgb)
+
+
+def seen_along(image: Image.Image, pixels: list, colour: tuple[int, int, int]) -> float:
+    """The share of `pixels` (the midpoints of a run's steps, in the viewport) with the
+    run's colour within 3 px: how much of the run can be seen."""
+    rgb = np.asarray(image.convert("RGB"), dtype=float)
+    near = ((rgb - colour) ** 2).sum(axis=2) <= 60 ** 2  # within 60 of it in RGB
+    found = [near[max(0, round(y) - 3):round(y) + 4, max(0, round(x) - 3):round(x) + 4].any()
+             for x, y in pixels]
+    return float(np.mean(found)) if found else 1.0
+
+
+MIDPOINTS_JS = f"""() => {{
+  const c = ({CHART_JS})();
+  const [[x0, x1], [y0, y1]] = c.view;
+  return c.runs.map((r) => {{
+    const out = [];
+    for (let k = 0; k + 1 < r.x.length; k++) {{
+      const x = (r.x[k] + r.x[k + 1]) / 2, y = (r.y[k] + r.y[k + 1]) / 2;
+      const inside = x > x0 + 0.03 * (x1 - x0) && x < x1 - 0.03 * (x1 - x0)
+        && y > y0 + 0.03 * (y1 - y0) && y < y1 - 0.03 * (y1 - y0);
+      if (Number.isFinite(x) && Number.isFinite(y) && inside) out.push(c.pixelOf(x, y));
+    }}
+    return out;
+  }});
+}}"""
+
+
+@pytest.mark.parametrize("name", list(presets.PRESETS))
+def test_every_run_is_seen_on_every_preset(page, app_url, tmp_path, name):
+    """In lecture mode on a 1080p projector, each run's colour shows along most of its
+    path: none is hidden under another (ε large: momentum repeats Adam's path, drawn
+    narrower on it; Rosenbrock: all three follow the valley floor)."""
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    open_explorer(page, app_url, "?" + url(presets.get(name), lecture=True).split("?", 1)[1])
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.wait_for_timeout(300)  # the resize's redraw
+    expect_no_exception(page)
+    page.mouse.move(1900, 5)
+    image = Image.open(io.BytesIO(page.screenshot(animations="disabled")))
+    image.save(tmp_path / f"{name}.png")
+    runs = paths(page)
+    midpoints = page.evaluate(MIDPOINTS_JS)
+    seen = {r["name"]: seen_along(image, m, run_colour(r)) for r, m in zip(runs, midpoints,
+                                                                            strict=True)}
+    assert all(v >= 0.6 for v in seen.values()), seen
+    legend = shadow(page).locator(".ox-legend")
+    if name == "eps-large":
+        assert [r["sameAs"] for r in runs] == [None, 0, None]
+        expect(legend).to_contain_text(re.compile(r"Momentum\s*\(same path as Adam\)"))
+    else:
+        expect(legend).not_to_contain_text("same path")

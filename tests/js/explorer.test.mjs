@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 import {
   FORMAT_VERSION, PayloadError, buildModel, clampView, decode, exactPath, familyStepIndex,
-  formatNumber, formatTick, lectureHref, linearScale, logScale, shortcutOf, nearestIndex, nearestStart, niceStep, niceTicks,
+  formatNumber, formatTick, lectureHref, linearScale, logScale, markerPoints, sameNote, shortcutOf, nearestIndex, nearestStart, niceStep, niceTicks,
   panView, pathUpTo, plotRect, pointAt, pointBetween, roundToView, seriesRow, sliderIndex,
   sliderValueAt, withExactRun, zoomView,
 } from "../../ui/components/explorer/explorer.js";
@@ -155,6 +155,50 @@ test("buildModel resolves names to arrays and checks shapes", () => {
   assert.throws(() => buildModel(decode(tinyPayload({ view: [[1, 0], [0, 1]] }))), /"view"/);
 });
 
+test("buildModel reads how a run stays visible, with safe defaults", () => {
+  const run = { label: "Adam", points: "runs/0/points", values: "runs/0/values" };
+  const twice = (a, b) => buildModel(decode(tinyPayload({ runs: [{ ...run, ...a }, { ...run, label: "M", ...b }] })));
+  const model = twice({ marker: "circle", width: 1.3 }, { marker: "diamond", same_as: 0, layer: 1, width: 0.7 });
+  assert.deepEqual(model.runs.map((r) => [r.marker, r.sameAs, r.layer, r.width]),
+    [["circle", null, 0, 1.3], ["diamond", 0, 1, 0.7]]);
+  // An older blob (none of the fields), or nonsense: a full-width circle, no overlap.
+  const plain = twice({}, { marker: "<script>", same_as: 1, layer: -2, width: -1 });
+  assert.deepEqual(plain.runs.map((r) => [r.marker, r.sameAs, r.layer, r.width]),
+    [["circle", null, 0, 1], ["circle", null, 0, 1]]);
+  assert.equal(twice({}, { same_as: 5 }).runs[1].sameAs, null); // not an earlier run
+});
+
+test("sameNote names the run whose path a run repeats", () => {
+  const runs = [{ label: "Adam", sameAs: null }, { label: "Momentum", sameAs: 0 }, { label: "SGD", sameAs: null }];
+  assert.equal(sameNote(runs, 1), "same path as Adam");
+  assert.equal(sameNote(runs, 0), "");
+  assert.equal(sameNote(runs, 2), "");
+  assert.equal(sameNote([{ label: "A", sameAs: 1 }, { label: "B", sameAs: null }], 0), ""); // only earlier runs
+  assert.equal(sameNote(runs, 7), "");
+});
+
+test("markerPoints gives each end marker its own outline of about the circle's size", () => {
+  assert.equal(markerPoints("circle", 10), null);
+  assert.equal(markerPoints("anything else", 10), null);
+  const corners = { diamond: 4, square: 4, "triangle-up": 3, "triangle-down": 3, hexagon: 6 };
+  const area = (pts) => Math.abs(pts.reduce((s, [x, y], i) => {
+    const [u, v] = pts[(i + 1) % pts.length];
+    return s + x * v - u * y;
+  }, 0)) / 2;
+  for (const [shape, n] of Object.entries(corners)) {
+    const pts = markerPoints(shape, 10);
+    assert.equal(pts.length, n, shape);
+    const ratio = area(pts) / (Math.PI * 100);
+    assert.ok(ratio > 0.55 && ratio < 1.1, `${shape}: ${ratio}`);
+  }
+  // Up and down triangles point opposite ways (y grows downwards on a canvas).
+  const tip = (shape) => markerPoints(shape, 10).reduce((a, p) => (Math.abs(p[1]) > Math.abs(a[1]) ? p : a));
+  assert.ok(tip("triangle-up")[1] < 0 && tip("triangle-down")[1] > 0);
+  // A diamond is a square standing on a corner.
+  assert.ok(markerPoints("diamond", 10).some(([x, y]) => Math.abs(x) < 1e-9 && y < 0));
+  assert.ok(markerPoints("square", 10).every(([x, y]) => Math.abs(Math.abs(x) - Math.abs(y)) < 1e-9));
+});
+
 test("a blob written by Python (make_fixture.py) decodes into the documented layout", () => {
   const path = fileURLToPath(new URL("./fixtures/small.optv", import.meta.url));
   const bytes = new Uint8Array(readFileSync(path));
@@ -164,6 +208,8 @@ test("a blob written by Python (make_fixture.py) decodes into the documented lay
   assert.deepEqual(model.view, [[-6, 6], [-3, 3]]);
   assert.equal(model.runs.length, 4);
   assert.equal(model.T, 20);
+  assert.deepEqual(model.runs.map((r) => r.marker), ["circle", "diamond", "triangle-up", "square"]);
+  assert.ok(model.runs.every((r) => r.sameAs === null && r.layer === 0 && r.width === 1));
   const adam = model.runs[0];
   assert.deepEqual(Array.from(adam.points.slice(0, 2)), [-5, -2]);
   // Adam's first step: every coordinate moves by lr (0.4) against the gradient's sign.

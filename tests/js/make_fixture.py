@@ -29,6 +29,7 @@ VIEW = ((-6.0, 6.0), (-3.0, 3.0))
 START = (-5.0, -2.0)
 PALETTE = ["#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00",
            "#56B4E9", "#222222", "#8C564B", "#7F3C8D", "#F0E442"]
+MARKERS = ["circle", "diamond", "triangle-up", "square", "triangle-down", "hexagon"]
 STOPS = [[0.0, "#fdfcf6"], [0.35, "#eceee8"], [0.7, "#d6dee2"], [1.0, "#b7c4cd"]]
 DIVERGE = 1e3  # |x| beyond this: diverged, NaN from there on
 
@@ -204,7 +205,8 @@ def build(runs=4, steps=20, beta1=0.9, lr=0.4, lecture=False, start=START):
             arrays[f"runs/{i}/{k}"] = ser[k]
         header_runs.append({
             "label": label, "optimizer": opt, "color": PALETTE[i % len(PALETTE)],
-            "dashed": i == 1, "steps": steps, "diverged_at": d,
+            "marker": MARKERS[i % len(MARKERS)], "dashed": i == 1, "same_as": None,
+            "layer": 0, "width": 1.0, "steps": steps, "diverged_at": d,
             "points": f"runs/{i}/points", "values": f"runs/{i}/values",
             "series": [{"key": k, "label": labels[k], "array": f"runs/{i}/{k}"} for k in keys],
         })

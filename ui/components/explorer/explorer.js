@@ -139,6 +139,10 @@ export function buildModel({ header, arrays }) {
     });
     return lazy({
       label: String(r.label ?? `run ${i}`), optimizer: r.optimizer, color: r.color || "#333", dashed: !!r.dashed,
+      marker: MARKER_SHAPES.has(r.marker) ? r.marker : "circle",
+      sameAs: Number.isInteger(r.same_as) && r.same_as >= 0 && r.same_as < i ? r.same_as : null,
+      layer: Number.isInteger(r.layer) && r.layer > 0 ? r.layer : 0,
+      width: Number.isFinite(r.width) && r.width > 0 ? Math.min(3, r.width) : 1,
       steps: n - 1, divergedAt: r.diverged_at ?? null, points: pts.data, series,
     }, "values", () => (values ? values.data : null));
   });
@@ -295,6 +299,33 @@ export function lectureHref(href, on) {
   return url.href;
 }
 
+const MARKER_SHAPES = new Set(["circle", "diamond", "triangle-up", "square", "triangle-down", "hexagon"]);
+
+/** The outline of a run's end marker `shape` (the header's "marker") of radius r around
+ * (0, 0), y down: its corners, [[x, y], ...], or null for a circle. Each encloses about
+ * the circle's area, so no shape looks bigger than another. */
+export function markerPoints(shape, r) {
+  const polygon = (n, turn, k = 1) => Array.from({ length: n }, (_, i) => {
+    const a = turn + (2 * Math.PI * i) / n;
+    return [k * r * Math.cos(a), k * r * Math.sin(a)];
+  });
+  switch (shape) {
+    case "diamond": return polygon(4, -Math.PI / 2, 1.2);
+    case "square": return polygon(4, -Math.PI / 4, 1.1);
+    case "triangle-up": return polygon(3, -Math.PI / 2, 1.35);
+    case "triangle-down": return polygon(3, Math.PI / 2, 1.35);
+    case "hexagon": return polygon(6, 0, 1.05);
+    default: return null;
+  }
+}
+
+/** The legend's note for run i: "same path as Adam" where the header says it repeats an
+ * earlier run's path ("same_as"), else "". */
+export function sameNote(runs, i) {
+  const j = runs[i]?.sameAs;
+  return Number.isInteger(j) && j >= 0 && j < i && runs[j] ? `same path as ${runs[j].label}` : "";
+}
+
 export function formatNumber(v, digits = 4) {
   if (v === null || v === undefined || Number.isNaN(v)) return "—";
   if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
@@ -419,6 +450,7 @@ export function withExactRun(model, param, value, points) {
   }
   const exact = {
     label: run.label, optimizer: run.optimizer, color: run.color, dashed: run.dashed,
+    marker: run.marker, sameAs: null, layer: run.layer, width: run.width,
     steps: run.steps, divergedAt, points, values: null, pending: true,
     series: run.series.map((s) => ({ key: s.key, label: s.label, data: null })),
   };
@@ -664,7 +696,7 @@ function create(parentElement) {
     get runs() {
       if (!st.model) return null;
       return st.model.runs.map((r) => ({
-        name: r.label, dashed: r.dashed,
+        name: r.label, dashed: r.dashed, color: r.color, width: r.width, sameAs: r.sameAs,
         x: Array.from(r.points.filter((_, i) => i % 2 === 0)),
         y: Array.from(r.points.filter((_, i) => i % 2 === 1)),
       }));
@@ -807,10 +839,11 @@ function update(st, data) {
   schedule(st);
 }
 
-/** Whether run `b` is drawn exactly as run `a` (undefined: no): label, colour, dash and
- * the same points, bit for bit (NaN included). */
+/** Whether run `b` is drawn exactly as run `a` (undefined: no): label, colour, dash,
+ * width, layer and the same points, bit for bit (NaN included). */
 function sameRun(a, b) {
   if (!a || a.label !== b.label || a.color !== b.color || a.dashed !== b.dashed) return false;
+  if (a.width !== b.width || a.layer !== b.layer) return false;
   return sameBits(a.points, b.points);
 }
 
@@ -833,16 +866,17 @@ function sameContours(a, b) {
 
 function updateLegend(st) {
   const { model } = st;
-  const key = JSON.stringify([model.focus, model.runs.map((r) => [r.label, r.color, r.dashed])]);
+  const key = JSON.stringify([model.focus, model.runs.map((r) => [r.label, r.color, r.dashed, r.marker, r.sameAs])]);
   if (key === st.legendKey) return; // the buttons (and their pressed states) stay
   st.legendKey = key;
   const items = model.runs.map((r, i) => {
-    const swatch = el("span", { class: `ox-swatch${r.dashed ? " dashed" : ""}` });
-    swatch.style.setProperty("--c", r.color);
+    const note = sameNote(model.runs, i);
+    const text = el("span", { class: "ox-item-text", text: r.label });
+    if (note) text.append(el("span", { class: "ox-same", text: ` (${note})` }));
     const on = !st.hidden.has(r.label);
     const b = el("button", { type: "button", class: `ox-item${i === model.focus ? " focus" : ""}`, "aria-pressed": String(on),
       title: i === model.focus ? "The sliders act on this run. Click to show or hide." : "Click to show or hide" },
-    swatch, el("span", { class: "ox-item-text", text: r.label }));
+    swatchOf(r), text);
     b.addEventListener("click", () => {
       if (st.hidden.has(r.label)) st.hidden.delete(r.label);
       else st.hidden.add(r.label);
@@ -852,6 +886,26 @@ function updateLegend(st) {
     return el("li", {}, b);
   });
   st.legend.replaceChildren(...items);
+}
+
+/** A legend swatch: the run's line (dashed for a reference) with its end marker on it. */
+function swatchOf(run) {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("class", "ox-swatch");
+  svg.setAttribute("viewBox", "0 0 40 20");
+  svg.setAttribute("aria-hidden", "true");
+  const color = run.dashed ? fade(run.color, 0.35) : run.color;
+  const line = document.createElementNS(NS, "line");
+  for (const [k, v] of [["x1", 1], ["y1", 10], ["x2", 39], ["y2", 10], ["stroke", color], ["stroke-width", 4]]) line.setAttribute(k, v);
+  if (run.dashed) line.setAttribute("stroke-dasharray", "8 5");
+  const pts = markerPoints(run.marker, 5.5);
+  const mark = document.createElementNS(NS, pts ? "polygon" : "circle");
+  if (pts) mark.setAttribute("points", pts.map(([x, y]) => `${(20 + x).toFixed(2)},${(10 + y).toFixed(2)}`).join(" "));
+  else for (const [k, v] of [["cx", 20], ["cy", 10], ["r", 5.5]]) mark.setAttribute(k, v);
+  for (const [k, v] of [["fill", "#fff"], ["stroke", color], ["stroke-width", 3]]) mark.setAttribute(k, v);
+  svg.append(line, mark);
+  return svg;
 }
 
 function updateColorbar(st) {
@@ -1319,7 +1373,7 @@ function metrics(st) {
     && !st.root.classList.contains("narrow");
   return {
     html: L ? 24 : 16, font: L ? 24 : 15, axisFont: L ? 28 : 18, tick: L ? 8 : 5,
-    path: L ? 4.5 : 2.5, level: L ? 1.5 : 1, ring: L ? 14 : 9, ringWidth: L ? 5 : 3.5,
+    path: L ? 4.5 : 2.5, level: L ? 1.5 : 1, levelAlpha: L ? 0.65 : 0.5, ring: L ? 14 : 9, ringWidth: L ? 5 : 3.5,
     dot: L ? 4 : 2.6, square: L ? 18 : 12, star: L ? 17 : 11, arrow: L ? 5 : 3, gLength: L ? 90 : 60,
   };
 }
@@ -1443,8 +1497,9 @@ function drawBackground(st) {
       ctx.moveTo(ax + kx * lines[i], ay + ky * lines[i + 1]);
       ctx.lineTo(ax + kx * lines[i + 2], ay + ky * lines[i + 3]);
     }
-    // Darker than the plotly figure's 35 % grey: projectors wash thin lines out.
-    ctx.strokeStyle = "rgba(45, 58, 75, 0.5)";
+    // Darker than the plotly figure's 35 % grey: projectors wash thin lines out (the
+    // more so in lecture mode; the paths' white casing keeps them apart from the lines).
+    ctx.strokeStyle = `rgba(45, 58, 75, ${m.levelAlpha})`;
     ctx.lineWidth = m.level;
     ctx.stroke();
   }
@@ -1556,7 +1611,9 @@ function drawForeground(st) {
     }
     if (!p) p = pointBetween(run.points, t);
     if (!p) return;
-    ring(ctx, tf.ax + tf.kx * p[0], tf.ay + tf.ky * p[1], m.ring, runStyle(run, m).color, m.ringWidth, 1);
+    // A run drawn over another (narrower) gets a smaller marker, inside the other's.
+    const radius = m.ring * (0.55 + 0.45 * Math.min(run.width, 1.5));
+    ring(ctx, tf.ax + tf.kx * p[0], tf.ay + tf.ky * p[1], radius, runStyle(run, m).color, m.ringWidth, 1, run.marker);
   });
 
   for (const [x, y] of model.minima) star(ctx, tf.ax + tf.kx * x, tf.ay + tf.ky * y, m.star);
@@ -1591,9 +1648,14 @@ function previewPath(model, preview, t) {
 
 /** How a run's path is drawn. Reference (dashed) runs are faded by mixing their colour
  * with white, not by transparency: opaque strokes can be drawn piecewise (the trail)
- * without darker overlaps where the pieces meet. */
+ * without darker overlaps where the pieces meet. A run lying along earlier ones (its
+ * "layer" above 0) is drawn narrower ("width") over them and without the white casing,
+ * which would wipe them out: each run under it shows as a rim on either side. */
 function runStyle(run, m) {
-  return { color: run.dashed ? fade(run.color, 0.35) : run.color, width: m.path, dashed: run.dashed, alpha: 1, casing: !run.dashed };
+  return {
+    color: run.dashed ? fade(run.color, 0.35) : run.color, width: m.path * run.width, dashed: run.dashed, alpha: 1,
+    casing: !run.dashed && !run.layer,
+  };
 }
 
 /** `color` ("#rgb" or "#rrggbb") mixed with white by `f`; other colour forms unchanged. */
@@ -1699,7 +1761,7 @@ function drawTrail(st, ctx, tf, m, skip = -1) {
   // piece's casing would wipe them off the trail.
   model.runs.forEach((run, i) => {
     if (i !== skip && !st.hidden.has(run.label) && run.steps <= MARKER_STEPS) {
-      dots(ctx, tf, pathUpTo(run.points, k), runStyle(run, m).color, m.dot);
+      dots(ctx, tf, pathUpTo(run.points, k), runStyle(run, m).color, m.dot * Math.min(run.width, 1.5));
     }
   });
   // The animation's in-between bit, from step k towards k + 1.
@@ -1845,10 +1907,14 @@ function square(ctx, x, y, size, focus) {
   }
 }
 
-function ring(ctx, x, y, radius, color, width, alpha) {
+function ring(ctx, x, y, radius, color, width, alpha, shape = "circle") {
   ctx.globalAlpha = alpha;
   ctx.beginPath();
-  ctx.arc(x, y, radius, 0, 2 * Math.PI);
+  const pts = markerPoints(shape, radius);
+  if (pts) {
+    for (const [dx, dy] of pts) ctx.lineTo(x + dx, y + dy);
+    ctx.closePath();
+  } else ctx.arc(x, y, radius, 0, 2 * Math.PI);
   ctx.strokeStyle = "#fff";
   ctx.lineWidth = width + 3;
   ctx.stroke();

@@ -181,7 +181,7 @@ def sliders(settings: TrajectorySettings, focus: int = 0) -> list[dict]:
     """The focused run's sliders: those of lr, ε, β1, β2 that its optimizer takes; each
     slider's positions are its `values`, the family's (float64, as committed)."""
     optimizer = settings.optimizers[focus]
-    hyper = optimizer.hyperparams()
+    hyper = settings.hyperparams(focus)
     out = []
     for param in families.slider_params(optimizer.name):
         value = float(getattr(hyper, param))

@@ -148,7 +148,7 @@ def compute(settings: TrajectorySettings, view: Window | None = None, focus: int
     """
     surface = settings.get_surface()
     optimizer = settings.optimizers[focus]
-    hyper = optimizer.hyperparams()
+    hyper = settings.hyperparams(focus)
     start = settings.start_point()
     name = optimizer.name
     params = slider_params(name)

@@ -7,8 +7,9 @@ raises `SettingsError`, whose message is one line a student understands, e.g.
 "β1 must be in [0, 1), got 1.5". Text input (the command line, URL query strings) goes
 through `parse_number`, `parse_bool` and `TrajectorySettings.from_strings`.
 
-Hyperparameters a user does not set come from torch's defaults (see `optviz.rules`),
-then `optviz.defaults` (the chapter's choices for its 2D examples).
+What a user does not set comes from the function's defaults (`optviz.surfaces`: its
+start, steps and a learning rate per optimizer), then `optviz.defaults` (the chapter's
+choices for its 2D examples), then torch's (see `optviz.rules`).
 """
 
 from __future__ import annotations
@@ -36,16 +37,22 @@ from optviz.validate import (
 )
 
 DEFAULT_SURFACE = surfaces.DEFAULT_SURFACE
-DEFAULT_STEPS = 20
+DEFAULT_STEPS = surfaces.SURFACES[DEFAULT_SURFACE].steps  # the chapter's 20
 
 # Caps on one request. A cap below the default number of steps is raised to it, so
-# that the default settings stay valid.
+# that the default settings stay valid; a function whose own steps pass the cap takes
+# the cap (`default_steps`).
 MAX_STEPS = max(env_int("OPTVIZ_MAX_STEPS", 5000), DEFAULT_STEPS)  # steps per request
 MAX_RUNS = env_int("OPTVIZ_MAX_RUNS", 16)  # optimizers (runs) per request
 MAX_START = 1e4  # |x_i| of a start point
 
 DEFAULT_CONDITION = 10.0
 DEFAULT_BOUND = trajectory.DEFAULT_BOUND
+
+
+def default_steps(surface: str) -> int:
+    """Function `surface`'s own number of steps (`optviz.surfaces`), at most MAX_STEPS."""
+    return min(surfaces.SURFACES[surface_name(surface)].steps, MAX_STEPS)
 
 
 def optimizer_name(name: Any) -> str:
@@ -186,13 +193,16 @@ class OptimizerSettings:
     def display_label(self) -> str:
         return self.label or self.name
 
-    def hyperparams(self) -> NamedTuple:
-        """torch's defaults, then the chapter's 2D ones (`optviz.defaults`), then this
-        run's overrides."""
-        return self.rule.hyperparams(**{**DEFAULTS[self.name].explorer, **self.hyper})
+    def hyperparams(self, surface: str = DEFAULT_SURFACE) -> NamedTuple:
+        """torch's defaults, then the chapter's 2D ones (`optviz.defaults`), then the
+        learning rate of function `surface` (`optviz.surfaces`), then this run's
+        overrides."""
+        own = surfaces.SURFACES[surface_name(surface)].lr
+        lr = {"lr": own[self.name]} if self.name in own else {}
+        return self.rule.hyperparams(**{**DEFAULTS[self.name].explorer, **lr, **self.hyper})
 
-    def to_run(self, start: Sequence[float]) -> trajectory.Run:
-        return trajectory.Run(self.name, self.hyperparams(),
+    def to_run(self, start: Sequence[float], surface: str = DEFAULT_SURFACE) -> trajectory.Run:
+        return trajectory.Run(self.name, self.hyperparams(surface),
                               (float(start[0]), float(start[1])), self.display_label)
 
 
@@ -236,7 +246,7 @@ class TrajectorySettings:
 
     surface: str = DEFAULT_SURFACE
     condition: float = DEFAULT_CONDITION  # used by the "rotated" surface only
-    steps: int = DEFAULT_STEPS
+    steps: int | None = None  # None: `default_steps(surface)` (always a number once made)
     start: tuple[float, float] | None = None  # None: the surface's default start
     optimizers: tuple[OptimizerSettings, ...] = (OptimizerSettings(),)
     bound: float = DEFAULT_BOUND  # a run leaving |x_i| <= bound is cut as diverged
@@ -250,6 +260,8 @@ class TrajectorySettings:
                 f"{label('condition')} must be a finite number ≥ 1, got {num(condition)}"
             )
         set_(self, "condition", condition)
+        if self.steps is None:
+            set_(self, "steps", default_steps(self.surface))
         set_(self, "steps", whole(self.steps, "steps", 1, MAX_STEPS))
         if self.start is not None:
             set_(self, "start", _start(self.start))
@@ -271,9 +283,13 @@ class TrajectorySettings:
     def start_point(self) -> tuple[float, float]:
         return self.start if self.start is not None else surfaces.SURFACES[self.surface].start
 
+    def hyperparams(self, run: int = 0) -> NamedTuple:
+        """Run `run`'s hyperparameters on this surface (see `OptimizerSettings`)."""
+        return self.optimizers[run].hyperparams(self.surface)
+
     def runs(self) -> list[trajectory.Run]:
         start = self.start_point()
-        return [o.to_run(start) for o in self.optimizers]
+        return [o.to_run(start, self.surface) for o in self.optimizers]
 
     def compute(self, engine: str = "auto") -> list[trajectory.Trajectory]:
         """One Trajectory per optimizer, in order (diverged runs are cut, never raised);

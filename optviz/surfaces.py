@@ -1,7 +1,11 @@
 """The 2D test functions the trajectory explorer draws optimizers on.
 
-Each `Surface` carries f, its analytic gradient and what a plot needs (default window,
-start point, known minima, whether contours should be log-spaced). `f` and `grad` take
+Each `Surface` carries f, its analytic gradient, what a plot needs (default window,
+start point, known minima, whether contours should be log-spaced) and its defaults for
+a run: the steps and a learning rate per optimizer that show a sensible path (no
+divergence, f well down from the start; tools/function_defaults.py searched them with
+the engine and says how). `optviz.settings` takes them where a user gives none; every
+other hyperparameter is the chapter's or torch's (`optviz.defaults`). `f` and `grad` take
 x1, x2 as Python floats, NumPy arrays of one shape (many runs or a whole grid at once)
 or torch tensors, and use only operators and `optviz.ops`, so torch autograd can
 differentiate `f` and the tests use it as the oracle for `grad`. They run once per
@@ -14,17 +18,23 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from optviz import ops
 
 Window = tuple[tuple[float, float], tuple[float, float]]
 
 
+def rates(**lr: float) -> Mapping[str, float]:
+    """A function's learning rate per optimizer (read-only)."""
+    return MappingProxyType(lr)
+
+
 @dataclass(frozen=True)
 class Surface:
-    """A 2D test function and its default view."""
+    """A 2D test function, its default view and its default run."""
 
     name: str  # lower case, as on the command line and in URLs
     title: str
@@ -37,6 +47,10 @@ class Surface:
     # f spans decades over the window, and linearly spaced levels would lose the
     # low-lying valleys and saddles: space contour levels logarithmically (f >= 0 there).
     log_levels: bool
+    steps: int = 20  # the default number of steps
+    # The default η per optimizer, each a value of the chart's η slider
+    # (optviz.families.SLIDERS); an optimizer not listed takes the chapter's.
+    lr: Mapping[str, float] = field(default_factory=rates, hash=False)
 
 
 # --------------------------------------------------------------------------- d2l
@@ -217,6 +231,9 @@ def rotated_quadratic(condition: float = 10.0, angle_deg: float = 30.0) -> Surfa
         start=(-2.5, 1.0),
         minima=((0.0, 0.0),),
         log_levels=False,
+        steps=20,
+        lr=rates(sgd=0.8, momentum=0.4, nesterov=0.4, adagrad=0.8, rmsprop=0.2, adadelta=80.0,
+                 adam=0.5, amsgrad=0.5, adamw=0.4, nadam=0.4),
     )
 
 
@@ -231,12 +248,21 @@ SURFACES: dict[str, Surface] = {
             # on the right and top keeps overshooting runs in view.
             window=((-5.5, 1.5), (-3.0, 1.5)), start=(-5.0, -2.0),
             minima=((0.0, 0.0),), log_levels=False,
+            # The chapter's 20 steps and η = 0.4 (optviz.defaults), but for two optimizers
+            # the chapter does not run here: Nesterov diverges at the η = 0.4 it would
+            # borrow from momentum, and AdaDelta (lr 1) barely moves in 20 steps.
+            steps=20, lr=rates(nesterov=0.2, adadelta=80.0),
         ),
         Surface(
             "rosenbrock", "Rosenbrock", r"f(x_1, x_2) = (1 - x_1)^2 + 100\,(x_2 - x_1^2)^2",
             rosenbrock_f, rosenbrock_grad,
             window=((-2.0, 2.0), (-1.0, 3.0)), start=(-1.5, 2.0),
             minima=((1.0, 1.0),), log_levels=True,
+            # Steep across the valley, flat along it: SGD zig-zags at the start above
+            # η ≈ 0.001 and then needs thousands of steps to get down the valley.
+            steps=2000,
+            lr=rates(sgd=0.001, momentum=0.0006, nesterov=0.0005, adagrad=0.1, rmsprop=0.002,
+                     adadelta=0.15, adam=0.006, amsgrad=0.01, adamw=0.006, nadam=0.008),
         ),
         Surface(
             "beale", "Beale",
@@ -245,6 +271,9 @@ SURFACES: dict[str, Surface] = {
             beale_f, beale_grad,
             window=((-4.5, 4.5), (-4.5, 4.5)), start=(1.0, 1.5),
             minima=((3.0, 0.5),), log_levels=True,
+            steps=20,
+            lr=rates(sgd=0.012, momentum=0.006, nesterov=0.006, adagrad=0.8, rmsprop=0.2,
+                     adadelta=80.0, adam=1.0, amsgrad=1.0, adamw=1.0, nadam=0.8),
         ),
         Surface(
             "himmelblau", "Himmelblau", r"f(x_1, x_2) = (x_1^2 + x_2 - 11)^2 + (x_1 + x_2^2 - 7)^2",
@@ -253,19 +282,32 @@ SURFACES: dict[str, Surface] = {
             # four basins sit at f ≈ 13 to 180.
             window=((-5.0, 5.0), (-5.0, 5.0)), start=(0.0, 0.0),
             minima=HIMMELBLAU_MINIMA, log_levels=True,
+            steps=20,
+            lr=rates(sgd=0.005, momentum=0.0025, nesterov=0.0025, adagrad=0.4, rmsprop=0.1,
+                     adadelta=25.0, adam=0.25, amsgrad=0.25, adamw=0.25, nadam=0.2),
         ),
         Surface(
             "rastrigin", "Rastrigin",
             r"f(x_1, x_2) = 20 + \sum_{i=1}^{2} \left(x_i^2 - 10 \cos 2\pi x_i\right)",
             rastrigin_f, rastrigin_grad,
-            window=((-5.12, 5.12), (-5.12, 5.12)), start=(-4.2, 3.7),
+            # On a ridge top (a local maximum, f = 44.5): the run drops into a pit
+            # (f = 2 at (-1, 1)). From farther out, as from the old (-4.2, 3.7), every
+            # pit within reach lies high on the bowl, and a constant η either stops in
+            # one or hops chaotically (tools/function_defaults.py --starts).
+            window=((-5.12, 5.12), (-5.12, 5.12)), start=(-1.5, 1.5),
             minima=((0.0, 0.0),), log_levels=False,
+            steps=20,
+            lr=rates(sgd=0.001, momentum=0.0006, nesterov=0.0005, adagrad=0.08, rmsprop=0.02,
+                     adadelta=3.0, adam=0.2, amsgrad=0.2, adamw=0.2, nadam=0.03),
         ),
         Surface(
             "booth", "Booth", r"f(x_1, x_2) = (x_1 + 2 x_2 - 7)^2 + (2 x_1 + x_2 - 5)^2",
             booth_f, booth_grad,
             window=((-10.0, 10.0), (-10.0, 10.0)), start=(-8.0, 6.0),
             minima=((1.0, 3.0),), log_levels=False,
+            steps=100,
+            lr=rates(sgd=0.01, momentum=0.005, nesterov=0.005, adagrad=1.0, rmsprop=0.1,
+                     adadelta=60.0, adam=0.2, amsgrad=0.2, adamw=0.2, nadam=0.2),
         ),
         Surface(
             "saddle", "Saddle", r"f(x_1, x_2) = x_1^2 - x_2^2", saddle_f, saddle_grad,
@@ -273,6 +315,11 @@ SURFACES: dict[str, Surface] = {
             # then the tiny x2 offset grows and it escapes downhill along x2.
             window=((-2.0, 2.0), (-2.0, 2.0)), start=(-1.5, 0.01),
             minima=(), log_levels=False,
+            # Just past the saddle point when the steps end: a larger η escapes
+            # exponentially fast, out of view.
+            steps=20,
+            lr=rates(sgd=0.08, momentum=0.04, nesterov=0.04, adagrad=0.1, rmsprop=0.03,
+                     adadelta=5.0, adam=0.05, amsgrad=0.05, adamw=0.05, nadam=0.05),
         ),
         rotated_quadratic(),
     )

@@ -106,6 +106,26 @@ def test_defaults_are_the_chapters(capsys: pytest.CaptureFixture) -> None:
     assert data["hyperparameters"]["lr"] == 0.4 and data["hyperparameters"]["eps"] == 1e-6
 
 
+def test_a_function_brings_its_own_defaults_for_what_is_not_given(
+        capsys: pytest.CaptureFixture) -> None:
+    """Steps, start and each optimizer's η: the function's own (`optviz.surfaces`)."""
+    data = run_json(capsys, "trajectory", "--surface", "rosenbrock", "--optimizer", "adam",
+                    "--optimizer", "sgd", "--json")
+    rosenbrock = surfaces.SURFACES["rosenbrock"]
+    assert (data["steps"], data["start"]) == (rosenbrock.steps, list(rosenbrock.start))
+    runs = data["runs"]
+    assert [r["hyperparameters"]["lr"] for r in runs] == [rosenbrock.lr["adam"],
+                                                          rosenbrock.lr["sgd"]]
+    assert all(r["diverged_at"] is None and len(r["points"]) == rosenbrock.steps + 1
+               for r in runs)
+    assert runs[0]["hyperparameters"]["eps"] == 1e-6  # the chapter's, as on any function
+    given = run_json(capsys, "trajectory", "--surface", "rosenbrock", "--optimizer", "adam",
+                     "--optimizer", "sgd", "--lr", "0.4", "--steps", "5", "--start", "0", "0",
+                     "--json")
+    assert [r["hyperparameters"]["lr"] for r in given["runs"]] == [0.4, 0.4]
+    assert (given["steps"], given["start"]) == (5, [0, 0])
+
+
 def test_repeated_optimizer(capsys: pytest.CaptureFixture) -> None:
     data = run_json(capsys, "trajectory", "--optimizer", "adam", "--optimizer", "SGD",
                     "--optimizer", "rmsprop", "--beta1", "0.5", "--lr", "0.1",
@@ -346,3 +366,8 @@ def test_help_shows_the_defaults_that_run(capsys: pytest.CaptureFixture, command
     for name, values in DEFAULTS.items():
         for key, value in getattr(values, kind).items():
             assert f"{key}={value:g}*" in out, (name, key)
+    if command == "trajectory":  # and every function's own
+        for name, surface in surfaces.SURFACES.items():
+            rates = " ".join(f"{o}={lr:g}" for o, lr in surface.lr.items())
+            assert f"{name} start=({surface.start[0]:g}, {surface.start[1]:g}) " \
+                   f"steps={surface.steps} lr: {rates}" in out, name

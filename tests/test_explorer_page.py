@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optviz import payload, presets, rules, surfaces
+from optviz.defaults import DEFAULTS
 from ui import chart as chart_ui
 from ui.presets import url
 
@@ -65,9 +66,70 @@ def test_every_function(name):
     at.selectbox(key="surface").set_value(name).run()
     _ok(at)
     assert not at.warning
-    # A new function starts from its own default start.
-    start = surfaces.SURFACES[name].start
-    assert (at.number_input(key="x1").value, at.number_input(key="x2").value) == start
+    # A new function starts from its own default start, with its own steps and η.
+    _assert_function_defaults(at, name, ["adam"])
+
+
+def _assert_function_defaults(at: AppTest, name: str, optimizers: list[str]) -> None:
+    """The fields hold function `name`'s defaults, and the chart was sent their runs."""
+    surface = surfaces.SURFACES[name]
+    assert (at.number_input(key="x1").value, at.number_input(key="x2").value) == surface.start
+    assert at.number_input(key="steps").value == surface.steps
+    for opt in optimizers:
+        want = surface.lr.get(opt, DEFAULTS[opt].explorer["lr"])
+        assert at.number_input(key=f"{opt}.lr").value == want, opt
+    header, _ = _payload(at)
+    assert [r["steps"] for r in header["runs"]] == [surface.steps] * len(optimizers)
+
+
+def test_switching_function_applies_its_defaults_and_keeps_the_rest():
+    at = _page(opt=["Adam", "SGD"], steps="50", **{"adam.lr": "0.05", "sgd.lr": "0.1",
+                                                     "adam.beta1": "0.5", "x1": "-4"})
+    _ok(at)
+    assert at.number_input(key="adam.lr").value == 0.05 and at.number_input(key="x1").value == -4
+    at.selectbox(key="surface").set_value("rosenbrock").run()
+    _ok(at)
+    assert not at.warning
+    _assert_function_defaults(at, "rosenbrock", ["adam", "sgd"])
+    assert at.number_input(key="adam.lr").value == 0.006  # the slider's value, not 0.4
+    assert at.number_input(key="adam.beta1").value == 0.5  # not a function's default: kept
+    at.selectbox(key="surface").set_value("d2l").run()  # and back: the chapter's
+    _assert_function_defaults(at, "d2l", ["adam", "sgd"])
+    assert at.number_input(key="adam.lr").value == 0.4 and at.number_input(key="steps").value == 20
+
+
+def test_reset_restores_the_functions_defaults():
+    at = _page(surface="Booth", opt=["Adam", "Nesterov momentum"])
+    _ok(at)
+    _assert_function_defaults(at, "booth", ["adam", "nesterov"])
+    at.number_input(key="steps").set_value(7)
+    at.number_input(key="x2").set_value(1.25)
+    at.number_input(key="adam.lr").set_value(0.3)
+    at.number_input(key="nesterov.lr").set_value(0.001)
+    at.number_input(key="adam.beta2").set_value(0.9).run()
+    _ok(at)
+    assert at.number_input(key="steps").value == 7
+    at.button(key="reset_function").click().run()
+    _ok(at)
+    assert not at.warning
+    _assert_function_defaults(at, "booth", ["adam", "nesterov"])
+    assert at.number_input(key="adam.beta2").value == 0.9  # not a function's default: kept
+
+
+def test_a_link_opens_exactly_what_it_says():
+    """A link's values win; what it does not give is its function's default."""
+    at = _page(surface="Rosenbrock", opt=["Adam", "SGD"], **{"adam.lr": "0.4"})
+    _ok(at)
+    assert not at.warning
+    assert at.number_input(key="adam.lr").value == 0.4  # given
+    assert at.number_input(key="sgd.lr").value == 0.001  # not given: Rosenbrock's
+    assert at.number_input(key="steps").value == 2000
+    header, _ = _payload(at)
+    assert header["runs"][0]["steps"] == 2000 and header["runs"][0]["label"].startswith("Adam")
+    at = _page(surface="Rosenbrock", steps="20", x1="0.5")
+    _ok(at)
+    assert at.number_input(key="steps").value == 20 and at.number_input(key="x1").value == 0.5
+    assert at.number_input(key="x2").value == 2 and at.number_input(key="adam.lr").value == 0.006
 
 
 def test_every_optimizer_at_once():

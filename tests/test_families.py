@@ -4,7 +4,7 @@ member equal to the engine's own run at that value or start."""
 import numpy as np
 import pytest
 
-from optviz import families, presets, rules, trajectory
+from optviz import families, presets, rules, surfaces, trajectory
 from optviz.families import SLIDERS
 from optviz.settings import OptimizerSettings, TrajectorySettings
 
@@ -61,17 +61,15 @@ def test_a_value_off_the_grid_joins_it_and_thinned_grids_keep_their_ends():
     assert len(thin) == 9 and (thin[0], thin[-1]) == (0.0, 0.999)
 
 
-def _slider_values(opt: OptimizerSettings):
-    hyper = opt.hyperparams()
-    return {p: getattr(hyper, p) for p in families.slider_params(opt.name)}
-
-
 def test_every_preset_and_default_value_is_one_of_its_sliders_values():
-    runs = [o for p in presets.PRESETS.values() for o in p.settings().optimizers]
-    runs += [OptimizerSettings(name) for name in rules.RULES]
-    for opt in runs:
-        for param, value in _slider_values(opt).items():
-            assert value in SLIDERS[param].values, (opt, param, value)
+    """Every function's defaults too: the chart's slider rests on each."""
+    runs = [(o, p.surface) for p in presets.PRESETS.values() for o in p.settings().optimizers]
+    runs += [(OptimizerSettings(name), surface) for name in rules.RULES
+             for surface in surfaces.SURFACES]
+    for opt, surface in runs:
+        hyper = opt.hyperparams(surface)
+        for param in families.slider_params(opt.name):
+            assert getattr(hyper, param) in SLIDERS[param].values, (opt, surface, param)
 
 
 def test_each_optimizer_gets_the_sliders_it_takes_in_order():
@@ -110,7 +108,7 @@ def test_each_member_is_the_engines_own_run_at_the_kept_steps(surface, optimizer
     s = TrajectorySettings(surface=surface, steps=steps, optimizers=(optimizer,))
     fam = families.compute(s, preview=60, engine=engine)
     assert len(fam.steps) <= 60 and fam.steps[-1] == steps
-    surf, hyper, start = s.get_surface(), s.optimizers[0].hyperparams(), s.start_point()
+    surf, hyper, start = s.get_surface(), s.hyperparams(0), s.start_point()
 
     def alone(hp, begin):
         (t,) = trajectory.run(surf, [trajectory.Run(optimizer, hp, begin)], steps, s.bound,
@@ -138,7 +136,7 @@ def test_every_member_of_every_optimizers_families_is_its_run_alone(optimizer, e
     sliders' far ends (large lr, or ε for AdaDelta), whose tails are NaN."""
     s = TrajectorySettings(steps=40, bound=20.0, optimizers=(optimizer,))
     fam = families.compute(s, grid=9, lattice_size=4, preview=15, engine=engine)
-    surf, hyper, start = s.get_surface(), s.optimizers[0].hyperparams(), s.start_point()
+    surf, hyper, start = s.get_surface(), s.hyperparams(0), s.start_point()
     members = [(f.points[k], hyper._replace(**{p: float(f.values[k])}), start)
                for p, f in fam.sliders.items() for k in range(len(f.values))]
     members += [(fam.starts[j, i], hyper, (float(fam.x1[i]), float(fam.x2[j])))
@@ -160,7 +158,7 @@ def test_the_other_settings_are_the_focused_runs():
     assert list(fam.sliders) == ["lr", "eps", "beta1", "beta2"]  # Adam's, not SGD's
     assert fam.starts.shape == (5, 5, 16, 2)
     lr = float(fam.sliders["lr"].values[30])
-    hyper = s.optimizers[1].hyperparams()._replace(lr=lr)
+    hyper = s.hyperparams(1)._replace(lr=lr)
     assert hyper.beta1 == 0.5
     (want,) = trajectory.run(s.get_surface(), [trajectory.Run("adam", hyper, (1.0, -2.0))], 15)
     np.testing.assert_allclose(fam.sliders["lr"].points[30], want.points, rtol=2e-6)

@@ -60,7 +60,10 @@ def test_optimizer_defaults(name: str) -> None:
     hp = OptimizerSettings(name).hyperparams()
     torch_defaults = rules.RULES[name].hyperparams()
     assert type(hp) is rules.RULES[name].hyper
-    assert hp.lr == (1.0 if name == "adadelta" else 0.4)
+    # The chapter's η on its function, but where the function has its own: Nesterov and
+    # AdaDelta, which the chapter does not run there.
+    assert DEFAULTS[name].explorer["lr"] == (1.0 if name == "adadelta" else 0.4)
+    assert hp.lr == {"nesterov": 0.2, "adadelta": 80.0}.get(name, DEFAULTS[name].explorer["lr"])
     chapter = {"lr"}
     if name in ("momentum", "nesterov"):
         assert hp.momentum == 0.5
@@ -178,7 +181,6 @@ BAD_TRAJECTORY = [
     (dict(steps=math.nan), "got nan"),
     (dict(steps=math.inf), "got inf"),
     (dict(steps="20"), "got '20'"),
-    (dict(steps=None), "got None"),
     (dict(start=(1.0,)), "Start point must be two numbers (x1, x2), got (1.0,)"),
     (dict(start=(1, 2, 3)), "Start point must be two numbers"),
     (dict(start="12"), "Start point must be two numbers"),

@@ -23,6 +23,7 @@ from optviz.validate import SettingsError
 from ui import links
 from ui.widgets import URL, hyper_fields
 
+RESET = "reset_function"  # the button that restores the function's defaults
 # Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
 BY_REPR = {settings.TrajectorySettings: repr, Run: repr}
 
@@ -49,10 +50,17 @@ def lockstep(surface_name: str, condition: float | None, run, steps: int):
     return compare_with_torch(surfaces.get_surface(surface_name, condition), run, steps)
 
 
-def reset_start() -> None:
-    """A new function starts from its own default start point."""
-    surface = surfaces.get_surface(st.session_state[links.SURFACE])
-    st.session_state[links.X1], st.session_state[links.X2] = surface.start
+def apply_function_defaults() -> None:
+    """The function in the selector brings its own defaults (`optviz.surfaces`): its
+    start, its steps and each chosen optimizer's learning rate; other settings stay.
+    On a new function, and on "Reset to this function's defaults". Set through session
+    state, as a URL-bound field is set; a field at its default leaves the URL."""
+    name = st.session_state[links.SURFACE]
+    state = st.session_state
+    state[links.X1], state[links.X2] = surfaces.get_surface(name).start
+    state[links.STEPS] = settings.default_steps(name)
+    for opt in state.get(links.OPTIMIZERS) or []:
+        state[links.hyper_key(opt, "lr")] = settings.OptimizerSettings(opt).hyperparams(name).lr
 
 
 @dataclass(frozen=True)
@@ -89,16 +97,20 @@ def sidebar() -> Controls:
     with st.sidebar:
         name = st.selectbox("Function", list(surfaces.SURFACES), key=links.SURFACE, bind=URL,
                             format_func=lambda n: surfaces.SURFACES[n].title,
-                            on_change=reset_start)
+                            on_change=apply_function_defaults)
         condition = None
         if name == "rotated":
             condition = st.number_input("Condition number κ", min_value=links.CONDITION_RANGE[0],
                                         max_value=links.CONDITION_RANGE[1],
                                         value=settings.DEFAULT_CONDITION, format="%g",
                                         key=links.CONDITION, bind=URL)
+        st.button("Reset to this function's defaults", key=RESET, type="tertiary",
+                  icon=":material/restart_alt:", on_click=apply_function_defaults,
+                  help="Its start, steps and each optimizer's learning rate")
         surface = surfaces.get_surface(name, condition)
         steps = st.number_input("Steps", min_value=1, max_value=settings.MAX_STEPS,
-                                value=settings.DEFAULT_STEPS, step=10, key=links.STEPS, bind=URL)
+                                value=settings.default_steps(name), step=10, key=links.STEPS,
+                                bind=URL)
         left, right = st.columns(2)
         x1 = left.number_input("Start x1", value=float(surface.start[0]), format="%g",
                                key=links.X1, bind=URL)
@@ -120,7 +132,8 @@ def sidebar() -> Controls:
         for opt in chosen[1:]:
             with st.expander(f"{rules.RULES[opt].title}"):
                 chosen_settings, bad = hyper_fields(
-                    opt, settings.OptimizerSettings(opt).hyperparams(), bias_correction=bias)
+                    opt, settings.OptimizerSettings(opt).hyperparams(name),
+                    bias_correction=bias)
                 others.append(chosen_settings)
                 problems.extend(bad)
     return Controls(name, condition, surface, int(steps), start, bias, list(chosen), others,
@@ -134,8 +147,9 @@ def focused_fields(controls: Controls) -> tuple[Controls, list[str]]:
     st.markdown(f"**{rules.RULES[name].title}**, the run the chart's sliders move: "
                 "its exact values")
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        focused, problems = hyper_fields(name, settings.OptimizerSettings(name).hyperparams(),
-                                         bias_correction=controls.bias)
+        focused, problems = hyper_fields(
+            name, settings.OptimizerSettings(name).hyperparams(controls.name),
+            bias_correction=controls.bias)
     return controls.focus(focused), problems
 
 

@@ -34,6 +34,11 @@ optimizers and their defaults (torch's; * marks the chapter's values for its 2D
 examples):
 {table}
 
+functions and their defaults (optviz/surfaces.py; tools/function_defaults.py says how
+they were chosen): the start, the steps and the learning rate per optimizer that
+--start, --steps and --lr replace; an optimizer not listed takes the chapter's:
+{functions}
+
 presets (--preset NAME; options given beside it change the preset's settings):
 {presets}
 
@@ -71,7 +76,7 @@ def add_parser(sub) -> None:
         description=textwrap.fill("Run one or more optimizers on a 2D test function, as in "
                                   "the chapter's train_2d.", 78) + "\n\n" + CHOICES,
         epilog=EPILOG.format(
-            table=defaults_table("explorer"),
+            table=defaults_table("explorer"), functions=functions_table(),
             presets="\n".join(f"  {p.name:<13} {p.title}" for p in presets.PRESETS.values())),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -85,8 +90,8 @@ def add_parser(sub) -> None:
                         f"{defaults.DEFAULT_OPTIMIZER}); repeat it to compare several, "
                         f"up to {settings.MAX_RUNS}")
     t.add_argument("--steps", metavar="N",
-                   help=f"number of steps, 1 to {settings.MAX_STEPS} "
-                        f"(default {settings.DEFAULT_STEPS})")
+                   help=f"number of steps, 1 to {settings.MAX_STEPS} (default: the "
+                        f"surface's own, {settings.DEFAULT_STEPS} on {settings.DEFAULT_SURFACE})")
     t.add_argument("--start", nargs=2, metavar=("X1", "X2"),
                    help=f"start point, each |x| <= {settings.MAX_START:g} (default: the "
                         "surface's own)")
@@ -103,6 +108,18 @@ def add_parser(sub) -> None:
     out.add_argument("--html", metavar="FILE",
                      help="write the contour plot with the trajectories to FILE (HTML)")
     t.set_defaults(func=_trajectory)
+
+
+def functions_table() -> str:
+    """One entry per function: its start, steps and learning rates (`optviz.surfaces`)."""
+    lines = []
+    for name, surface in surfaces.SURFACES.items():
+        x1, x2 = surface.start
+        rates = " ".join(f"{o}={lr:g}" for o, lr in surface.lr.items())
+        lines.append(textwrap.fill(f"  {name:<10} start=({x1:g}, {x2:g}) "
+                                   f"steps={settings.default_steps(name)} lr: {rates}",
+                                   80, subsequent_indent=" " * 13))
+    return "\n".join(lines)
 
 
 def settings_from_args(args: argparse.Namespace) -> TrajectorySettings:

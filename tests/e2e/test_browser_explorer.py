@@ -32,7 +32,7 @@ import pytest
 from PIL import Image  # a dependency of streamlit
 from playwright.sync_api import Page, expect
 
-from optviz import presets, settings
+from optviz import presets, settings, surfaces
 from tests.e2e.explorer_ui import (
     CHART_JS,
     adam_input,
@@ -134,6 +134,36 @@ def test_shared_link_restores_the_settings(page, app_url):
     assert found[0]["name"].startswith("Adam") and found[1]["name"].startswith("SGD")
     assert (found[0]["x"][0], found[0]["y"][0]) == (-1.5, 2.0)
     expect(shadow(page).locator(".ox-title")).to_contain_text("Rosenbrock")
+
+
+def test_a_new_function_brings_its_defaults_and_reset_restores_them(page, app_url):
+    open_explorer(page, app_url, "?steps=50&adam.lr=0.05")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    before = paths(page)
+    sidebar.get_by_role("combobox", name="Function").click()
+    page.get_by_role("option", name="Rosenbrock", exact=True).click()
+    found = wait_for_new_paths(page, before)
+    expect_no_exception(page)
+    rosenbrock = surfaces.SURFACES["rosenbrock"]
+
+    def at_defaults() -> None:
+        expect(sidebar_input(page, "Steps")).to_have_value(str(rosenbrock.steps))
+        expect(sidebar_input(page, "Start x1")).to_have_value("-1.5")
+        expect(adam_input(page, "Learning rate")).to_have_value(f"{rosenbrock.lr['adam']:g}")
+        # At their defaults the fields leave the link: it names the function alone.
+        page.wait_for_function("() => new URLSearchParams(location.search).size === 1")
+        assert query(page) == {"surface": ["Rosenbrock"]}
+
+    at_defaults()
+    assert len(found[0]["x"]) == rosenbrock.steps + 1 and found[0]["x"][0] == -1.5
+    steps = sidebar_input(page, "Steps")
+    steps.fill("30")
+    steps.press("Enter")
+    shorter = wait_for_new_paths(page, found)
+    assert len(shorter[0]["x"]) == 31 and query(page)["steps"] == ["30"]
+    sidebar.get_by_role("button", name="Reset to this function's defaults").click()
+    assert wait_for_new_paths(page, shorter) == found
+    at_defaults()
 
 
 def test_bad_link_warns_once_and_still_draws(page, app_url):

@@ -257,3 +257,24 @@ def test_full_screen_gives_the_plot_the_screen_and_f_hides_the_controls(page, ap
     page.wait_for_timeout(300)
     assert plot.bounding_box()["height"] == pytest.approx(before, abs=2)
     expect_no_exception(page)
+
+
+@pytest.mark.parametrize("lecture", [False, True])
+def test_on_a_phone_the_charts_parts_stack_without_overlapping(page, app_url, lecture):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{app_url}/explorer?preset=rosenbrock" + ("&lecture=1" if lecture else ""))
+    page.wait_for_function(f"() => ({CHART_JS})() && ({CHART_JS})().steps > 0",
+                           timeout=TIMEOUT_MS)
+    parts = [".ox-title", ".ox-legend", ".ox-plot", ".ox-colorbar", ".ox-player",
+             ".ox-sliders", ".ox-readout"]
+    boxes = {p: chart(page).locator(p).first.bounding_box() for p in parts}
+    for p, box in boxes.items():
+        assert box is not None and box["width"] > 0, p
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 0.5, (p, box)
+    # Top to bottom, each part below the one before: nothing drawn over anything.
+    for above, below in zip(parts, parts[1:], strict=False):
+        a, b = boxes[above], boxes[below]
+        assert a["y"] + a["height"] <= b["y"] + 0.5, (above, a, below, b)
+    assert boxes[".ox-plot"]["width"] >= 300 and boxes[".ox-plot"]["height"] >= 200
+    expect_no_exception(page)

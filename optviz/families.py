@@ -13,10 +13,10 @@ per run, only the points at the kept steps:
 Previews keep only P <= PREVIEW_STEPS evenly spread steps (`preview_steps`); the
 runs the user commits are computed exactly, step by step, elsewhere.
 
-Speed (605 runs of the focused optimizer: 4 sliders x 41 values and 21 x 21 starts;
-benchmarks/explorer_payload.py, 2 busy CPUs), compiled loop / NumPy loop: ~1 / ~2 ms
-for the default view (Adam, 20 steps), ~10 / ~26 ms for 300 steps on Rosenbrock,
-~20 / ~190 ms for 5,000 steps (SGD's 482 runs). Before `run_points` it was ~17 ms for
+Speed (651 runs of Adam: its 4 sliders' 210 values and 21 x 21 starts;
+benchmarks/explorer_payload.py, 2 busy CPUs), compiled loop / NumPy loop: ~1 / ~3 ms
+for the default view (Adam, 20 steps), ~11 / ~30 ms for 300 steps on Rosenbrock,
+~25 / ~180 ms for 5,000 steps. Before `run_points` it was ~17 ms for
 the default view whichever loop ran: one Trajectory per run.
 """
 

@@ -168,8 +168,8 @@ def run_part(trajectories: Sequence[Trajectory], steps: int, dashed: Sequence[in
 
 
 def _padded(array: np.ndarray, rows: int) -> np.ndarray:
-    """`array`'s first `rows` rows as float32, NaN after its end: `families.at_steps` at
-    every step, as one cast copy rather than a gather."""
+    """`array`'s first `rows` rows as float32, NaN after its end (a run the engine cut
+    where it diverged), as one cast copy."""
     out = np.empty((rows, *array.shape[1:]), np.float32)
     have = min(len(array), rows)
     out[:have] = array[:have]

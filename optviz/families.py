@@ -103,14 +103,6 @@ def preview_steps(steps: int, limit: int = PREVIEW_STEPS) -> np.ndarray:
     return np.round(np.linspace(0, steps, count)).astype(np.int32)
 
 
-def at_steps(array: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """Rows `steps` of `array`, NaN past its end (a run cut where it diverged); float32."""
-    out = np.full((len(steps), *array.shape[1:]), np.nan, np.float32)
-    have = steps < len(array)
-    out[have] = array[steps[have]]
-    return out
-
-
 def lattice(view: Window, size: int = LATTICE_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """`size` evenly spaced starts along each axis of `view`, edges included."""
     (x0, x1), (y0, y1) = view

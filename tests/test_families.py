@@ -7,6 +7,7 @@ import pytest
 from optviz import families, presets, rules, surfaces, trajectory
 from optviz.families import SLIDERS
 from optviz.settings import OptimizerSettings, TrajectorySettings
+from tests.run_oracle import at_steps
 
 
 @pytest.mark.parametrize("steps", [0, 1, 2, 20, 299, 300, 301, 1000, 4999, 5000])
@@ -25,7 +26,7 @@ def test_preview_steps_keep_the_first_and_last_evenly_within_the_limit(steps, li
 
 def test_at_steps_pads_a_cut_run_with_nan():
     points = np.arange(10.0).reshape(5, 2)
-    got = families.at_steps(points, np.array([0, 3, 4, 5, 9]))
+    got = at_steps(points, np.array([0, 3, 4, 5, 9]))
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got[:3], points[[0, 3, 4]])
     assert np.isnan(got[3:]).all()
@@ -113,7 +114,7 @@ def test_each_member_is_the_engines_own_run_at_the_kept_steps(surface, optimizer
     def alone(hp, begin):
         (t,) = trajectory.run(surf, [trajectory.Run(optimizer, hp, begin)], steps, s.bound,
                               engine)
-        return families.at_steps(t.points, fam.steps), t.diverged_at
+        return at_steps(t.points, fam.steps), t.diverged_at
 
     diverged = 0
     for param, f in fam.sliders.items():
@@ -145,7 +146,7 @@ def test_every_member_of_every_optimizers_families_is_its_run_alone(optimizer, e
     for got, hp, begin in members:
         (t,) = trajectory.run(surf, [trajectory.Run(optimizer, hp, begin)], s.steps, s.bound,
                               engine)
-        np.testing.assert_allclose(got, families.at_steps(t.points, fam.steps),
+        np.testing.assert_allclose(got, at_steps(t.points, fam.steps),
                                    rtol=2e-6, atol=1e-6)
         cut += t.diverged_at is not None
     assert cut and any(np.isnan(got[-1]).all() for got, _, _ in members)

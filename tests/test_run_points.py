@@ -8,6 +8,7 @@ import pytest
 from optviz import families, rules, surfaces, trajectory
 from optviz.surfaces import Surface
 from optviz.trajectory import Run
+from tests.run_oracle import at_steps
 
 ROSEN = surfaces.get_surface("rosenbrock")
 ENGINES = ["numpy", "compiled"]
@@ -15,7 +16,7 @@ ENGINES = ["numpy", "compiled"]
 
 def _alone(surface, optimizer, hp, start, steps, kept, bound, engine):
     (t,) = trajectory.run(surface, [Run(optimizer, hp, start)], steps, bound, engine)
-    return families.at_steps(t.points, kept), t.diverged_at
+    return at_steps(t.points, kept), t.diverged_at
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -3,7 +3,8 @@
     presets.PRESETS["eps-large"].settings()      # the runs to compute
     python -m optviz trajectory --preset eps-large --json
 
-A preset is a title, a one- or two-sentence lesson and trajectory settings. The web
+A preset is a title, a one- or two-sentence lesson and trajectory settings; its runs
+may repeat an optimizer at other settings (Adam at β2 = 0.5 beside Adam at 0.999). The web
 layer turns each into a link to the explorer (`ui.presets`); the CLI runs it.
 """
 
@@ -14,6 +15,11 @@ from dataclasses import dataclass
 from optviz import rules, settings
 
 
+def run(name: str, **hyper: float) -> settings.OptimizerSettings:
+    """One run of a preset: optimizer `name` with the hyperparameters the lesson sets."""
+    return settings.OptimizerSettings(name, hyper)
+
+
 @dataclass(frozen=True)
 class Preset:
     name: str
@@ -21,21 +27,22 @@ class Preset:
     lesson: str  # one or two sentences, shown above the chart
     surface: str = "d2l"
     steps: int = 20
-    optimizers: tuple[str, ...] = ("adam",)
-    hyper: tuple[tuple[str, str, float], ...] = ()  # (optimizer, field, value)
+    runs: tuple[settings.OptimizerSettings, ...] = (run("adam"),)  # one optimizer may repeat
     bias_correction: bool = True
+
+    @property
+    def optimizers(self) -> tuple[str, ...]:
+        """The runs' optimizers, in order (a name repeats where a run does)."""
+        return tuple(o.name for o in self.runs)
 
     def settings(self) -> settings.TrajectorySettings:
         """The computation the explorer runs for this preset (the runs shown solid)."""
-        hyper: dict[str, dict] = {o: {} for o in self.optimizers}
-        for o, field, value in self.hyper:
-            hyper[o][field] = value
-        for o in self.optimizers:
-            if not self.bias_correction and "bias_correction" in rules.RULES[o].tunable:
-                hyper[o]["bias_correction"] = False
+        off = {} if self.bias_correction else {"bias_correction": False}
         return settings.TrajectorySettings(
             surface=self.surface, steps=self.steps,
-            optimizers=tuple(settings.OptimizerSettings(o, hyper[o]) for o in self.optimizers))
+            optimizers=tuple(settings.OptimizerSettings(
+                o.name, {**o.hyper, **{k: v for k, v in off.items() if k in o.rule.tunable}})
+                for o in self.runs))
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
@@ -48,9 +55,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset(
         "beta2-small", "β2 too small: noisy steps",
         "With β2 = 0.5, v̂ remembers only the last few squared gradients, so the step size "
-        "η/(√v̂ + ε) jumps with every change of the gradient; with the default 0.999 it "
-        "shrinks smoothly. Compare the spacing of the dots.",
-        steps=50, hyper=(("adam", "beta2", 0.5),),
+        "η/(√v̂ + ε) jumps with every change of the gradient; beside it, Adam with the "
+        "default β2 = 0.999 shrinks its steps smoothly. Compare the spacing of the dots.",
+        steps=50, runs=(run("adam", beta2=0.5), run("adam")),
     ),
     Preset(
         "eps-large", "ε large: Adam turns into momentum SGD",
@@ -58,9 +65,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         "SGD with learning rate η(1 − β1)/ε = 0.04 and momentum β1 = 0.9, drawn alongside. "
         "The two paths coincide (bias correction is off here so that m is the plain "
         "running average; the dashed path is Adam with it on).",
-        steps=50, optimizers=("adam", "momentum"),
-        hyper=(("adam", "lr", 40.0), ("adam", "eps", 100.0),
-               ("momentum", "lr", 0.04), ("momentum", "momentum", 0.9)),
+        steps=50, runs=(run("adam", lr=40.0, eps=100.0), run("momentum", lr=0.04, momentum=0.9)),
         bias_correction=False,
     ),
     Preset(
@@ -75,9 +80,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         "Down the curved valley of f = (1 − x1)² + 100·(x2 − x1²)², plain SGD (η = 0.001) "
         "crawls, momentum (η = 0.001, 0.9) gathers speed along the valley floor, and Adam "
         "(η = 0.1) walks at its own pace, set by η rather than by the gradient.",
-        surface="rosenbrock", steps=300, optimizers=("adam", "sgd", "momentum"),
-        hyper=(("adam", "lr", 0.1), ("sgd", "lr", 0.001), ("momentum", "lr", 0.001),
-               ("momentum", "momentum", 0.9)),
+        surface="rosenbrock", steps=300,
+        runs=(run("adam", lr=0.1), run("sgd", lr=0.001), run("momentum", lr=0.001, momentum=0.9)),
     ),
     Preset(
         "lr-too-large", "Learning rate too large: divergence",
@@ -85,7 +89,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         "the minimum by 1 − 4η = −3, so the run overshoots further every step and is cut "
         "where it leaves any reasonable range. Adam's steps are bounded by about η, so at "
         "the same η it does not diverge.",
-        optimizers=("sgd", "adam"), hyper=(("sgd", "lr", 1.0),),
+        runs=(run("sgd", lr=1.0), run("adam")),
     ),
 )}
 
@@ -113,24 +117,32 @@ def changes(preset: Preset, current: settings.TrajectorySettings) -> list[str]:
         differs("condition number κ", current.condition, lesson.condition)
     differs("steps", current.steps, lesson.steps)
     differs("start", current.start_point(), lesson.start_point())
-    names = [o.name for o in current.optimizers]
-    if names != [o.name for o in lesson.optimizers]:
-        differs("optimizers", ", ".join(rules.RULES[n].title for n in names),
-                ", ".join(rules.RULES[o.name].title for o in lesson.optimizers))
+    names = run_names(current.optimizers)
+    if names != run_names(lesson.optimizers):
+        differs("runs", ", ".join(names), ", ".join(run_names(lesson.optimizers)))
         return found
-    for now, then in zip(current.optimizers, lesson.optimizers, strict=True):
-        now_hp, then_hp = now.hyperparams(), then.hyperparams()
+    for name, now, then in zip(names, current.optimizers, lesson.optimizers, strict=True):
+        now_hp, then_hp = now.hyperparams(current.surface), then.hyperparams(lesson.surface)
         for field in now_hp._fields:
-            differs(f"{now.rule.title}'s {rules.LABELS.get(field, field)}",
+            differs(f"{name}'s {rules.LABELS.get(field, field)}",
                     getattr(now_hp, field), getattr(then_hp, field))
     return found
 
 
+def run_names(optimizers) -> list[str]:
+    """The runs named by optimizer and, from its second run on, by count: "Adam",
+    "Adam 2" (the explorer's names for them)."""
+    seen: dict[str, int] = {}
+    out = []
+    for o in optimizers:
+        seen[o.name] = k = seen.get(o.name, 0) + 1
+        out.append(o.rule.title + (f" {k}" if k > 1 else ""))
+    return out
+
+
 def _shown(value) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
+    if isinstance(value, bool | float):
+        return settings.value_text(value)
     if isinstance(value, tuple):
         return "(" + ", ".join(_shown(v) for v in value) + ")"
     return str(value)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -206,6 +206,42 @@ class OptimizerSettings:
                               (float(start[0]), float(start[1])), self.display_label)
 
 
+def run_labels(optimizers: Sequence[OptimizerSettings], surface: str = DEFAULT_SURFACE,
+               ) -> list[str]:
+    """A legend label per run that tells runs of one optimizer apart by what differs.
+
+    A run's own label is kept; an optimizer that runs once goes by its title ("Adam"); runs
+    of one optimizer are named by the hyperparameters in which they differ
+    ("Adam, β2 = 0.5" and "Adam, β2 = 0.999"), or numbered where none does ("Adam 2").
+    """
+    by_name: dict[str, list[int]] = {}
+    for i, o in enumerate(optimizers):
+        by_name.setdefault(o.name, []).append(i)
+    labels = []
+    for i, o in enumerate(optimizers):
+        same = by_name[o.name]
+        if o.label or len(same) == 1:
+            labels.append(o.label or o.rule.title)
+            continue
+        mine = o.hyperparams(surface)
+        theirs = [optimizers[j].hyperparams(surface) for j in same]
+        differing = [f for f in mine._fields if len({getattr(h, f) for h in theirs}) > 1]
+        if differing:
+            labels.append(o.rule.title + ", " + ", ".join(
+                f"{label(f)} = {value_text(getattr(mine, f))}" for f in differing))
+        else:
+            k = same.index(i) + 1
+            labels.append(o.rule.title + (f" {k}" if k > 1 else ""))
+    return labels
+
+
+def value_text(value: float | bool) -> str:
+    """A hyperparameter's value in a label: "0.5", "1e-08", "on"."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}"
+
+
 def _start(value: Any) -> tuple[float, float]:
     msg = f"Start point must be two numbers (x1, x2), got {show(value)}"
     if isinstance(value, str | bytes | Mapping):
@@ -287,9 +323,14 @@ class TrajectorySettings:
         """Run `run`'s hyperparameters on this surface (see `OptimizerSettings`)."""
         return self.optimizers[run].hyperparams(self.surface)
 
+    def labels(self) -> list[str]:
+        """Each run's legend label (see `run_labels`)."""
+        return run_labels(self.optimizers, self.surface)
+
     def runs(self) -> list[trajectory.Run]:
         start = self.start_point()
-        return [o.to_run(start, self.surface) for o in self.optimizers]
+        return [replace(o, label=label).to_run(start, self.surface)
+                for o, label in zip(self.optimizers, self.labels(), strict=True)]
 
     def compute(self, engine: str = "auto") -> list[trajectory.Trajectory]:
         """One Trajectory per optimizer, in order (diverged runs are cut, never raised);

@@ -107,11 +107,13 @@ def chart(controls):
     trajectories = compute(request)
     drawn, dashed, corrected = request, [], []
     if not controls.bias:  # overlay what bias correction would have done, for comparison
-        corrected = [o for o in optimizers if "bias_correction" in o.rule.tunable]
+        # The runs' indices (a run may repeat another's settings: positions, not values).
+        corrected = [i for i, o in enumerate(optimizers) if "bias_correction" in o.rule.tunable]
         if corrected:
+            labels = request.labels()
             references = [settings.OptimizerSettings(
-                o.name, {**o.hyper, "bias_correction": True}, f"{o.rule.title}, corrected")
-                for o in corrected]
+                optimizers[i].name, {**optimizers[i].hyper, "bias_correction": True},
+                f"{labels[i]}, corrected") for i in corrected]
             dashed = list(range(len(trajectories), len(trajectories) + len(corrected)))
             trajectories = trajectories + compute(controls.request(references))
             drawn = controls.request(optimizers + references)
@@ -137,7 +139,7 @@ def below_chart(controls, request, trajectories, dashed, corrected, blob) -> Non
     """The results, the state inspector, the torch check and the downloads."""
     optimizers, surface, name = controls.optimizers, controls.surface, controls.name
     shown = trajectories[: len(optimizers)]
-    labels = [o.label or o.rule.title for o in optimizers]
+    labels = [t.run.label for t in shown]
     summary = [{"optimizer": label, "result": str(summarize(t, surface, TOLERANCE))}
                for label, t in zip(labels, shown, strict=True)]
     if lecture:  # the chart's own "Leave lecture mode" link goes back, settings and all
@@ -171,8 +173,8 @@ def below_chart(controls, request, trajectories, dashed, corrected, blob) -> Non
             step = min(step, traj.steps)
             left.table(inspector.state_table(traj, step))
             overlay = None
-            if dashed and optimizers[which] in corrected:
-                overlay = trajectories[dashed[corrected.index(optimizers[which])]]
+            if dashed and which in corrected:
+                overlay = trajectories[dashed[corrected.index(which)]]
             right.plotly_chart(inspector.state_figure(traj, step, overlay=overlay), key="state",
                                config={"displaylogo": False})
             if traj.explained:

@@ -11,6 +11,7 @@ from ui import chart, links
     ({"param": "beta1", "value": 0.95}, "adam", {"adam.beta1": 0.95}),
     ({"param": "lr", "value": 1}, "sgd", {"sgd.lr": 1.0}),
     ({"param": "eps", "value": 1e-3}, "nadam", {"nadam.eps": 1e-3}),
+    ({"param": "beta2", "value": 0.5}, "adam-2", {"adam-2.beta2": 0.5}),  # a second run
     ({"param": "start", "value": [1.5, -2]}, "adam", {links.X1: 1.5, links.X2: -2.0}),
 ])
 def test_a_commit_sets_the_field_it_stands_for(commit, optimizer, expected):

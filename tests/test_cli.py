@@ -184,7 +184,7 @@ def test_summary(capsys: pytest.CaptureFixture) -> None:
     out, err = capsys.readouterr()
     assert err == ""
     assert out.startswith("D2L quadratic: f = 0.1 x1² + 2 x2²; 20 steps from (-5, -2)")
-    assert "momentum: lr=20 momentum=0.5" in out
+    assert "Momentum: lr=20 momentum=0.5" in out
     assert "diverged at step" in out
 
 

@@ -250,9 +250,9 @@ def test_each_preset_opens_with_its_title_and_lesson(name):
         assert at.title[0].value == preset.title
         assert any(m.value == preset.lesson for m in at.markdown)
         assert not at.info  # the lesson describes what is drawn: no note that it differs
-        # The settings came from the link: one path per optimizer, as the preset says.
-        assert [p["name"].split(" (")[0] for p in _paths(at)][: len(preset.optimizers)] == [
-            rules.RULES[o].title for o in preset.optimizers]
+        # The settings came from the link: one path per run, as the preset says.
+        assert [p["name"].split(" (")[0] for p in _paths(at)][: len(preset.runs)] == (
+            preset.settings().labels())
 
 
 @pytest.mark.parametrize("lecture", [True, False])
@@ -267,6 +267,49 @@ def test_a_changed_setting_says_the_lesson_no_longer_fits_and_links_back(lecture
         "&amp;", "&")
     at.number_input(key="adam.beta2").set_value(0.5).run()  # back as the lesson has it
     assert not at.info
+
+
+def test_beta2_too_small_draws_adam_beside_itself_at_the_default():
+    at = _preset_page("beta2-small", lecture=False)
+    assert at.multiselect(key="opt").value == ["adam", "adam-2"]
+    assert (at.number_input(key="adam.beta2").value,
+            at.number_input(key="adam-2.beta2").value) == (0.5, 0.999)
+    noisy, smooth = _paths(at)
+    assert (noisy["name"], smooth["name"]) == ("Adam, β2 = 0.5", "Adam, β2 = 0.999")
+    assert noisy["points"][0] == smooth["points"][0] and noisy["points"] != smooth["points"]
+    rows = at.table[0].value.to_dict("records")
+    assert [r["optimizer"] for r in rows] == ["Adam, β2 = 0.5", "Adam, β2 = 0.999"]
+
+
+def test_a_link_from_before_runs_opens_as_it_did():
+    at = _page(opt="Adam", **{"adam.beta2": "0.5", "steps": "50"})
+    _ok(at)
+    assert not at.warning
+    (path,) = _paths(at)
+    assert path["name"] == "Adam"
+    noisy, _ = _paths(_preset_page("beta2-small", lecture=False))
+    assert path["points"] == noisy["points"]
+
+
+def test_a_copy_of_the_first_run_starts_equal_and_then_goes_its_own_way():
+    at = _page()
+    at.button(key="copy_run").click().run()
+    _ok(at)
+    assert at.multiselect(key="opt").value == ["adam", "adam-2"]
+    assert at.number_input(key="adam-2.lr").value == at.number_input(key="adam.lr").value
+    first, copy = _paths(at)
+    assert (first["name"], copy["name"]) == ("Adam", "Adam 2")
+    assert first["points"] == copy["points"]
+    header, _ = _payload(at)
+    assert header["runs"][1]["same_as"] == 0  # the legend names the overlap
+    at.number_input(key="adam-2.beta2").set_value(0.5).run()
+    first, copy = _paths(at)
+    assert (first["name"], copy["name"]) == ("Adam, β2 = 0.999", "Adam, β2 = 0.5")
+    assert first["points"] != copy["points"]
+    # A third copy, then no more: an optimizer runs at most three times.
+    at.button(key="copy_run").click().run()
+    assert at.multiselect(key="opt").value == ["adam", "adam-2", "adam-3"]
+    assert at.button(key="copy_run").disabled
 
 
 def test_lecture_mode_is_the_chart_large_without_tabs():

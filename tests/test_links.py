@@ -32,6 +32,10 @@ def test_a_good_link_has_no_problems():
     ("adam.lr", ["1e999"], "Learning rate must be a finite number"),
     ("adam.momentum", ["0.5"], "does not apply to adam"),
     ("adamax.lr", ["0.1"], "Unknown optimizer 'adamax'"),
+    ("opt", ["Adam 4"], "Unknown optimizer 'Adam 4'; choose one of: SGD"),
+    ("adam-4.beta2", ["0.5"], "Unknown run 'adam-4': an optimizer runs at most 3 times"),
+    ("adam-x.beta2", ["0.5"], "Unknown run 'adam-x'"),
+    ("adam-2.momentum", ["0.5"], "does not apply to adam"),
     ("bias", ["maybe"], "Bias correction must be true or false"),
     ("condition", ["0.5"], "Condition number"),
     ("condition", ["1e7"], "Condition number κ must be from 1 to 1e+06, got '1e7'"),
@@ -42,6 +46,20 @@ def test_each_bad_value_gets_one_clear_message(key, values, expected):
     (message,) = links.check_query({key: values})
     assert expected in message
     assert "\n" not in message and len(message) < 300
+
+
+def test_a_second_and_third_run_of_one_optimizer_have_keys_of_their_own():
+    params = {"opt": ["Adam", "Adam 2", "SGD", "Adam 3"], "adam.beta2": ["0.5"],
+              "adam-2.beta2": ["0.999"], "adam-3.lr": ["0.1"]}
+    assert links.check_query(params) == []
+    assert [links.run_title(r) for r in ("adam", "adam-2", "nesterov-3")] == [
+        "Adam", "Adam 2", "Nesterov momentum 3"]
+    assert [links.run_optimizer(r) for r in ("adam", "adam-2", "nesterov-3")] == [
+        "adam", "adam", "nesterov"]
+    assert links.next_run("adam", ["sgd", "adam"]) == "adam-2"
+    assert links.next_run("adam", ["adam", "adam-2", "adam-3"]) is None
+    # Every run has one title, and the titles (what the URL holds) tell them apart.
+    assert len(links.RUN_TITLES) == len(links.RUNS) == links.RUN_COPIES * 10
 
 
 def test_lenient_optimizer_keeps_good_values_and_names_bad_ones():

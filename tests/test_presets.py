@@ -35,9 +35,11 @@ def test_the_chapters_example_is_the_explorers_default():
     assert presets.get("chapter").settings() == settings.TrajectorySettings()
 
 
-def test_small_beta2_makes_the_step_size_jump():
-    (noisy,) = presets.get("beta2-small").settings().compute()
-    (smooth,) = settings.TrajectorySettings(steps=50).compute()
+def test_small_beta2_makes_the_step_size_jump_beside_the_default():
+    noisy, smooth = presets.get("beta2-small").settings().compute()
+    assert [t.run.label for t in (noisy, smooth)] == ["Adam, β2 = 0.5", "Adam, β2 = 0.999"]
+    (default,) = settings.TrajectorySettings(steps=50).compute()
+    np.testing.assert_array_equal(smooth.points, default.points)
     # The default's steps shrink smoothly at first; with beta2 = 0.5 they go up and down.
     assert (np.diff(_steps(smooth)[:10]) < 0).all()
     assert (np.diff(_steps(noisy)[:12]) > 0).any() and (np.diff(_steps(noisy)[:12]) < 0).any()
@@ -92,15 +94,17 @@ def test_a_preset_drawn_as_it_is_has_no_changes(name):
 def test_changes_are_named_with_the_lessons_values():
     preset = presets.PRESETS["beta2-small"]
     lesson = preset.settings()
-    tuned = dataclasses.replace(
-        lesson, steps=40, optimizers=(OptimizerSettings("adam", {"beta2": 0.999}),))
+    tuned = dataclasses.replace(lesson, steps=40, optimizers=(
+        OptimizerSettings("adam", {"beta2": 0.999}), OptimizerSettings("adam", {"beta1": 0.5})))
     assert presets.changes(preset, tuned) == [
-        "steps: 40, the lesson's 50", "Adam's β2: 0.999, the lesson's 0.5"]
+        "steps: 40, the lesson's 50", "Adam's β2: 0.999, the lesson's 0.5",
+        "Adam 2's β1: 0.5, the lesson's 0.9"]
     moved = dataclasses.replace(lesson, start=(1.0, 2.0))
     assert presets.changes(preset, moved) == ["start: (1, 2), the lesson's (-5, -2)"]
     other = dataclasses.replace(lesson, optimizers=(OptimizerSettings("sgd"),))
-    assert presets.changes(preset, other) == ["optimizers: SGD, the lesson's Adam"]
+    assert presets.changes(preset, other) == ["runs: SGD, the lesson's Adam, Adam 2"]
     # A value given that equals the lesson's (here, the default ε) is no change.
     same = dataclasses.replace(lesson, optimizers=(
-        OptimizerSettings("adam", {"beta2": 0.5, "eps": lesson.optimizers[0].hyperparams().eps}),))
+        OptimizerSettings("adam", {"beta2": 0.5, "eps": lesson.optimizers[0].hyperparams().eps}),
+        OptimizerSettings("adam")))
     assert presets.changes(preset, same) == []

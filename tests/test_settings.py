@@ -113,12 +113,31 @@ def test_runs_and_compute() -> None:
     s = TrajectorySettings(optimizers=(OptimizerSettings("adam", label="Adam, η=0.4"),
                                        OptimizerSettings("momentum")), steps=5)
     runs = s.runs()
-    assert [r.label for r in runs] == ["Adam, η=0.4", "momentum"]
+    assert [r.label for r in runs] == ["Adam, η=0.4", "Momentum"]
     assert all(r.start == (-5.0, -2.0) for r in runs)
     assert runs[1].hyper == OptimizerSettings("momentum").hyperparams()
     out = s.compute()
     assert [len(t.points) for t in out] == [6, 6]
     assert set(out[0].explained) == {"m_hat", "v_hat", "step_size"}
+
+
+def test_runs_of_one_optimizer_are_labelled_by_what_differs() -> None:
+    adam = OptimizerSettings("adam")
+    runs = (OptimizerSettings("adam", {"beta2": 0.5}), adam, OptimizerSettings("sgd"),
+            OptimizerSettings("adam", {"beta2": 0.5, "bias_correction": False}))
+    assert settings.run_labels(runs) == [
+        "Adam, β2 = 0.5, Bias correction = on", "Adam, β2 = 0.999, Bias correction = on",
+        "SGD", "Adam, β2 = 0.5, Bias correction = off"]
+    # Equal settings are numbered; a label given is kept.
+    assert settings.run_labels((adam, adam, OptimizerSettings("adam", label="mine"))) == [
+        "Adam", "Adam 2", "mine"]
+    # A value equal to the function's default is no difference (Rosenbrock's own η).
+    own = settings.OptimizerSettings("adam").hyperparams("rosenbrock").lr
+    assert settings.run_labels((adam, OptimizerSettings("adam", {"lr": own})),
+                               "rosenbrock") == ["Adam", "Adam 2"]
+    s = TrajectorySettings(optimizers=runs[:2], steps=3)
+    assert [t.run.label for t in s.compute()] == s.labels() == [
+        "Adam, β2 = 0.5", "Adam, β2 = 0.999"]
 
 
 def test_rotated_surface_uses_condition() -> None:

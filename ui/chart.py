@@ -74,9 +74,9 @@ def too_large_message(blob: bytes) -> str:
             "fewer optimizers.")
 
 
-def commit_updates(commit, optimizer: str) -> dict[str, float]:
+def commit_updates(commit, run: str) -> dict[str, float]:
     """The widget values (session-state keys → values) a commit from the chart sets:
-    {"param": "beta1", "value": 0.95} sets the focused optimizer's β1 field,
+    {"param": "beta1", "value": 0.95} sets the β1 field of the focused run (key `run`),
     {"param": "start", "value": [x1, x2]} the start fields. Anything else sets nothing;
     the fields' own checks judge the values, as if typed."""
     if not isinstance(commit, dict):
@@ -89,8 +89,8 @@ def commit_updates(commit, optimizer: str) -> dict[str, float]:
         return {}
     if param == "start":
         return {links.X1: float(numbers[0]), links.X2: float(numbers[1])}
-    if param in rules.RULES[optimizer].tunable and param in rules.BOUNDS:
-        return {links.hyper_key(optimizer, param): float(numbers[0])}
+    if param in rules.RULES[links.run_optimizer(run)].tunable and param in rules.BOUNDS:
+        return {links.hyper_key(run, param): float(numbers[0])}
     return {}
 
 

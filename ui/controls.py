@@ -24,6 +24,7 @@ from ui import links
 from ui.widgets import URL, hyper_fields
 
 RESET = "reset_function"  # the button that restores the function's defaults
+COPY = "copy_run"  # the button that adds a copy of the focused run
 # Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
 BY_REPR = {settings.TrajectorySettings: repr, Run: repr}
 
@@ -59,8 +60,25 @@ def apply_function_defaults() -> None:
     state = st.session_state
     state[links.X1], state[links.X2] = surfaces.get_surface(name).start
     state[links.STEPS] = settings.default_steps(name)
-    for opt in state.get(links.OPTIMIZERS) or []:
-        state[links.hyper_key(opt, "lr")] = settings.OptimizerSettings(opt).hyperparams(name).lr
+    for run in state.get(links.OPTIMIZERS) or []:
+        optimizer = settings.OptimizerSettings(links.run_optimizer(run))
+        state[links.hyper_key(run, "lr")] = optimizer.hyperparams(name).lr
+
+
+def copy_first_run() -> None:
+    """Add a run of the focused run's optimizer with its settings, to change one of
+    them and compare: Adam at β2 = 0.5 beside Adam at 0.999."""
+    state = st.session_state
+    runs = list(state.get(links.OPTIMIZERS) or [])
+    if not runs or len(runs) >= settings.MAX_RUNS:
+        return
+    copy = links.next_run(links.run_optimizer(runs[0]), runs)
+    if copy is None:
+        return
+    for param in rules.RULES[links.run_optimizer(copy)].tunable:
+        if links.hyper_key(runs[0], param) in state:
+            state[links.hyper_key(copy, param)] = state[links.hyper_key(runs[0], param)]
+    state[links.OPTIMIZERS] = [*runs, copy]
 
 
 @dataclass(frozen=True)
@@ -73,7 +91,7 @@ class Controls:
     steps: int
     start: tuple[float, float]
     bias: bool
-    chosen: list[str]  # the optimizers' names, the focused one first
+    chosen: list[str]  # the runs' keys (`links.RUNS`), the focused one first
     others: list[settings.OptimizerSettings]  # the settings of all but the first
     problems: list[str]
     # Every run's settings, the first one's included: set by `focus`, under the chart.
@@ -121,19 +139,26 @@ def sidebar() -> Controls:
         bias = st.toggle("Bias correction", value=True, key=links.BIAS, bind=URL,
                          help="Adam divides m by 1 − β1ᵗ and v by 1 − β2ᵗ. Off, the first "
                          "step is about 3.2× too long: η(1 − β1)/√(1 − β2)")
-        chosen = st.multiselect("Optimizers", list(rules.RULES), default=["adam"],
-                                format_func=lambda n: rules.RULES[n].title,
+        chosen = st.multiselect("Runs", links.RUNS, default=["adam"], format_func=links.run_title,
                                 key=links.OPTIMIZERS, bind=URL,
-                                max_selections=settings.MAX_RUNS)
+                                max_selections=settings.MAX_RUNS,
+                                help="One run per optimizer, or more: Adam 2 is a second "
+                                "Adam, with settings of its own")
         if chosen:
-            st.caption(f"{rules.RULES[chosen[0]].title}'s settings are under the chart, "
-                       "beside its sliders.")
+            first = links.run_title(chosen[0])
+            copy = links.next_run(links.run_optimizer(chosen[0]), chosen)
+            st.caption(f"{first}'s settings are under the chart, beside its sliders.")
+            st.button(f"Add a copy of {first}", key=COPY, type="tertiary",
+                      icon=":material/add:", on_click=copy_first_run,
+                      disabled=copy is None or len(chosen) >= settings.MAX_RUNS,
+                      help=f"A run with {first}'s settings, to change one and compare")
         others = []
-        for opt in chosen[1:]:
-            with st.expander(f"{rules.RULES[opt].title}"):
+        for run in chosen[1:]:
+            optimizer = links.run_optimizer(run)
+            with st.expander(links.run_title(run)):
                 chosen_settings, bad = hyper_fields(
-                    opt, settings.OptimizerSettings(opt).hyperparams(name),
-                    bias_correction=bias)
+                    optimizer, settings.OptimizerSettings(optimizer).hyperparams(name),
+                    bias_correction=bias, run=run)
                 others.append(chosen_settings)
                 problems.extend(bad)
     return Controls(name, condition, surface, int(steps), start, bias, list(chosen), others,
@@ -143,13 +168,14 @@ def sidebar() -> Controls:
 def focused_fields(controls: Controls) -> tuple[Controls, list[str]]:
     """The first run's fields, in a row (under the chart): the controls with its settings,
     and one message per value dropped. Called inside the chart's fragment."""
-    name = controls.chosen[0]
-    st.markdown(f"**{rules.RULES[name].title}**, the run the chart's sliders move: "
+    run = controls.chosen[0]
+    name = links.run_optimizer(run)
+    st.markdown(f"**{links.run_title(run)}**, the run the chart's sliders move: "
                 "its exact values")
     with st.container(horizontal=True, vertical_alignment="bottom"):
         focused, problems = hyper_fields(
             name, settings.OptimizerSettings(name).hyperparams(controls.name),
-            bias_correction=controls.bias)
+            bias_correction=controls.bias, run=run)
     return controls.focus(focused), problems
 
 

@@ -28,9 +28,43 @@ def _by_title(registry) -> dict[str, str]:
     return {item.title: name for name, item in registry.items()}
 
 
+# The runs to compare: each optimizer up to RUN_COPIES times, so one can stand beside
+# itself at other settings. A run's key names its widgets ("adam.beta2", "adam-2.beta2");
+# the first run of an optimizer keeps the bare name, so links from before runs open as
+# they did.
+RUN_COPIES = 3
+RUNS = [name if k == 1 else f"{name}-{k}" for k in range(1, RUN_COPIES + 1) for name in rules.RULES]
+
+
+def run_optimizer(run: str) -> str:
+    """The optimizer of run key `run` ("adam-2" -> "adam")."""
+    return run.rsplit("-", 1)[0] if "-" in run else run
+
+
+def run_title(run: str) -> str:
+    """The name a run goes by in the sidebar and the URL: "Adam", "Adam 2"."""
+    title = rules.RULES[run_optimizer(run)].title
+    return f"{title} {run.rsplit('-', 1)[1]}" if "-" in run else title
+
+
+def next_run(optimizer: str, taken: Sequence[str]) -> str | None:
+    """The first run key of `optimizer` not in `taken`, or None when all are."""
+    return next((r for r in RUNS if run_optimizer(r) == optimizer and r not in taken), None)
+
+
+def _run_key(text: str) -> str:
+    """Run key `text` ("adam", "Adam-2"), case and spaces forgiven, or SettingsError."""
+    name, _, copy = text.partition("-")
+    run = settings.optimizer_name(name) + (f"-{copy.strip()}" if copy else "")
+    if run not in RUNS:
+        raise SettingsError(f"Unknown run {text[:40]!r}: an optimizer runs at most "
+                            f"{RUN_COPIES} times, e.g. adam, adam-2, adam-3")
+    return run
+
+
 # Streamlit writes a choice into the URL as the label it shows, e.g. opt=Nesterov+momentum.
 SURFACE_TITLES = _by_title(surfaces.SURFACES)
-OPTIMIZER_TITLES = _by_title(rules.RULES)
+RUN_TITLES = {run_title(r): r for r in RUNS}
 
 
 def _titled(text: str, titles: dict[str, str], what: str) -> str:
@@ -39,16 +73,21 @@ def _titled(text: str, titles: dict[str, str], what: str) -> str:
     return titles[text]
 
 
-def hyper_key(optimizer: str, field: str) -> str:
-    """The query key (and widget key) of one optimizer's hyperparameter: "adam.beta1"."""
-    return f"{optimizer}.{field}"
+def hyper_key(run: str, field: str) -> str:
+    """The query key (and widget key) of one run's hyperparameter: "adam.beta1",
+    "adam-2.beta1"."""
+    return f"{run}.{field}"
 
 
 def _check_one(key: str, values: Sequence[str]) -> None:
     """Raise SettingsError unless `values` is a usable value of query key `key`."""
     if key == OPTIMIZERS:
         for title in values:
-            _titled(title, OPTIMIZER_TITLES, "optimizer")
+            if title not in RUN_TITLES:
+                raise SettingsError(
+                    f"Unknown optimizer {title[:40]!r}; choose one of: "
+                    f"{', '.join(r.title for r in rules.RULES.values())} (a second or third "
+                    "run of one: Adam 2, Adam 3)")
         if len(values) > settings.MAX_RUNS:
             raise SettingsError(f"at most {settings.MAX_RUNS} optimizers, got {len(values)}")
         return
@@ -78,7 +117,7 @@ def _check_one(key: str, values: Sequence[str]) -> None:
         presets.get(text)
     elif "." in key:
         name, field = key.split(".", 1)
-        rule = rules.get_rule(settings.optimizer_name(name))
+        rule = rules.get_rule(run_optimizer(_run_key(name)))
         if field not in rule.tunable:
             raise SettingsError(settings.inapplicable_message(field, [rule.name]))
         parse = parse_bool if field not in rules.BOUNDS else parse_number

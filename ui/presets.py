@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from optviz import rules, surfaces
+from optviz import surfaces
 from optviz.presets import Preset
 from ui import links
 
@@ -24,14 +24,24 @@ def query(preset: Preset, lecture: bool = True) -> list[tuple[str, str]]:
     """The explorer's query parameters for `preset`, as its widgets write them."""
     q = [(links.SURFACE, surfaces.SURFACES[preset.surface].title),
          (links.STEPS, str(preset.steps))]
-    q += [(links.OPTIMIZERS, rules.RULES[o].title) for o in preset.optimizers]
-    q += [(links.hyper_key(o, f), repr(float(v))) for o, f, v in preset.hyper]
+    keys = run_keys(preset)
+    q += [(links.OPTIMIZERS, links.run_title(k)) for k in keys]
+    q += [(links.hyper_key(k, f), repr(float(v)))
+          for k, o in zip(keys, preset.runs, strict=True) for f, v in o.hyper.items()]
     if not preset.bias_correction:
         q.append((links.BIAS, "false"))
     q.append((links.PRESET, preset.name))
     if lecture:
         q.append((links.LECTURE, "1"))
     return q
+
+
+def run_keys(preset: Preset) -> list[str]:
+    """The preset's runs as the explorer's run keys: "adam", then "adam-2", ..."""
+    keys: list[str] = []
+    for name in preset.optimizers:
+        keys.append(links.next_run(name, keys))
+    return keys
 
 
 def url(preset: Preset, lecture: bool = True) -> str:

@@ -59,18 +59,20 @@ def link_as_given(whole_number_keys: list[str]) -> dict[str, list[str]]:
 
 
 def hyper_fields(name: str, defaults, prefix: str = "", bias_correction: bool | None = None,
-                 bind: str | None = URL) -> tuple[settings.OptimizerSettings, list[str]]:
+                 bind: str | None = URL, run: str | None = None,
+                 ) -> tuple[settings.OptimizerSettings, list[str]]:
     """Fields for one optimizer's hyperparameters, labelled as in the chapter (β1, ε, ...).
 
-    `defaults` is the rule's hyperparameter NamedTuple to start from. Bad values fall
-    back to the default: returns the settings and one message per value dropped.
+    `defaults` is the rule's hyperparameter NamedTuple to start from; `run` the run key
+    the fields are keyed by (`links.RUNS`; default: `name`, its first run). Bad values
+    fall back to the default: returns the settings and one message per value dropped.
     """
     rule = rules.get_rule(name)
     values = {}
     for field in FIELDS:
         if field not in rule.tunable:
             continue
-        key = prefix + links.hyper_key(name, field)
+        key = prefix + links.hyper_key(run or name, field)
         label, default = rules.LABELS[field], getattr(defaults, field)
         if isinstance(default, bool):
             values[field] = st.checkbox(label, value=default, key=key, bind=bind)

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from optviz import defaults, metrics, presets, rules, settings, surfaces
@@ -148,13 +148,18 @@ def settings_from_args(args: argparse.Namespace) -> TrajectorySettings:
     )
     if getattr(args, "preset", None) is None:
         return chosen
-    preset_hyper = {o.name: o.hyper for o in base.optimizers}
+    if args.optimizer:  # a named optimizer keeps the values of its first run in the preset
+        first: dict[str, Mapping] = {}
+        for o in base.optimizers:
+            first.setdefault(o.name, o.hyper)
+        preset_hyper = [first.get(o.name, {}) for o in chosen.optimizers]
+    else:  # the preset's runs, one by one (an optimizer may run twice)
+        preset_hyper = [o.hyper for o in base.optimizers]
     return replace(
         chosen,
         steps=chosen.steps if args.steps is not None else base.steps,
-        optimizers=tuple(settings.OptimizerSettings(o.name, {**preset_hyper.get(o.name, {}),
-                                                             **o.hyper})
-                         for o in chosen.optimizers))
+        optimizers=tuple(settings.OptimizerSettings(o.name, {**hyper, **o.hyper})
+                         for o, hyper in zip(chosen.optimizers, preset_hyper, strict=True)))
 
 
 def _trajectory(args: argparse.Namespace, parser: ArgumentParser) -> int:

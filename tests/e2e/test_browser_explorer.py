@@ -34,7 +34,9 @@ from playwright.sync_api import Page, expect
 
 from optviz import presets, settings, surfaces
 from tests.e2e.explorer_ui import (
+    CHART_DRAWN_JS,
     CHART_JS,
+    TIMEOUT_MS,
     adam_input,
     change_adam_beta1,
     expect_no_exception,
@@ -42,6 +44,7 @@ from tests.e2e.explorer_ui import (
     paths,
     sidebar_input,
     wait_for_new_paths,
+    wait_idle,
 )
 from ui.presets import url
 
@@ -134,6 +137,31 @@ def test_shared_link_restores_the_settings(page, app_url):
     assert found[0]["name"].startswith("Adam") and found[1]["name"].startswith("SGD")
     assert (found[0]["x"][0], found[0]["y"][0]) == (-1.5, 2.0)
     expect(shadow(page).locator(".ox-title")).to_contain_text("Rosenbrock")
+
+
+def test_two_adam_runs_at_different_beta2_are_drawn_and_linked(page, app_url):
+    open_explorer(page, app_url, "?" + url(presets.get("beta2-small"), lecture=False)
+                  .split("?", 1)[1])
+    assert selected_optimizers(page) == ["Adam", "Adam 2"]
+    noisy, smooth = paths(page)
+    assert (noisy["name"], smooth["name"]) == ("Adam, β2 = 0.5", "Adam, β2 = 0.999")
+    assert noisy["color"] != smooth["color"] and noisy["x"] != smooth["x"]
+    # The second run's own field, in its expander: its value goes into the link.
+    page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(
+        has_text="Adam 2").locator("summary").click()
+    beta2 = page.locator('[data-testid="stSidebar"]').get_by_label("β2", exact=True)
+    beta2.fill("0.99")
+    beta2.press("Enter")
+    changed = wait_for_new_paths(page, [noisy, smooth])
+    assert [p["name"] for p in changed] == ["Adam, β2 = 0.5", "Adam, β2 = 0.99"]
+    page.wait_for_function("() => location.search.includes('adam-2.beta2=0.99')")
+    link = page.url
+    page.goto("about:blank")
+    page.goto(link)  # the link reopens both runs as they were
+    page.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert [(p["name"], p["x"]) for p in paths(page)] == [(p["name"], p["x"]) for p in changed]
+    expect_no_exception(page)
 
 
 def test_a_new_function_brings_its_defaults_and_reset_restores_them(page, app_url):

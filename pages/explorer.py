@@ -20,7 +20,7 @@ from ui.chart import (
     standalone_html,
     too_large_message,
 )
-from ui.controls import chart_blob, compute, focused_fields, lockstep, sidebar
+from ui.controls import chart_blob, compute, focused_fields, lockstep, reset_state, sidebar
 from ui.navigation import page_setup
 from ui.presets import url as preset_url
 from ui.widgets import URL, lecture_style, link_as_given
@@ -34,12 +34,17 @@ FULL_RUN = "explorer_full_run"  # session state: a commit that the fragment cann
 
 
 def apply_commit() -> None:
-    """A released slider or start marker: set the field it stands for, as if typed.
-    The sliders' fields sit in the chart's fragment; the start's in the sidebar, so a
-    start commit asks for the whole page to run (`FULL_RUN`)."""
-    state = st.session_state.get(CHART) or {}
+    """A released slider or start marker: set the field it stands for, as if typed;
+    a lecturer's R ({"param": "reset"}): the preset's settings, or the function's
+    defaults. The sliders' fields sit in the chart's fragment; the others in the
+    sidebar, so those commits ask for the whole page to run (`FULL_RUN`)."""
+    commit = (st.session_state.get(CHART) or {}).get("commit")
+    if isinstance(commit, dict) and commit.get("param") == "reset":
+        st.session_state.update(reset_state(preset, st.session_state))
+        st.session_state[FULL_RUN] = True
+        return
     focused = st.session_state.get(links.OPTIMIZERS) or ["adam"]
-    updates = commit_updates(state.get("commit"), focused[0])
+    updates = commit_updates(commit, focused[0])
     st.session_state.update(updates)
     if links.X1 in updates:
         st.session_state[FULL_RUN] = True

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from optviz import payload, presets, rules, surfaces
 from optviz.defaults import DEFAULTS
 from ui import chart as chart_ui
+from ui import controls
 from ui.presets import url
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explorer.py")
@@ -310,6 +311,37 @@ def test_a_copy_of_the_first_run_starts_equal_and_then_goes_its_own_way():
     at.button(key="copy_run").click().run()
     assert at.multiselect(key="opt").value == ["adam", "adam-2", "adam-3"]
     assert at.button(key="copy_run").disabled
+
+
+@pytest.mark.parametrize("name", list(presets.PRESETS))
+def test_the_lecturers_reset_sets_every_field_back_to_the_lesson(name):
+    """What R sets (a commit {"param": "reset"}, wired in the browser: tests/e2e)."""
+    preset = presets.get(name)
+    at = _preset_page(name, lecture=False)
+    lesson = _paths(at)
+    at.number_input(key="steps").set_value(7).run()
+    at.number_input(key="x1").set_value(1.0).run()
+    at.multiselect(key="opt").set_value(["sgd", "adam"]).run()
+    assert at.info  # the lesson no longer fits
+    for key, value in controls.reset_state(preset, {}).items():
+        at.session_state[key] = value
+    at.run()
+    _ok(at)
+    assert not at.info and not at.warning
+    assert repr(_paths(at)) == repr(lesson)  # repr: NaN (a diverged run's end) equals itself
+
+
+def test_without_a_preset_the_reset_is_the_functions_defaults_for_the_runs_chosen():
+    at = _page(surface="Rosenbrock", opt=["SGD", "Adam 2"], steps="50", x1="0.5",
+               bias="false", **{"sgd.lr": "0.0001", "adam-2.beta1": "0.5"})
+    state = controls.reset_state(None, {"surface": "rosenbrock", "opt": ["sgd", "adam-2"]})
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    _ok(at)
+    fresh = _page(surface="Rosenbrock", opt=["SGD", "Adam 2"])
+    assert at.multiselect(key="opt").value == ["sgd", "adam-2"]
+    assert repr(_paths(at)) == repr(_paths(fresh))
 
 
 def test_lecture_mode_is_the_chart_large_without_tabs():

@@ -13,15 +13,17 @@ once per script run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
-from optviz import explorer_payload, rules, settings, surfaces
+from optviz import explorer_payload, presets, rules, settings, surfaces
 from optviz.trajectory import Run
 from optviz.validate import SettingsError
 from ui import links
-from ui.widgets import URL, hyper_fields
+from ui.presets import run_keys
+from ui.widgets import FIELDS, URL, hyper_fields
 
 RESET = "reset_function"  # the button that restores the function's defaults
 COPY = "copy_run"  # the button that adds a copy of the focused run
@@ -63,6 +65,39 @@ def apply_function_defaults() -> None:
     for run in state.get(links.OPTIMIZERS) or []:
         optimizer = settings.OptimizerSettings(links.run_optimizer(run))
         state[links.hyper_key(run, "lr")] = optimizer.hyperparams(name).lr
+
+
+def widget_state(request: settings.TrajectorySettings, runs: list[str]) -> dict:
+    """The explorer's widget values (session-state keys) that show `request`, its runs
+    keyed `runs`: every shared field and every field of each run, defaults included."""
+    start = request.start_point()
+    state = {links.SURFACE: request.surface, links.STEPS: request.steps,
+             links.X1: float(start[0]), links.X2: float(start[1]), links.OPTIMIZERS: list(runs)}
+    if request.surface == "rotated":
+        state[links.CONDITION] = request.condition
+    for run, optimizer in zip(runs, request.optimizers, strict=True):
+        hyper = optimizer.hyperparams(request.surface)
+        for param in FIELDS:
+            if param in optimizer.rule.tunable:
+                value = getattr(hyper, param)
+                state[links.hyper_key(run, param)] = (
+                    value if isinstance(value, bool) else float(value))
+        if "bias_correction" in optimizer.rule.tunable:
+            state[links.BIAS] = hyper.bias_correction
+    return state
+
+
+def reset_state(preset: presets.Preset | None, state: Mapping) -> dict:
+    """The widget values a lecturer's R sets: the preset's settings, or without one the
+    function's defaults for each run in `state` (the session's; runs and function stay)."""
+    if preset is not None:
+        return widget_state(preset.settings(), run_keys(preset))
+    runs = list(state.get(links.OPTIMIZERS) or ["adam"])
+    request = settings.TrajectorySettings(
+        surface=state.get(links.SURFACE, settings.DEFAULT_SURFACE),
+        condition=state.get(links.CONDITION, settings.DEFAULT_CONDITION),
+        optimizers=tuple(settings.OptimizerSettings(links.run_optimizer(r)) for r in runs))
+    return {**widget_state(request, runs), links.BIAS: True}
 
 
 def copy_first_run() -> None:

@@ -79,6 +79,13 @@ def query(page: Page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
 
 
+def count_frames_sent_on(socket) -> list[int]:
+    """A one-element list counting the frames the page sends on `socket` from now on."""
+    sent = [0]
+    socket.on("framesent", lambda _payload: sent.__setitem__(0, sent[0] + 1))
+    return sent
+
+
 def count_frames_sent(page: Page) -> list[int]:
     """A one-element list counting websocket frames the page sends from now on."""
     sent = [0]
@@ -421,7 +428,8 @@ def test_a_lecturers_keys_work_in_lecture_mode(page, app_url):
 
 def test_r_sends_the_server_one_distinct_reset_commit_a_press(page, app_url):
     """Streamlit runs a state value's callback only when the value changed: two presses
-    of R must send two different values."""
+    of R must send two different values. R is Streamlit's own key too (rerun the page):
+    the chart's takes it, so a press sends the commit alone."""
     def as_bytes(payload) -> bytes:
         return payload if isinstance(payload, bytes) else payload.encode()
 
@@ -432,11 +440,16 @@ def test_r_sends_the_server_one_distinct_reset_commit_a_press(page, app_url):
         open_lecture(page, app_url, "beta2-small")
     before = paths(page)
     page.locator("h1").first.click()  # focus on the page, not on a control
+    frames = count_frames_sent_on(socket.value)
     sent = []
     for key in ("r", "R"):
+        before_press = frames[0]
         with socket.value.expect_event("framesent", predicate=is_reset) as frame:
             page.keyboard.press(key)
         sent.append(as_bytes(frame.value))
+        # Streamlit's rerun would have gone first, at the keydown; the commit waits for a
+        # timeout (setStateValue).
+        assert frames[0] - before_press == 1, key
         wait_idle(page)
     assert sent[0] != sent[1]
     assert not handle(page, "c.pending")  # not a slider's commit: nothing awaits a blob

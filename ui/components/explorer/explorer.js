@@ -796,6 +796,16 @@ function create(parentElement) {
   ro.observe(root);
   const onKey = (e) => onShortcut(st, e);
   document.addEventListener("keydown", onKey);
+  // R is also Streamlit's own key (rerun the whole page, on the document): here it is the
+  // chart's, so it stops at the window, before Streamlit sees it.
+  const onResetKey = (e) => {
+    if (!st.model || !st.root.isConnected) return;
+    if (shortcutOf(e.key, e.composedPath()[0], e, { overlay: st.overlay, standalone: st.standalone }) !== "reset") return;
+    e.preventDefault();
+    e.stopPropagation();
+    sendReset(st);
+  };
+  window.addEventListener("keydown", onResetKey, true);
   // Lecture mode and full screen fit the plot to the window's height, which can change
   // without the chart's width (the root's observer sees only that).
   const onResize = () => {
@@ -810,6 +820,7 @@ function create(parentElement) {
   });
   st.cleanup = () => {
     document.removeEventListener("keydown", onKey);
+    window.removeEventListener("keydown", onResetKey, true);
     window.removeEventListener("resize", onResize);
     ro.disconnect();
     clearTimeout(st.pendingTimer);
@@ -1121,14 +1132,14 @@ function fallBack(st) {
 
 // ------------------------------------------------------------------ controls
 
-/** A lecturer's keys anywhere on the page (see `shortcutOf`). */
+/** A lecturer's keys anywhere on the page (see `shortcutOf`); R is handled before
+ * Streamlit's own (see create). */
 function onShortcut(st, e) {
   if (e.defaultPrevented || !st.model || !st.root.isConnected) return;
   const action = shortcutOf(e.key, e.composedPath()[0], e, { overlay: st.overlay, standalone: st.standalone });
-  if (!action) return;
+  if (!action || action === "reset") return; // R: sent at the window (see create)
   e.preventDefault(); // space would scroll the page, arrows too
   if (action === "controls") toggleControls(st);
-  else if (action === "reset") sendReset(st);
   else if (action === "play") st.play.click();
   else if (action === "back") st.stepBy(-1);
   else if (action === "forward") st.stepBy(1);

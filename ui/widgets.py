@@ -86,17 +86,22 @@ def hyper_fields(name: str, defaults, prefix: str = "", bias_correction: bool | 
     return links.lenient_optimizer(name, values)
 
 
-# Lecture mode: no sidebar, no header or toolbar, larger type; the chart's own sizes are
-# scaled by optviz.plots.trajectory (its `scale`).
+# Lecture mode: no sidebar, no header or toolbar, larger type (the chart sizes its own:
+# ui/components/explorer). Title and lesson compact, so that the chart, which fits the
+# rest of the window, starts high: on a 1080-line projector all of it shows at once.
 _LECTURE_CSS = """<style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] { display: none; }
-@media (min-width: 700px) {  /* projector sizes; a phone keeps its own */
-  html { font-size: 24px; }
-  h1 { font-size: 1.8rem !important; }
-}
 .block-container, [data-testid="stMainBlockContainer"] { max-width: 100%;
   padding-top: 1.5rem; }
+@media (min-width: 700px) {  /* projector sizes; a phone keeps its own */
+  html { font-size: 24px; }
+  h1 { font-size: 1.5rem !important; padding: 0 0 0.25rem !important;
+       line-height: 1.2 !important; }
+  [data-testid="stMarkdownContainer"] p { line-height: 1.35; }
+  .block-container, [data-testid="stMainBlockContainer"] { padding: 0.75rem 1.5rem 2rem; }
+  [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
+}
 </style>"""
 
 

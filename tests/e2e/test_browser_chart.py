@@ -14,10 +14,12 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from optviz import families, rules
+from optviz import families, presets, rules
 from tests.e2e.explorer_ui import (
+    CHART_DRAWN_JS,
     CHART_JS,
     TIMEOUT_MS,
+    VIEWPORT,
     adam_input,
     expect_no_exception,
     open_explorer,
@@ -25,6 +27,7 @@ from tests.e2e.explorer_ui import (
     wait_for_new_paths,
     wait_idle,
 )
+from ui.presets import url
 
 pytestmark = pytest.mark.e2e
 
@@ -38,8 +41,49 @@ def handle(page: Page, expression: str):
     return page.evaluate(f"() => {{ const c = ({CHART_JS})(); return {expression}; }}")
 
 
+def box(page: Page, selector: str) -> dict:
+    """The bounding box of the chart's first element matching `selector` (viewport px)."""
+    return chart(page).locator(selector).first.bounding_box()
+
+
+def inside(inner: dict, outer: dict) -> bool:
+    return (inner["x"] >= outer["x"] - 0.5 and inner["y"] >= outer["y"] - 0.5
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5)
+
+
+PROJECTOR = {"width": 1920, "height": 1080}
+
+
+def open_lecture(page: Page, app_url: str, preset: str = "beta2-small",
+                 viewport: dict = PROJECTOR) -> None:
+    """A preset's lecture-mode link, opened in a window of `viewport`'s size, once the
+    chart has laid itself out for it (after the page's fonts, at a frame)."""
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size(viewport)
+    page.goto(f"{app_url}/{url(presets.get(preset), lecture=True)}")
+    page.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
+    wait_idle(page)
+    page.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
+    after_a_frame(page)
+
+
+def after_a_frame(page: Page) -> None:
+    """Returns once the page's fonts are loaded and a frame has been drawn since: the
+    chart lays itself out again in the frame after a resize."""
+    page.evaluate("() => document.fonts.ready.then(() => new Promise((done) =>"
+                  " requestAnimationFrame(() => requestAnimationFrame(done))))")
+
+
 def query(page: Page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
+
+
+def count_frames_sent_on(socket) -> list[int]:
+    """A one-element list counting the frames the page sends on `socket` from now on."""
+    sent = [0]
+    socket.on("framesent", lambda _payload: sent.__setitem__(0, sent[0] + 1))
+    return sent
 
 
 def count_frames_sent(page: Page) -> list[int]:
@@ -53,9 +97,14 @@ def count_frames_sent(page: Page) -> list[int]:
     return sent
 
 
-def test_dragging_beta1_previews_with_nothing_sent_and_release_commits(page, app_url):
+@pytest.mark.parametrize("lecture", [False, True])
+def test_dragging_beta1_previews_with_nothing_sent_and_release_commits(page, app_url, lecture):
+    """On the page, β1's slider is under the plot; in lecture mode, over it."""
     sent = count_frames_sent(page)
-    open_explorer(page, app_url)  # the socket opens here, watched from its start
+    if lecture:  # the socket opens here, watched from its start
+        open_lecture(page, app_url, "chapter")
+    else:
+        open_explorer(page, app_url)
     before = paths(page)
     slider = chart(page).get_by_label("β1", exact=True)
     box = slider.bounding_box()
@@ -231,31 +280,180 @@ def test_a_lecturers_keys_play_step_and_change_the_speed(page, app_url):
     assert handle(page, "c.step") == step
 
 
-def test_full_screen_gives_the_plot_the_screen_and_f_hides_the_controls(page, app_url):
+def test_full_screen_gives_the_plot_the_screen_with_the_sliders_over_it(page, app_url):
     open_explorer(page, app_url)
+    page.set_viewport_size(PROJECTOR)  # a smaller window keeps the sliders under the plot
     size = page.viewport_size
+    page.wait_for_function("(width) => document.querySelector("
+                           "'[data-testid=stBidiComponentIsolated]').getBoundingClientRect()"
+                           ".width > width", arg=VIEWPORT["width"])
+    after_a_frame(page)
     plot = chart(page).locator(".ox-plot")
+    beta1 = chart(page).get_by_label("β1", exact=True)
     before = plot.bounding_box()["height"]
+    assert beta1.bounding_box()["y"] >= plot.bounding_box()["y"] + before  # under the plot
     chart(page).get_by_role("button", name="Full screen").click()
     exit_button = chart(page).get_by_role("button", name="Exit full screen")
     expect(exit_button).to_be_visible()
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=stBidiComponentIsolated]')"
-        ".shadowRoot.querySelector('.ox').classList.contains('full')")
-    page.wait_for_timeout(300)  # the next frame lays the plot out again
+    expect(chart(page).locator(".ox.full.overlay")).to_have_count(1)
+    page.wait_for_function(  # the next frame lays the plot out again
+        "(before) => document.querySelector('[data-testid=stBidiComponentIsolated]')"
+        ".shadowRoot.querySelector('.ox-plot').getBoundingClientRect().height > before",
+        arg=before)
     full = plot.bounding_box()["height"]
-    assert full > before and full > 0.5 * size["height"], (before, full, size)
-    expect(chart(page).get_by_label("β1", exact=True)).to_be_visible()
-    page.keyboard.press("f")  # the controls go: the plot grows into their room
-    expect(chart(page).get_by_label("β1", exact=True)).to_be_hidden()
-    page.wait_for_timeout(300)
-    assert plot.bounding_box()["height"] > full
+    assert full > 0.5 * size["height"], (before, full, size)
+    expect(beta1).to_be_visible()
+    assert inside(beta1.bounding_box(), plot.bounding_box())
+    page.keyboard.press("f")  # the sliders go, the player stays; the plot keeps its size
+    expect(beta1).to_be_hidden()
+    expect(chart(page).get_by_role("button", name="Play")).to_be_visible()
+    expect(chart(page).get_by_role("button", name="Show controls")).to_be_visible()
+    assert plot.bounding_box()["height"] == pytest.approx(full, abs=1)
     page.keyboard.press("f")
-    expect(chart(page).get_by_label("β1", exact=True)).to_be_visible()
+    expect(beta1).to_be_visible()
     exit_button.click()
     expect(chart(page).get_by_role("button", name="Full screen")).to_be_visible()
-    page.wait_for_timeout(300)
-    assert plot.bounding_box()["height"] == pytest.approx(before, abs=2)
+    expect(chart(page).locator(".ox.overlay")).to_have_count(0)  # under the plot again
+    page.wait_for_function(
+        "(before) => Math.abs(document.querySelector('[data-testid=stBidiComponentIsolated]')"
+        ".shadowRoot.querySelector('.ox-plot').getBoundingClientRect().height - before) <= 2",
+        arg=before)
+    assert beta1.bounding_box()["y"] >= plot.bounding_box()["y"] + before
+    expect_no_exception(page)
+
+
+def test_lecture_mode_fits_title_lesson_chart_and_player_in_a_1080p_window(page, app_url):
+    preset = presets.get("beta2-small")
+    open_lecture(page, app_url, preset.name)
+    window = page.viewport_size
+    plot, player = box(page, ".ox-plot"), box(page, ".ox-player")
+    assert plot["width"] * plot["height"] >= 0.4 * window["width"] * window["height"], plot
+    assert plot["y"] + plot["height"] <= player["y"]
+    assert player["y"] + player["height"] <= window["height"], player  # no scrolling
+    for part in (page.get_by_role("heading", name=preset.title), page.get_by_text(preset.lesson),
+                 chart(page).locator(".ox-title"), chart(page).locator(".ox-legend")):
+        expect(part).to_be_in_viewport(ratio=1)
+    # The chart's heading and its legend share a line.
+    title, legend = box(page, ".ox-title"), box(page, ".ox-legend")
+    assert legend["y"] < title["y"] + title["height"]
+    assert title["y"] < legend["y"] + legend["height"]
+    assert page.evaluate("() => scrollY") == 0
+    expect_no_exception(page)
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1024, "height": 768},
+                                      {"width": 768, "height": 1024}])
+def test_on_a_tablet_in_lecture_mode_the_plot_and_player_fit(page, app_url, viewport):
+    open_lecture(page, app_url, "rosenbrock", viewport)
+    plot, player = box(page, ".ox-plot"), box(page, ".ox-player")
+    assert plot["height"] >= 300 and plot["width"] >= 0.8 * viewport["width"], plot
+    assert plot["y"] + plot["height"] <= player["y"]
+    assert player["y"] + player["height"] <= viewport["height"], player
+    # The sliders are over the plot only where they leave most of it in view.
+    sliders = box(page, ".ox-sliders")
+    over = inside(sliders, plot)
+    assert over or sliders["y"] >= player["y"] + player["height"], (sliders, plot)
+    assert (chart(page).locator(".ox.overlay").count() == 1) == over
+    expect_no_exception(page)
+
+
+def test_lecture_mode_puts_the_sliders_over_the_plot_clear_of_the_start(page, app_url):
+    open_lecture(page, app_url, "beta2-small")
+    plot, panel = box(page, ".ox-plot"), box(page, ".ox-sliders")
+    assert inside(panel, plot), (panel, plot)
+    for label in ("Learning rate", "β1", "β2", "ε"):
+        assert inside(chart(page).get_by_label(label, exact=True).bounding_box(), panel), label
+    start = paths(page)[0]
+    sx, sy = handle(page, f"c.pixelOf({start['x'][0]}, {start['y'][0]})")
+    assert not inside({"x": sx, "y": sy, "width": 0, "height": 0}, panel)
+    # Its sliders work as under the plot: an arrow key commits one value.
+    before = paths(page)
+    chart(page).get_by_label("β1", exact=True).focus()
+    page.keyboard.press("ArrowLeft")
+    after = wait_for_new_paths(page, before)
+    assert query(page)["adam.beta1"] == ["0.875"]
+    assert after[0]["x"][1:] != before[0]["x"][1:]
+    expect(chart(page).get_by_label("β1", exact=True)).to_have_attribute("aria-valuetext",
+                                                                          "0.875")
+    expect_no_exception(page)
+
+
+def test_f_and_the_hide_controls_button_hide_and_show_the_sliders_over_the_plot(page,
+                                                                                 app_url):
+    open_lecture(page, app_url, "beta2-small")
+    beta1 = chart(page).get_by_label("β1", exact=True)
+    expect(beta1).to_be_visible()
+    page.locator("h1").first.click()  # focus on the page, not on a control
+    page.keyboard.press("f")
+    expect(beta1).to_be_hidden()
+    show = chart(page).get_by_role("button", name="Show controls")
+    expect(show).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("F")
+    expect(beta1).to_be_visible()
+    hide = chart(page).get_by_role("button", name="Hide controls")
+    expect(hide).to_have_attribute("aria-expanded", "true")
+    hide.click()
+    expect(beta1).to_be_hidden()
+    expect(chart(page).get_by_role("button", name="Play")).to_be_visible()  # the player stays
+    show.click()
+    expect(beta1).to_be_visible()
+    beta1.focus()  # on a slider, F is still the chart's (its arrows are the slider's)
+    page.keyboard.press("f")
+    expect(beta1).to_be_hidden()
+    expect_no_exception(page)
+
+
+def test_a_lecturers_keys_work_in_lecture_mode(page, app_url):
+    open_lecture(page, app_url, "beta2-small")
+    end = handle(page, "c.steps")
+    assert handle(page, "c.step") == end
+    page.locator("h1").first.click()
+    page.keyboard.press("ArrowLeft")
+    assert handle(page, "c.step") == end - 1 and not handle(page, "c.playing")
+    page.keyboard.press("ArrowRight")
+    assert handle(page, "c.step") == end
+    speed = chart(page).get_by_label("Speed")
+    page.keyboard.press("[")
+    expect(speed).to_have_value("0.5")
+    page.keyboard.press("]")
+    page.keyboard.press("]")
+    expect(speed).to_have_value("2")
+    page.keyboard.press(" ")  # at the end: plays again from the start
+    page.wait_for_function(f"() => ({CHART_JS})().playing", timeout=TIMEOUT_MS)
+    page.keyboard.press(" ")
+    page.wait_for_function(f"() => !({CHART_JS})().playing", timeout=TIMEOUT_MS)
+    assert handle(page, "c.step") < end
+    expect_no_exception(page)
+
+
+def test_r_sends_the_server_one_distinct_reset_commit_a_press(page, app_url):
+    """Streamlit runs a state value's callback only when the value changed: two presses
+    of R must send two different values. R is Streamlit's own key too (rerun the page):
+    the chart's takes it, so a press sends the commit alone."""
+    def as_bytes(payload) -> bytes:
+        return payload if isinstance(payload, bytes) else payload.encode()
+
+    def is_reset(payload) -> bool:
+        return b'"param":"reset"' in as_bytes(payload)
+
+    with page.expect_websocket() as socket:
+        open_lecture(page, app_url, "beta2-small")
+    before = paths(page)
+    page.locator("h1").first.click()  # focus on the page, not on a control
+    frames = count_frames_sent_on(socket.value)
+    sent = []
+    for key in ("r", "R"):
+        before_press = frames[0]
+        with socket.value.expect_event("framesent", predicate=is_reset) as frame:
+            page.keyboard.press(key)
+        sent.append(as_bytes(frame.value))
+        # Streamlit's rerun would have gone first, at the keydown; the commit waits for a
+        # timeout (setStateValue).
+        assert frames[0] - before_press == 1, key
+        wait_idle(page)
+    assert sent[0] != sent[1]
+    assert not handle(page, "c.pending")  # not a slider's commit: nothing awaits a blob
+    assert paths(page) == before
     expect_no_exception(page)
 
 

@@ -72,7 +72,9 @@ def screenshot(page: Page, name: str, tmp_path: Path) -> None:
     """The viewport as a PNG, reduced to 256 colours (a third of the bytes)."""
     folder = ROOT / "docs" if os.environ.get("OPTVIZ_SCREENSHOTS") == "1" else tmp_path
     folder.mkdir(exist_ok=True)
-    page.mouse.move(800, 40)  # over the empty header: no hover label, no sidebar button
+    # Over the empty header (lecture mode: the margin above the title): no hover label,
+    # no sidebar button, no heading anchor.
+    page.mouse.move(800, 5)
     png = page.screenshot(animations="disabled")
     image = Image.open(io.BytesIO(png)).convert("RGB")
     image.quantize(256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE).save(

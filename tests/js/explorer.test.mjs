@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 import {
   FORMAT_VERSION, PayloadError, buildModel, clampView, decode, exactPath, familyStepIndex,
-  formatNumber, formatTick, lectureHref, linearScale, logScale, markerPoints, sameNote, shortcutOf, nearestIndex, nearestStart, niceStep, niceTicks,
+  formatNumber, formatTick, lectureHref, linearScale, logScale, markerPoints, overlayCorner, sameNote, shortcutOf, nearestIndex, nearestStart, niceStep, niceTicks,
   panView, pathUpTo, plotRect, pointAt, pointBetween, roundToView, seriesRow, sliderIndex,
   sliderValueAt, withExactRun, zoomView,
 } from "../../ui/components/explorer/explorer.js";
@@ -487,4 +487,56 @@ test("shortcutOf: a lecturer's keys, but never those typed into a control", () =
   assert.equal(shortcutOf(" ", { tagName: "BUTTON" }), null); // the button's own press
   assert.equal(shortcutOf("]", { tagName: "BUTTON" }), "faster");
   assert.equal(shortcutOf(" ", null), "play");
+});
+
+test("shortcutOf in lecture mode: R resets, F shows or hides the sliders over the plot", () => {
+  const body = { tagName: "BODY" };
+  const lecture = { overlay: true, standalone: false };
+  for (const key of ["r", "R"]) assert.equal(shortcutOf(key, body, {}, lecture), "reset", key);
+  for (const key of ["f", "F"]) assert.equal(shortcutOf(key, body, {}, lecture), "controls", key);
+  assert.equal(shortcutOf("r", body, { ctrlKey: true }, lecture), null); // Ctrl+R reloads
+  assert.equal(shortcutOf("R", { tagName: "TEXTAREA" }, {}, lecture), null);
+  // With β1's slider focused, its arrows stay its own; the letters are still the chart's.
+  const slider = { tagName: "INPUT", type: "range" };
+  assert.equal(shortcutOf("ArrowLeft", slider, {}, lecture), null);
+  assert.equal(shortcutOf(" ", slider, {}, lecture), null);
+  assert.equal(shortcutOf("f", slider, {}, lecture), "controls");
+  assert.equal(shortcutOf("r", slider, {}, lecture), "reset");
+  assert.equal(shortcutOf("]", slider, {}, lecture), "faster");
+  assert.equal(shortcutOf("f", { tagName: "INPUT", type: "number" }, {}, lecture), null); // typed
+  // Sliders under the plot (the settings view, a phone): F has nothing to hide.
+  assert.equal(shortcutOf("f", body, {}, { overlay: false }), null);
+  assert.equal(shortcutOf("r", body, {}, { overlay: false }), "reset");
+  // The downloaded page has no Python to reset; its other keys work.
+  assert.equal(shortcutOf("r", body, {}, { overlay: true, standalone: true }), null);
+  assert.equal(shortcutOf(" ", body, {}, { overlay: true, standalone: true }), "play");
+});
+
+test("overlayCorner: the corner covering the fewest path points, never the start", () => {
+  // A 100 × 100 plot, a 40 × 20 panel in each corner.
+  const rects = {
+    "top-right": { x: 60, y: 0, w: 40, h: 20 }, "top-left": { x: 0, y: 0, w: 40, h: 20 },
+    "bottom-right": { x: 60, y: 80, w: 40, h: 20 }, "bottom-left": { x: 0, y: 80, w: 40, h: 20 },
+  };
+  const diagonal = Array.from({ length: 11 }, (_, i) => [10 * i, 100 - 10 * i]); // ↗
+  const covered = (corner) => diagonal.filter(([x, y]) => {
+    const r = rects[corner];
+    return x >= r.x && x <= r.x + r.w && y >= r.y && y <= r.y + r.h;
+  }).length;
+  const chosen = overlayCorner(rects, diagonal);
+  assert.ok(["top-left", "bottom-right"].includes(chosen), chosen);
+  for (const corner of Object.keys(rects)) assert.ok(covered(chosen) <= covered(corner), corner);
+  // The start square is avoided even where fewer points would be covered: a path from
+  // the top left corner, one point in the bottom left, more in the right-hand corners.
+  const start = [10, 10];
+  const path = [start, [20, 90], [70, 90], [80, 95], [70, 10], [80, 5], [90, 15]];
+  assert.equal(overlayCorner(rects, path), "top-left"); // ties go to the first corner
+  assert.equal(overlayCorner(rects, path, { avoid: [start] }), "bottom-left");
+  // A tie keeps the panel where it is; a strictly better corner moves it.
+  assert.equal(overlayCorner(rects, [], { current: "bottom-left" }), "bottom-left");
+  assert.equal(overlayCorner(rects, [[10, 90]], { current: "bottom-left" }), "top-right");
+  // Every corner covers the start: the one covering the fewest points still wins.
+  const everywhere = { a: { x: 0, y: 0, w: 100, h: 100 }, b: { x: 0, y: 0, w: 100, h: 100 } };
+  assert.equal(overlayCorner(everywhere, [], { avoid: [[50, 50]] }), "a");
+  assert.equal(overlayCorner({}, diagonal), null);
 });

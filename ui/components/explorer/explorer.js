@@ -275,19 +275,58 @@ function expo(s) {
   return minus(`${trimZeros(m)}e${Number(e)}`);
 }
 
-/** A readout number: `digits` significant digits, trailing zeros dropped, exponents for
- * |v| < 0.001 or ≥ 100 000, "—" for no value (NaN). */
-/** The chart's keyboard shortcut for a keydown, or null: space plays or pauses, ← and →
- * step, [ and ] change the speed, F hides or shows the controls (full screen). Keys typed into a field, a select or a slider (whose
- * own arrows move it), or held with a modifier, are not the chart's. `target` is the
- * element the key went to (inside shadow roots: `composedPath()[0]`). */
-export function shortcutOf(key, target, { ctrlKey = false, metaKey = false, altKey = false } = {}) {
+/** The chart's keyboard shortcut for a keydown, or null. A lecturer's keys:
+ *   space    plays or pauses
+ *   ← →      step back and forward
+ *   [ ]      slower and faster
+ *   R        reset (a commit {param: "reset"} to Python; not in the standalone page)
+ *   F        hides or shows the controls over the plot (where they overlay it: lecture
+ *            mode and full screen, on a wide enough chart)
+ * Keys typed into a field or a select, or held with a modifier, are not the chart's; on a
+ * slider (a range input) its own keys (arrows, space, Home, End…) are the slider's, the
+ * letters and brackets still the chart's, so F works with the focus on β1. `target` is
+ * the element the key went to (inside shadow roots: `composedPath()[0]`); `chart` says
+ * which keys apply: `overlay`, the controls overlay the plot; `standalone`, the
+ * downloaded page, which has no Python to reset. */
+export function shortcutOf(key, target, { ctrlKey = false, metaKey = false, altKey = false } = {},
+  { overlay = true, standalone = false } = {}) {
   if (ctrlKey || metaKey || altKey) return null;
+  const action = { " ": "play", ArrowLeft: "back", ArrowRight: "forward", "[": "slower", "]": "faster",
+    f: "controls", F: "controls", r: "reset", R: "reset" }[key] ?? null;
+  if ((action === "controls" && !overlay) || (action === "reset" && standalone)) return null;
   const tag = (target?.tagName || "").toUpperCase();
+  const range = tag === "INPUT" && String(target.type).toLowerCase() === "range";
+  if (range) return ["controls", "reset", "slower", "faster"].includes(action) ? action : null;
   if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) || target?.isContentEditable) return null;
   if (tag === "BUTTON" && (key === " " || key === "Enter")) return null; // the button's own
-  return { " ": "play", ArrowLeft: "back", ArrowRight: "forward", "[": "slower", "]": "faster",
-    f: "controls", F: "controls" }[key] ?? null;
+  return action;
+}
+
+/** Which corner of the plot the controls panel goes to: the key of `rects` (corner →
+ * the panel's {x, y, w, h} there, in pixels) whose rectangle covers the fewest of
+ * `points` ([x, y] pixels: the drawn paths), never one covering any of `avoid` (the
+ * start square, the minima) unless every corner does, and then the one covering fewest.
+ * `current` keeps its corner on a tie, so the panel does not jump under a lecturer's
+ * hand when a new run covers it no more than another corner would. Ties otherwise go
+ * to the first key. */
+export function overlayCorner(rects, points, { avoid = [], current = null } = {}) {
+  const inside = (r, [x, y]) => x >= r.x && x <= r.x + r.w && y >= r.y && y <= r.y + r.h;
+  const score = (r) => {
+    let covered = 0;
+    for (const p of points) if (inside(r, p)) covered += 1;
+    // Any avoided point outweighs every path point.
+    return covered + (points.length + 1) * avoid.filter((p) => inside(r, p)).length;
+  };
+  let best = null;
+  let bestScore = Infinity;
+  for (const [corner, r] of Object.entries(rects)) {
+    const s = score(r);
+    if (s < bestScore || (s === bestScore && corner === current)) {
+      best = corner;
+      bestScore = s;
+    }
+  }
+  return best;
 }
 
 /** `href` with the projector view switched on (`lecture=1`) or off, every other query
@@ -326,6 +365,8 @@ export function sameNote(runs, i) {
   return Number.isInteger(j) && j >= 0 && j < i && runs[j] ? `same path as ${runs[j].label}` : "";
 }
 
+/** A readout number: `digits` significant digits, trailing zeros dropped, exponents for
+ * |v| < 0.001 or ≥ 100 000, "—" for no value (NaN). */
 export function formatNumber(v, digits = 4) {
   if (v === null || v === undefined || Number.isNaN(v)) return "—";
   if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
@@ -638,12 +679,14 @@ function create(parentElement) {
   // A link to this very view in (or out of) lecture mode, read from the page's URL when
   // used, so whatever was changed since the page opened comes along.
   const lecture = el("a", { class: "ox-btn ox-lecture", href: "#", target: "_self" });
-  // Full screen: the chart alone on the screen, lecture-sized, its controls under it.
+  // Full screen: the chart alone on the screen, lecture-sized, its sliders over the plot.
   const full = el("button", { type: "button", class: "ox-btn ox-full" });
+  // Where the sliders overlay the plot (lecture mode, full screen): hides or shows them (F).
+  const controls = el("button", { type: "button", class: "ox-btn ox-controls", "aria-controls": "ox-sliders" });
   const player = el("div", { class: "ox-player" },
     el("div", { class: "ox-transport" }, back, play, forward),
-    scrubber, stepText, speed, el("div", { class: "ox-zoombox" }, zoomIn, zoomOut, reset, lecture, full));
-  const sliders = el("div", { class: "ox-sliders" });
+    scrubber, stepText, speed, el("div", { class: "ox-zoombox" }, zoomIn, zoomOut, reset, controls, lecture, full));
+  const sliders = el("div", { class: "ox-sliders", id: "ox-sliders", role: "group", "aria-label": "Hyperparameters" });
   const readHead = el("div", { class: "ox-readout-head" });
   const readBody = el("tbody");
   const readout = el("div", { class: "ox-readout", "aria-live": "off" }, readHead,
@@ -680,6 +723,10 @@ function create(parentElement) {
     runIds: [], runSerial: 0, layers: [], trailCarry: [], redrawn: 0, // see drawTrail
     legendKey: "", colorbarKey: "", held: false, holdTimer: 0,
     pendingInput: null, stats: [], loads: [], // input → drawn latencies; new blobs (tests)
+    overlay: false, // the sliders sit over the plot (see layout)
+    corner: null, dirtyCorner: true, // the overlay's corner of the plot (see placeOverlay)
+    plotTop: null, checkTop: false, // lecture mode: the plot's top on the page at the last layout
+    resets: 0, // R presses so far: each reset commit carries the next, so no two are equal
   };
   // A handle for tests and debugging (read-only by convention).
   root.__explorer = {
@@ -738,6 +785,7 @@ function create(parentElement) {
   st.lectureLink = lecture;
   st.head = head;
   st.fullButton = full;
+  st.controlsButton = controls;
   wireFullScreen(st);
   wireControls(st, { zoomIn, zoomOut, reset });
   wirePlot(st);
@@ -748,8 +796,32 @@ function create(parentElement) {
   ro.observe(root);
   const onKey = (e) => onShortcut(st, e);
   document.addEventListener("keydown", onKey);
+  // R is also Streamlit's own key (rerun the whole page, on the document): here it is the
+  // chart's, so it stops at the window, before Streamlit sees it.
+  const onResetKey = (e) => {
+    if (!st.model || !st.root.isConnected) return;
+    if (shortcutOf(e.key, e.composedPath()[0], e, { overlay: st.overlay, standalone: st.standalone }) !== "reset") return;
+    e.preventDefault();
+    e.stopPropagation();
+    sendReset(st);
+  };
+  window.addEventListener("keydown", onResetKey, true);
+  // Lecture mode and full screen fit the plot to the window's height, which can change
+  // without the chart's width (the root's observer sees only that).
+  const onResize = () => {
+    st.dirtyLayout = true;
+    schedule(st);
+  };
+  window.addEventListener("resize", onResize);
+  // The page's web fonts may move the chart down once loaded (lecture mode fits it).
+  document.fonts?.ready.then(() => {
+    st.checkTop = !!st.model?.lecture;
+    schedule(st);
+  });
   st.cleanup = () => {
     document.removeEventListener("keydown", onKey);
+    window.removeEventListener("keydown", onResetKey, true);
+    window.removeEventListener("resize", onResize);
     ro.disconnect();
     clearTimeout(st.pendingTimer);
     clearTimeout(st.stepTimer);
@@ -788,7 +860,12 @@ function update(st, data) {
   st.blobModel = model;
   // A run drawn as before keeps its id, and the trail's layers holding only such runs are
   // not redrawn (see drawTrail): a commit usually changes the focused run alone.
-  st.runIds = model.runs.map((run, i) => (old && sameRun(old.runs[i], run) ? st.runIds[i] : ++st.runSerial));
+  const ids = model.runs.map((run, i) => (old && sameRun(old.runs[i], run) ? st.runIds[i] : ++st.runSerial));
+  if (ids.length !== st.runIds.length || ids.some((id, i) => id !== st.runIds[i])) st.dirtyCorner = true;
+  st.runIds = ids;
+  // Lecture mode: a note above the chart (the lesson's settings changed) may have come
+  // or gone with this run, moving the plot's top: the next frame checks it.
+  st.checkTop = model.lecture;
   // The zoom is the user's until the surface changes (as plotly's uirevision was); the
   // plot's height follows the surface's first view, not every payload's.
   if (!old || old.surface !== model.surface) {
@@ -881,6 +958,7 @@ function updateLegend(st) {
       if (st.hidden.has(r.label)) st.hidden.delete(r.label);
       else st.hidden.add(r.label);
       b.setAttribute("aria-pressed", String(!st.hidden.has(r.label)));
+      st.dirtyCorner = true;
       schedule(st);
     });
     return el("li", {}, b);
@@ -1054,17 +1132,15 @@ function fallBack(st) {
 
 // ------------------------------------------------------------------ controls
 
-/** A lecturer's keys anywhere on the page (see `shortcutOf`). */
+/** A lecturer's keys anywhere on the page (see `shortcutOf`); R is handled before
+ * Streamlit's own (see create). */
 function onShortcut(st, e) {
   if (e.defaultPrevented || !st.model || !st.root.isConnected) return;
-  const action = shortcutOf(e.key, e.composedPath()[0], e);
-  if (!action || (action === "controls" && !st.root.classList.contains("full"))) return;
+  const action = shortcutOf(e.key, e.composedPath()[0], e, { overlay: st.overlay, standalone: st.standalone });
+  if (!action || action === "reset") return; // R: sent at the window (see create)
   e.preventDefault(); // space would scroll the page, arrows too
-  if (action === "controls") { // only full screen hides them
-    st.root.classList.toggle("bare");
-    st.dirtyLayout = true;
-    schedule(st);
-  } else if (action === "play") st.play.click();
+  if (action === "controls") toggleControls(st);
+  else if (action === "play") st.play.click();
   else if (action === "back") st.stepBy(-1);
   else if (action === "forward") st.stepBy(1);
   else {
@@ -1075,16 +1151,41 @@ function onShortcut(st, e) {
   }
 }
 
+/** Hides or shows the sliders over the plot (class `bare`; they still take part in the
+ * layout, invisible, so the panel keeps its size and corner). */
+function toggleControls(st) {
+  st.root.classList.toggle("bare");
+  syncControlsButton(st);
+}
+
+function syncControlsButton(st) {
+  const shown = !st.root.classList.contains("bare");
+  const b = st.controlsButton;
+  b.textContent = shown ? "Hide controls" : "Show controls";
+  b.title = `${shown ? "Hide" : "Show"} the sliders over the plot (F)`;
+  b.setAttribute("aria-expanded", String(shown));
+}
+
+/** R: tells Python to reset, as state value `commit` = {param: "reset", n}, where n
+ * counts the presses. Streamlit calls the page's on_commit callback only when the value
+ * differs from the last one (a shallow != per state key), so without n a second R
+ * would never arrive. Not a slider's commit: no exact path, nothing pending. */
+function sendReset(st) {
+  if (typeof st.setStateValue === "function") st.setStateValue("commit", { param: "reset", n: ++st.resets });
+}
+
 function wireFullScreen(st) {
   const { root, fullButton } = st;
   const label = () => {
     const on = root.classList.contains("full");
     fullButton.textContent = on ? "Exit full screen" : "Full screen";
-    fullButton.title = on ? "Back to the page (Esc); F hides or shows the controls"
-      : "The chart alone on the screen, for a projector (F then hides the controls)";
+    fullButton.title = on ? "Back to the page (Esc); F hides or shows the sliders"
+      : "The chart alone on the screen, for a projector (F then hides the sliders)";
   };
   fullButton.hidden = !document.fullscreenEnabled;
   label();
+  syncControlsButton(st);
+  st.controlsButton.addEventListener("click", () => toggleControls(st));
   fullButton.addEventListener("click", () => {
     if (root.classList.contains("full")) document.exitFullscreen?.();
     else root.requestFullscreen?.().catch(() => {});
@@ -1092,7 +1193,6 @@ function wireFullScreen(st) {
   root.addEventListener("fullscreenchange", () => {
     const on = root.getRootNode().fullscreenElement === root || document.fullscreenElement === root;
     root.classList.toggle("full", on);
-    if (!on) root.classList.remove("bare");
     label();
     st.dirtyLayout = true;
     schedule(st);
@@ -1346,8 +1446,13 @@ function frame(st, ts) {
     }
     syncPlayer(st);
   }
+  if (st.checkTop) {
+    st.checkTop = false;
+    if (st.plotTop !== null && Math.abs(pageTop(st.plot) - st.plotTop) > 1) st.dirtyLayout = true;
+  }
   if (st.dirtyLayout) layout(st);
   if (!st.rect) return;
+  if (st.dirtyCorner && !st.sliderDrag && !st.gesture) placeOverlay(st);
   if (st.dirtyBg) drawBackground(st);
   const tf = performance.now();
   drawForeground(st);
@@ -1380,11 +1485,52 @@ function metrics(st) {
 
 function layout(st) {
   st.dirtyLayout = false;
-  const { plot, bg, fg, root } = st;
+  const { root } = st;
   // Narrow: the colour bar goes under the plot; otherwise it hugs the plot's right edge
   // and the canvas keeps room for it.
   const narrow = root.clientWidth < 560;
   root.classList.toggle("narrow", narrow);
+  // Lecture mode and full screen: the sliders over the plot, unless they would hide too
+  // much of it (a small window): then under it, as on the page.
+  setOverlay(st, !narrow && (!!st.model?.lecture || root.classList.contains("full")));
+  layoutPlot(st);
+  if (st.overlay && !overlayFits(st)) {
+    setOverlay(st, false);
+    layoutPlot(st);
+  }
+  st.dirtyCorner = true;
+}
+
+/** The share of the plot's data area the sliders' panel may cover at most. */
+const OVERLAY_MAX_COVER = 0.25;
+
+function setOverlay(st, on) {
+  st.overlay = on;
+  st.root.classList.toggle("overlay", on);
+}
+
+function overlayFits(st) {
+  const r = st.rect;
+  const pw = st.sliders.offsetWidth;
+  const ph = st.sliders.offsetHeight;
+  return !!r && pw < r.w && ph < r.h && pw * ph <= OVERLAY_MAX_COVER * r.w * r.h;
+}
+
+/** The top of `el` on the page scrolled to its start: its viewport top plus every
+ * scroll offset above it (the window's, Streamlit's scrolling containers', across the
+ * shadow root). */
+function pageTop(el) {
+  let top = el.getBoundingClientRect().top;
+  for (let e = el.parentElement ?? el.getRootNode().host; e; e = e.parentElement ?? e.getRootNode().host) {
+    top += e.scrollTop;
+  }
+  return top;
+}
+
+/** Sizes the plot and its canvases, and lays out the axes. */
+function layoutPlot(st) {
+  const { plot, bg, fg, root } = st;
+  const narrow = root.classList.contains("narrow");
   const m = metrics(st);
   const w = plot.clientWidth;
   const cbReserve = narrow ? 0 : Math.ceil(m.html * 4.6);
@@ -1402,12 +1548,23 @@ function layout(st) {
   // The height follows the width, the window and the surface's aspect (fixed when a
   // surface is first shown), never a payload's data: no jump when a new blob arrives.
   const guessLeft = axisW + 10 + m.font * 3 + m.tick + 6;
-  // Full screen: the plot takes the height the title, legend and controls leave.
   const full = root.classList.contains("full");
-  const below = full ? [st.head, ...(root.classList.contains("bare") ? [] : [st.player, st.sliders])]
-    .reduce((sum, e) => sum + e.offsetHeight, 0) + m.html * 3 : 0;
-  const maxH = full ? Math.max(300, window.innerHeight - below)
-    : Math.max(300, window.innerHeight * (st.model?.lecture ? 0.72 : 0.62));
+  const lecture = !!st.model?.lecture;
+  let maxH;
+  if (full) {
+    // Full screen: the plot takes the height the title, legend and controls leave.
+    const below = [st.head, st.player, ...(st.overlay ? [] : [st.sliders])]
+      .reduce((sum, e) => sum + e.offsetHeight, 0) + m.html * 3;
+    maxH = Math.max(300, window.innerHeight - below);
+  } else if (lecture && !narrow) {
+    // Lecture mode: the page down to the player fits the window (a projector shows no
+    // more than that); the sliders are over the plot or below the player.
+    st.plotTop = pageTop(plot);
+    const gap = parseFloat(getComputedStyle(st.player.parentElement).rowGap) || 0;
+    maxH = Math.max(300, window.innerHeight - st.plotTop - gap - st.player.offsetHeight - m.html * 0.5);
+  } else {
+    maxH = Math.max(300, window.innerHeight * (lecture ? 0.72 : 0.62));
+  }
   const aspect = st.aspect >= 1 / 3 && st.aspect <= 3 ? st.aspect : 1.6;
   const h = Math.round(full ? maxH
     : Math.max(narrow ? 220 : 280, Math.min(maxH, (w - guessLeft - right) / aspect + top + bottom)));
@@ -1444,6 +1601,62 @@ function layout(st) {
   cb.setProperty("--cb-width", `${r.w}px`);
   cb.setProperty("--cb-indent", `${r.x}px`);
   st.dirtyBg = true;
+}
+
+/** Puts the sliders' panel in the corner of the plot where it hides the least of the
+ * paths (see overlayCorner): after a layout, a new blob or a legend click, never while a
+ * slider or the plot is held. */
+function placeOverlay(st) {
+  st.dirtyCorner = false;
+  const { sliders, rect: r, model } = st;
+  if (!st.overlay || !r || !model) return;
+  const m = metrics(st);
+  const pw = sliders.offsetWidth;
+  const ph = sliders.offsetHeight;
+  const inset = Math.round(m.html * 0.4);
+  const clamp = (v, size, room) => Math.max(0, Math.min(room - size, v));
+  const left = clamp(r.x + inset, pw, st.size.w);
+  const right = clamp(r.x + r.w - inset - pw, pw, st.size.w);
+  const top = clamp(r.y + inset, ph, st.size.h);
+  const bottom = clamp(r.y + r.h - inset - ph, ph, st.size.h);
+  const rects = {
+    "top-right": { x: right, y: top, w: pw, h: ph }, "top-left": { x: left, y: top, w: pw, h: ph },
+    "bottom-right": { x: right, y: bottom, w: pw, h: ph }, "bottom-left": { x: left, y: bottom, w: pw, h: ph },
+  };
+  const tf = transform(st);
+  const points = [];
+  const avoid = []; // the starts, the ends, the minima
+  // The outline of a marker, not just its centre: no corner may cut into it.
+  const around = (x, y, size) => {
+    for (const [dx, dy] of [[0, 0], [-1, -1], [1, -1], [-1, 1], [1, 1]]) avoid.push([x + (dx * size) / 2, y + (dy * size) / 2]);
+  };
+  const spacing = m.html; // px between samples along a long step: it hides path too
+  for (const run of model.runs) {
+    if (st.hidden.has(run.label)) continue;
+    const p = run.points;
+    let px = null;
+    let py = null;
+    for (let k = 0; k < p.length; k += 2) {
+      const x = tf.ax + tf.kx * p[k];
+      const y = tf.ay + tf.ky * p[k + 1];
+      if (!Number.isFinite(x) || !Number.isFinite(y)) break; // a diverged run's end
+      if (k === 0) around(x, y, m.square);
+      if (px !== null) {
+        const n = Math.min(64, Math.floor(Math.hypot(x - px, y - py) / spacing));
+        for (let i = 1; i < n; i++) points.push([px + ((x - px) * i) / n, py + ((y - py) * i) / n]);
+      }
+      points.push([x, y]);
+      px = x;
+      py = y;
+    }
+    if (px !== null) around(px, py, m.ring * 2); // the run's end: its ring and arrows
+  }
+  for (const [x, y] of model.minima) around(tf.ax + tf.kx * x, tf.ay + tf.ky * y, m.star * 2);
+  st.corner = overlayCorner(rects, points, { avoid, current: st.corner });
+  const at = rects[st.corner];
+  sliders.style.left = `${Math.round(at.x)}px`;
+  sliders.style.top = `${Math.round(at.y)}px`;
+  sliders.dataset.corner = st.corner;
 }
 
 function fontFamily(st) {

@@ -272,7 +272,8 @@ def test_lecture_preset_shows_the_chart_alone_and_still_plays(page, app_url, tmp
     expect(sidebar_input(page, "Steps")).to_have_value("20")
 
 
-def test_a_change_in_lecture_mode_says_the_lesson_no_longer_fits_and_links_back(page, app_url):
+def test_a_change_in_lecture_mode_says_the_lesson_no_longer_fits_and_r_or_a_link_go_back(
+        page, app_url):
     page.set_viewport_size({"width": 1920, "height": 1080})
     preset = presets.get("beta2-small")
     open_explorer(page, app_url, "?" + url(preset, lecture=True).split("?", 1)[1])
@@ -280,19 +281,31 @@ def test_a_change_in_lecture_mode_says_the_lesson_no_longer_fits_and_links_back(
     lesson = paths(page)
     note = page.locator('[data-testid="stAlertContentInfo"]')
     expect(note).to_have_count(0)
-    beta2 = shadow(page).get_by_label("β2", exact=True)
-    beta2.focus()
-    page.keyboard.press("ArrowRight")  # Adam's β2: 0.5 -> 0.525, committed
-    wait_for_new_paths(page, lesson)
-    expect(note).to_contain_text("Adam's β2: 0.525, the lesson's 0.5")
-    expect(note).to_be_in_viewport()
+
+    def change_beta2() -> None:
+        beta2 = shadow(page).get_by_label("β2", exact=True)
+        beta2.focus()
+        page.keyboard.press("ArrowRight")  # Adam's β2: 0.5 -> 0.525, committed
+        wait_for_new_paths(page, lesson)
+        expect(note).to_contain_text("Adam's β2: 0.525, the lesson's 0.5")
+        expect(note).to_be_in_viewport()
+
+    def back_at_the_lesson() -> None:
+        page.wait_for_function("() => !location.search.includes('0.525')")
+        page.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
+        wait_idle(page)
+        expect(note).to_have_count(0)
+        assert query(page)["lecture"] == ["1"]
+        assert [(p["name"], p["x"]) for p in paths(page)] == [(p["name"], p["x"])
+                                                              for p in lesson]
+
+    change_beta2()
+    page.locator("h1").first.click()  # the focus off the slider: R is the lecturer's
+    page.keyboard.press("r")
+    back_at_the_lesson()
+    change_beta2()
     page.get_by_role("link", name="Back to the lesson's settings").click()
-    page.wait_for_function("() => !location.search.includes('0.525')")
-    page.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
-    wait_idle(page)
-    expect(note).to_have_count(0)
-    assert query(page)["lecture"] == ["1"]
-    assert [(p["name"], p["x"]) for p in paths(page)] == [(p["name"], p["x"]) for p in lesson]
+    back_at_the_lesson()
     expect_no_exception(page)
 
 

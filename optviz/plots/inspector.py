@@ -20,7 +20,11 @@ from optviz.trajectory import Trajectory
 X1_COLOR, X2_COLOR = PALETTE[1], PALETTE[0]
 _ROW_PX = 120  # height of one row of the state figure
 # Names of a rule's state and derived fields as the chapter writes them.
-SYMBOLS = {"m_hat": "m̂", "v_hat": "v̂", "step_size": "η/(√v̂+ε)", "delta": "Δx"}
+# The state's torch names (rules.py keeps them, for state_dict parity) as a student reads
+# them: running averages as E[·], AdaGrad's sum of squares as Σg².
+SYMBOLS = {"m_hat": "m̂", "v_hat": "v̂", "step_size": "η/(√v̂+ε)", "delta": "Δx",
+           "momentum_buffer": "momentum b", "sum": "Σg²", "square_avg": "E[g²]",
+           "grad_avg": "E[g]", "acc_delta": "E[Δx²]", "mu_product": "Πμ", "v_max": "max v"}
 
 
 def state_table(traj: Trajectory, step: int) -> list[dict]:

@@ -2284,7 +2284,8 @@ function updateReadout(st) {
     run.series.forEach((_, i) => write(i + 1, "…", "…"));
   } else {
     const f = run.values ? run.values[k] : NaN;
-    setHead(st, `${run.label} · step ${k} · f = ${formatNumber(f)}`);
+    // Past a diverged run's end there is no f: its label already says where it ended.
+    setHead(st, `${run.label} · step ${k}${Number.isFinite(f) ? ` · f = ${formatNumber(f)}` : ""}`);
     put(0, run.points[2 * k], run.points[2 * k + 1]);
     run.series.forEach((s, i) => {
       const [a, b] = seriesRow(s.data, k);

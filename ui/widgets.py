@@ -102,6 +102,10 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
   .block-container, [data-testid="stMainBlockContainer"] { padding: 0.75rem 1.5rem 2rem; }
   [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
 }
+@media (max-width: 699px) {  /* a phone: the title a heading, not a poster; the chart near */
+  h1 { font-size: 1.75rem !important; padding: 0 0 0.25rem !important; }
+  .block-container, [data-testid="stMainBlockContainer"] { padding: 1rem 1rem 2rem; }
+}
 </style>"""
 
 

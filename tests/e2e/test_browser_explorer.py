@@ -13,7 +13,7 @@ Every preset, in lecture mode at 1920 × 1080, shows every run: the screenshot h
 run's colour along its path (`test_every_run_is_seen_on_every_preset`).
 
 Screenshots for the README (docs/explorer.png, docs/explorer-rosenbrock.png,
-docs/lecture.png) are
+docs/lecture.png, docs/phone.png) are
 taken on every run, into pytest's tmp_path; with OPTVIZ_SCREENSHOTS=1 they are
 written to docs/ instead (so a plain test run leaves the working tree alone):
 
@@ -74,7 +74,7 @@ def screenshot(page: Page, name: str, tmp_path: Path) -> None:
     folder.mkdir(exist_ok=True)
     # Over the empty header (lecture mode: the margin above the title): no hover label,
     # no sidebar button, no heading anchor.
-    page.mouse.move(800, 5)
+    page.mouse.move(min(800, page.viewport_size["width"] - 10), 5)
     png = page.screenshot(animations="disabled")
     image = Image.open(io.BytesIO(png)).convert("RGB")
     image.quantize(256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE).save(
@@ -260,7 +260,6 @@ def test_lecture_preset_shows_the_chart_alone_and_still_plays(page, app_url, tmp
     expect(page.locator('[data-testid="stTabs"]')).to_have_count(0)
     expect(page.get_by_text("diverged at step").first).to_be_visible()
     expect(shadow(page).locator(".ox.lecture")).to_have_count(1)
-    screenshot(page, "lecture.png", tmp_path)
     # The animation still plays.
     end = page.evaluate(STEP_JS)
     shadow(page).get_by_role("button", name="Play").click()
@@ -307,6 +306,21 @@ def test_a_change_in_lecture_mode_says_the_lesson_no_longer_fits_and_r_or_a_link
     page.get_by_role("link", name="Back to the lesson's settings").click()
     back_at_the_lesson()
     expect_no_exception(page)
+
+
+@pytest.mark.parametrize(("name", "viewport"), [
+    ("lecture.png", {"width": 1920, "height": 1080}),
+    ("phone.png", {"width": 390, "height": 844})])
+def test_screenshots_of_the_beta2_lesson_in_lecture_mode(page, app_url, tmp_path, name,
+                                                         viewport):
+    page.set_viewport_size(viewport)
+    open_explorer(page, app_url, "?" + url(presets.get("beta2-small"), lecture=True)
+                  .split("?", 1)[1])
+    page.set_viewport_size(viewport)
+    page.wait_for_timeout(300)  # the resize's redraw
+    assert [p["name"] for p in paths(page)] == ["Adam, β2 = 0.5", "Adam, β2 = 0.999"]
+    expect_no_exception(page)
+    screenshot(page, name, tmp_path)
 
 
 def run_colour(run: dict) -> tuple[int, int, int]:

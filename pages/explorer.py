@@ -145,7 +145,9 @@ def below_chart(controls, request, trajectories, dashed, corrected, blob) -> Non
     optimizers, surface, name = controls.optimizers, controls.surface, controls.name
     shown = trajectories[: len(optimizers)]
     labels = [t.run.label for t in shown]
-    summary = [{"optimizer": label, "result": str(summarize(t, surface, TOLERANCE))}
+    # A non-breaking hyphen in "1e-3": a narrow column must not split a number.
+    summary = [{"optimizer": label,
+                "result": str(summarize(t, surface, TOLERANCE)).replace("e-", "e\u2011")}
                for label, t in zip(labels, shown, strict=True)]
     if lecture:  # the chart's own "Leave lecture mode" link goes back, settings and all
         st.table(summary)

@@ -97,6 +97,24 @@ def count_frames_sent(page: Page) -> list[int]:
     return sent
 
 
+def test_pointing_at_f_against_steps_moves_the_charts_step(page, app_url):
+    open_explorer(page, app_url)  # 20 steps, resting on the last
+    canvas = chart(page).locator(".ox-fplot-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box["width"] > 200 and box["height"] > 80
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 1, y)  # left of the frame: step 0
+    page.wait_for_function(f"() => ({CHART_JS})().step === 0")
+    page.mouse.move(box["x"] + box["width"] * 0.6, y)
+    page.wait_for_function(f"() => {{ const s = ({CHART_JS})().step; return s > 5 && s < 20; }}")
+    expect(chart(page).locator(".ox-step")).to_have_text(f"Step {handle(page, 'c.step')} / 20")
+    page.mouse.move(box["x"] + box["width"] - 1, y)
+    page.wait_for_function(f"() => ({CHART_JS})().step === 20")
+    assert not handle(page, "c.playing")
+    expect_no_exception(page)
+
+
 @pytest.mark.parametrize("lecture", [False, True])
 def test_dragging_beta1_previews_with_nothing_sent_and_release_commits(page, app_url, lecture):
     """On the page, β1's slider is under the plot; in lecture mode, over it."""

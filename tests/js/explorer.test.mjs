@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 import {
-  FORMAT_VERSION, PayloadError, buildModel, clampView, decode, exactPath, familyStepIndex,
+  FORMAT_VERSION, PayloadError, buildModel, clampView, decadeTicks, decode, exactPath, fAxis,
+  familyStepIndex, stepAtX,
   formatNumber, formatTick, lectureHref, linearScale, logScale, markerPoints, overlayCorner, sameNote, shortcutOf, nearestIndex, nearestStart, niceStep, niceTicks,
   panView, pathUpTo, plotRect, pointAt, pointBetween, roundToView, seriesRow, sliderIndex,
   sliderValueAt, withExactRun, zoomView,
@@ -539,4 +540,32 @@ test("overlayCorner: the corner covering the fewest path points, never the start
   const everywhere = { a: { x: 0, y: 0, w: 100, h: 100 }, b: { x: 0, y: 0, w: 100, h: 100 } };
   assert.equal(overlayCorner(everywhere, [], { avoid: [[50, 50]] }), "a");
   assert.equal(overlayCorner({}, diagonal), null);
+});
+
+test("fAxis: log when every f is positive over two decades or more, else linear", () => {
+  const falling = [new Float32Array([400, 40, 4, 0.5, NaN]), new Float32Array([300, 200])];
+  assert.deepEqual(fAxis(falling), { log: true, lo: 0.1, hi: 1000 });
+  // A saddle goes below zero: linear, with 5 % room either side.
+  const saddle = fAxis([new Float32Array([1, -3])]);
+  assert.equal(saddle.log, false);
+  assert.ok(Math.abs(saddle.lo - -3.2) < 1e-12 && Math.abs(saddle.hi - 1.2) < 1e-12);
+  assert.equal(fAxis([new Float32Array([5, 2])]).log, false); // within a decade: linear
+  const flat = fAxis([new Float32Array([2, 2])]);
+  assert.ok(flat.lo < 2 && flat.hi > 2);
+  assert.equal(fAxis([new Float32Array([NaN])]), null);
+  assert.equal(fAxis([]), null);
+});
+
+test("decadeTicks: powers of ten, plain digits near 1, fewer when many", () => {
+  assert.deepEqual(decadeTicks(0.01, 100).map((t) => t.label), ["0.01", "0.1", "1", "10", "100"]);
+  assert.deepEqual(decadeTicks(1e-8, 1e4, 5).map((t) => t.label), ["1e−8", "1e−5", "0.01", "10", "1e4"]);
+  assert.deepEqual(decadeTicks(0.5, 50).map((t) => t.value), [1, 10]);
+});
+
+test("stepAtX: the nearest step under the pointer, clamped to the run", () => {
+  assert.equal(stepAtX(60, 10, 100, 20), 10);
+  assert.equal(stepAtX(-40, 10, 100, 20), 0);
+  assert.equal(stepAtX(500, 10, 100, 20), 20);
+  assert.equal(stepAtX(14, 10, 100, 20), 1);
+  assert.equal(stepAtX(50, 10, 0, 20), 0);
 });

@@ -592,6 +592,48 @@ export function roundToView(v, resolution) {
   return Number(v.toFixed(decimals));
 }
 
+/** The f axis of the f-against-steps plot for the runs' `values` (arrays, NaN where a
+ * run has no value): log when every value is positive and they span two decades or
+ * more (a run converging to f* = 0 falls by decades, and a linear axis would show it
+ * flat after a few steps), else linear with a little room. null when nothing is finite. */
+export function fAxis(valuesList) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const values of valuesList) {
+    for (const v of values) {
+      if (Number.isFinite(v)) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+  }
+  if (!(hi >= lo)) return null;
+  if (lo > 0 && hi / lo >= 100) {
+    return { log: true, lo: 10 ** Math.floor(Math.log10(lo)), hi: 10 ** Math.ceil(Math.log10(hi)) };
+  }
+  const pad = hi > lo ? (hi - lo) * 0.05 : Math.abs(hi) * 0.05 || 1;
+  return { log: false, lo: lo - pad, hi: hi + pad };
+}
+
+/** The ticks of a log axis from `lo` to `hi` (powers of ten): every decade, or every
+ * second or third one where there would be more than `count`. */
+export function decadeTicks(lo, hi, count = 5) {
+  const first = Math.ceil(Math.log10(lo) - 1e-9);
+  const last = Math.floor(Math.log10(hi) + 1e-9);
+  const every = Math.max(1, Math.ceil((last - first + 1) / count));
+  const ticks = [];
+  // Plain digits from 0.001 to 1000, as the colour bar's; powers beyond.
+  const label = (e) => (Math.abs(e) <= 3 ? (e < 0 ? (10 ** e).toFixed(-e) : String(10 ** e)) : `1e${minus(String(e))}`);
+  for (let e = first; e <= last; e += every) ticks.push({ value: 10 ** e, label: label(e) });
+  return ticks;
+}
+
+/** The step under pixel `x` of a plot whose steps 0..T span [left, left + width]. */
+export function stepAtX(x, left, width, T) {
+  if (!(width > 0) || !(T > 0)) return 0;
+  return Math.min(T, Math.max(0, Math.round(((x - left) / width) * T)));
+}
+
 // ============================================================== the component
 //
 // Everything below touches the DOM. State lives in a WeakMap keyed on parentElement:
@@ -692,17 +734,24 @@ function create(parentElement) {
   const readout = el("div", { class: "ox-readout", "aria-live": "off" }, readHead,
     el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "" }),
       el("th", { scope: "col", text: "x₁" }), el("th", { scope: "col", text: "x₂" }))), readBody));
+  // f against the steps, one line per run; the pointer over it moves the chart's step.
+  const fCanvas = el("canvas", { class: "ox-fplot-canvas" });
+  const fplot = el("div", {
+    class: "ox-fplot", role: "img",
+    "aria-label": "f against the steps, one line per run: point at a step to show it on the chart",
+  }, el("div", { class: "ox-fplot-title", text: "f against steps" }), fCanvas);
   const help = el("p", { class: "ox-help", text: "Drag to pan · Ctrl/⌘ + scroll to zoom (or click the plot first) · double-click to reset · drag the ■ start" });
   // One grid: the CSS moves the readout beside the plot on wide screens (a 1080-line
   // projector then shows the whole chart) and under the sliders on narrow ones.
-  const grid = el("div", { class: "ox-grid" }, body, player, sliders, readout, help);
+  const grid = el("div", { class: "ox-grid" }, body, player, sliders, readout, fplot, help);
   const head = el("div", { class: "ox-head" }, heading, legend);
   root.append(error, head, grid);
   parentElement.append(root);
 
   const st = {
     root, error, title, formula, legend, plot, bg, fg, hint, colorbar, cbTicks, back, play, forward, player,
-    scrubber, stepText, speed, sliders, readHead, readBody, readout,
+    scrubber, stepText, speed, sliders, readHead, readBody, readout, fplot, fCanvas,
+    fCache: null, fDrawnStep: null, // the f plot's lines (redrawn when the runs change), its marker's step
     sliderRows: new Map(), // param → {row, input, output, slider}
     data: undefined, setStateValue: null,
     model: null, // what is drawn: blobModel, or it with a committed exact path (commit)
@@ -789,6 +838,7 @@ function create(parentElement) {
   wireFullScreen(st);
   wireControls(st, { zoomIn, zoomOut, reset });
   wirePlot(st);
+  wireFPlot(st);
   const ro = new ResizeObserver(() => {
     st.dirtyLayout = true;
     schedule(st);
@@ -912,6 +962,7 @@ function update(st, data) {
     }
   }
   st.readoutKey = "";
+  st.fCache = null;
   syncPlayer(st);
   schedule(st);
 }
@@ -959,6 +1010,7 @@ function updateLegend(st) {
       else st.hidden.add(r.label);
       b.setAttribute("aria-pressed", String(!st.hidden.has(r.label)));
       st.dirtyCorner = true;
+      st.fCache = null;
       schedule(st);
     });
     return el("li", {}, b);
@@ -1112,6 +1164,7 @@ function showModel(st, model) {
   st.model = model;
   st.renders += 1; // the handle's `runs` changed: read them again (benchmarks/ui_latency.py)
   st.readoutKey = "";
+  st.fCache = null;
   updateSliders(st);
 }
 
@@ -1458,6 +1511,7 @@ function frame(st, ts) {
   drawForeground(st);
   const tr = performance.now();
   updateReadout(st);
+  drawFPlot(st);
   const t1 = performance.now();
   if (st.pendingInput !== null || st.playing) {
     // Kept for the tests and for anyone profiling: input → drawn, the whole frame, the
@@ -1498,7 +1552,29 @@ function layout(st) {
     setOverlay(st, false);
     layoutPlot(st);
   }
+  layoutFPlot(st);
   st.dirtyCorner = true;
+}
+
+/** Sizes the f plot: beside the plot (wide layouts), the height the readout leaves
+ * there; under it, a strip. */
+function layoutFPlot(st) {
+  const { fplot, fCanvas, plot, readout } = st;
+  const m = metrics(st);
+  const beside = fplot.getBoundingClientRect().left >= plot.getBoundingClientRect().right - 1;
+  const strip = Math.round(m.html * (st.root.classList.contains("narrow") ? 8 : 9));
+  const h = beside
+    ? Math.max(strip, Math.min(Math.round(m.html * 18), plot.offsetHeight - readout.offsetHeight - m.html * 3))
+    : strip;
+  const w = fCanvas.clientWidth;
+  if (fCanvas.style.height !== `${h}px`) fCanvas.style.height = `${h}px`;
+  const dpr = window.devicePixelRatio || 1;
+  if (fCanvas.width !== Math.round(w * dpr) || fCanvas.height !== Math.round(h * dpr)) {
+    fCanvas.width = Math.round(w * dpr);
+    fCanvas.height = Math.round(h * dpr);
+  }
+  st.fSize = { w, h, dpr };
+  st.fCache = null;
 }
 
 /** The share of the plot's data area the sliders' panel may cover at most. */
@@ -1657,6 +1733,117 @@ function placeOverlay(st) {
   sliders.style.left = `${Math.round(at.x)}px`;
   sliders.style.top = `${Math.round(at.y)}px`;
   sliders.dataset.corner = st.corner;
+}
+
+/** f against the steps: the lines drawn once per set of runs (a cached canvas), then
+ * each frame that cache and a marker at the current step. */
+function drawFPlot(st) {
+  const { fCanvas, model, fSize } = st;
+  if (!fSize || fSize.w <= 0 || !model) return;
+  const k = Math.floor(st.step);
+  if (st.fCache && st.fDrawnStep === k) return;
+  if (!st.fCache) st.fCache = renderFLines(st);
+  const ctx = fCanvas.getContext("2d");
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, fCanvas.width, fCanvas.height);
+  ctx.drawImage(st.fCache.canvas, 0, 0);
+  const f = st.fCache.frame;
+  if (f && model.T > 0) {
+    ctx.setTransform(fSize.dpr, 0, 0, fSize.dpr, 0, 0);
+    const x = Math.round(f.x + (k / model.T) * f.w) + 0.5;
+    ctx.strokeStyle = getComputedStyle(st.root).color || "#222";
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, f.y);
+    ctx.lineTo(x, f.y + f.h);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  st.fDrawnStep = k;
+}
+
+function renderFLines(st) {
+  const { model, fSize } = st;
+  const m = metrics(st);
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(fSize.w * fSize.dpr);
+  canvas.height = Math.round(fSize.h * fSize.dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(fSize.dpr, 0, 0, fSize.dpr, 0, 0);
+  const shown = model.runs.filter((r) => !st.hidden.has(r.label) && r.values);
+  const axis = fAxis(shown.map((r) => r.values));
+  if (!axis || model.T <= 0) return { canvas, frame: null };
+  const font = Math.round(m.font * 0.8);
+  ctx.font = `${font}px ${fontFamily(st)}`;
+  const ink = getComputedStyle(st.root).color || "#222";
+  const yTicks = axis.log ? decadeTicks(axis.lo, axis.hi, Math.max(2, Math.floor(fSize.h / (font * 2.5))))
+    : niceTicks(axis.lo, axis.hi, Math.max(2, Math.floor(fSize.h / (font * 2.5))));
+  const left = Math.ceil(Math.max(0, ...yTicks.map((t) => ctx.measureText(t.label).width)) + 10);
+  const frame = { x: left, y: Math.ceil(font * 0.6), w: Math.max(10, fSize.w - left - font), h: 0 };
+  frame.h = Math.max(10, fSize.h - frame.y - font * 1.8);
+  const sy = axis.log ? logScale(axis.lo, axis.hi, frame.y + frame.h, frame.y)
+    : linearScale(axis.lo, axis.hi, frame.y + frame.h, frame.y);
+  const sx = linearScale(0, model.T, frame.x, frame.x + frame.w);
+  ctx.strokeStyle = ink;
+  ctx.fillStyle = ink;
+  ctx.globalAlpha = 0.6;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(frame.x + 0.5, frame.y + 0.5, frame.w - 1, frame.h - 1);
+  ctx.globalAlpha = 1;
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const t of yTicks) ctx.fillText(t.label, frame.x - 4, sy(t.value));
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const t of niceTicks(0, model.T, Math.max(2, Math.floor(frame.w / (font * 5))))) {
+    if (Number.isInteger(t.value)) ctx.fillText(t.label, sx(t.value), frame.y + frame.h + 3);
+  }
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(frame.x, frame.y, frame.w, frame.h);
+  ctx.clip();
+  ctx.lineJoin = "round";
+  for (const run of shown) {
+    const style = runStyle(run, m);
+    ctx.strokeStyle = style.color;
+    ctx.lineWidth = m.path * 0.6; // one width for all: no run lies on another here
+    ctx.setLineDash(run.dashed ? [6, 4] : []);
+    ctx.beginPath();
+    let pen = false;
+    const values = run.values;
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k];
+      if (!Number.isFinite(v) || (axis.log && v <= 0)) {
+        pen = false;
+        continue;
+      }
+      const x = sx(k);
+      const y = sy(v);
+      if (pen) ctx.lineTo(x, y);
+      else ctx.moveTo(x, y);
+      pen = true;
+    }
+    ctx.stroke();
+  }
+  ctx.restore();
+  return { canvas, frame };
+}
+
+/** The pointer over the f plot moves the chart's step (and pauses it). */
+function wireFPlot(st) {
+  st.fCanvas.addEventListener("pointermove", (e) => {
+    const f = st.fCache?.frame;
+    if (!st.model || !f) return;
+    const box = st.fCanvas.getBoundingClientRect();
+    const k = stepAtX(e.clientX - box.left, f.x, f.w, st.model.T);
+    if (k === Math.floor(st.step) && !st.playing) return;
+    st.playing = false;
+    st.step = k;
+    syncPlayer(st);
+    schedule(st);
+    settleStep(st);
+  });
 }
 
 function fontFamily(st) {

@@ -93,6 +93,47 @@ def _exp(x):
     return lambda x: math.exp(x)
 
 
+# The rest serve a user's own function (optviz.expression_code), on floats as above.
+@overload(ops.tan)
+def _tan(x):
+    return lambda x: math.tan(x)
+
+
+@overload(ops.log)
+def _log(x):
+    return lambda x: math.log(x)  # -inf at 0, NaN below, as NumPy's (no exception here)
+
+
+@overload(ops.tanh)
+def _tanh(x):
+    return lambda x: math.tanh(x)
+
+
+@overload(ops.sinh)
+def _sinh(x):
+    return lambda x: math.sinh(x)
+
+
+@overload(ops.cosh)
+def _cosh(x):
+    return lambda x: math.cosh(x)
+
+
+@overload(ops.atan)
+def _atan(x):
+    return lambda x: math.atan(x)
+
+
+@overload(ops.sign)
+def _sign(x):
+    return lambda x: 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x)  # NaN and ±0 stay
+
+
+@overload(ops.as_float)
+def _as_float(x):
+    return lambda x: float(x)
+
+
 register_jitable(rules.adam_terms)  # called by name from adam_update
 
 

@@ -38,6 +38,44 @@ def exp(x):
     return x.exp() if _is_tensor(x) else np.exp(x)
 
 
+def tan(x):
+    return x.tan() if _is_tensor(x) else np.tan(x)
+
+
+def log(x):
+    return x.log() if _is_tensor(x) else np.log(x)
+
+
+def tanh(x):
+    return x.tanh() if _is_tensor(x) else np.tanh(x)
+
+
+def sinh(x):
+    return x.sinh() if _is_tensor(x) else np.sinh(x)
+
+
+def cosh(x):
+    return x.cosh() if _is_tensor(x) else np.cosh(x)
+
+
+def atan(x):
+    return x.atan() if _is_tensor(x) else np.arctan(x)
+
+
+def sign(x):
+    return x.sign() if _is_tensor(x) else np.sign(x)
+
+
+def as_float(x):
+    """A tensor as it is, anything else as NumPy float64: a user's function
+    (`optviz.expression`) then gives inf or NaN where Python floats would raise
+    (1/0) or turn complex ((-1)**0.5)."""
+    if _is_tensor(x):
+        return x
+    x = np.asarray(x, dtype=float)
+    return x[()] if x.ndim == 0 else x
+
+
 def zeros_like(x):
     return x.new_zeros(x.shape) if _is_tensor(x) else np.zeros_like(x, dtype=float)
 

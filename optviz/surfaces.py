@@ -326,6 +326,8 @@ SURFACES: dict[str, Surface] = {
 }
 
 DEFAULT_SURFACE = "d2l"
+# The name of a user's own function (`optviz.custom_surface`): never in SURFACES.
+CUSTOM = "custom"
 
 
 def get_surface(name: str, condition: float | None = None) -> Surface:

@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from optviz import rules
-from optviz.surfaces import Surface
+from optviz.surfaces import CUSTOM, Surface
 
 DEFAULT_BOUND = 1e6
 ENGINES = ("auto", "numpy", "compiled")
@@ -286,14 +286,17 @@ _background_lock = threading.Lock()
 
 def compile_in_background(rule: rules.Rule, surface: Surface) -> threading.Thread | None:
     """Compile the compiled engine's loops for `rule` on `surface` in a daemon thread,
-    once per process; returns that thread (join it to wait), or None for a parametrised
-    surface (the rotated quadratic: its f and gradient are closures made anew for each
-    condition number, and each would compile anew). Importing numba and compiling take
+    once per process; returns that thread (join it to wait), or None for a surface made
+    at run time: the rotated quadratic (its f and gradient are closures made anew for each
+    condition number) or a user's own function (`optviz.custom_surface`: there may be any
+    number of them), each of which would compile anew and stay compiled for good; engine
+    "compiled" still compiles them when asked. Importing numba and compiling take
     one to three seconds of CPU, off the caller's path (though the thread holds the GIL
     much of that time); until it is done "auto" keeps to the NumPy loop. The two loops
     agree step by step to rounding (~1e-12 relative), which chaotic runs (large steps on
     Rosenbrock or Rastrigin) can grow to visible differences over hundreds of steps."""
-    if any(getattr(fn, "__closure__", None) is not None for fn in (surface.grad, surface.f)):
+    if surface.name == CUSTOM or any(
+            getattr(fn, "__closure__", None) is not None for fn in (surface.grad, surface.f)):
         return None
     key = (rule.init, rule.update, surface.grad)
     with _background_lock:

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 import {
-  FORMAT_VERSION, PayloadError, buildModel, clampView, decadeTicks, decode, exactPath, fAxis,
+  DIVERGED, FORMAT_VERSION, PayloadError, STILL_MOVING, basinColor, buildModel, clampView, decadeTicks, decode, exactPath, fAxis,
   familyStepIndex, stepAtX,
   formatNumber, formatTick, lectureHref, linearScale, logScale, markerPoints, overlayCorner, sameNote, shortcutOf, nearestIndex, nearestStart, niceStep, niceTicks,
   panView, pathUpTo, plotRect, pointAt, pointBetween, roundToView, seriesRow, sliderIndex,
@@ -568,4 +568,29 @@ test("stepAtX: the nearest step under the pointer, clamped to the run", () => {
   assert.equal(stepAtX(500, 10, 100, 20), 20);
   assert.equal(stepAtX(14, 10, 100, 20), 1);
   assert.equal(stepAtX(50, 10, 0, 20), 0);
+});
+
+test("buildModel reads the basin map, checking its lattice's shape", () => {
+  const basins = { x1: "b/x1", x2: "b/x2", labels: "b/labels", minima: [[0, 0], [1], [1, 1]], note: "two minima" };
+  const arrays = {
+    "b/x1": { dtype: "f4", shape: [3], values: [-1, 0, 1] },
+    "b/x2": { dtype: "f4", shape: [2], values: [-1, 1] },
+    "b/labels": { dtype: "i4", shape: [2, 3], values: [0, 0, 1, -1, 1, -2] },
+  };
+  const model = buildModel(decode(tinyPayload({ basins }, arrays)));
+  assert.deepEqual(Array.from(model.basins.labels), [0, 0, 1, -1, 1, -2]);
+  assert.deepEqual(model.basins.minima, [[0, 0], [1, 1]]); // the malformed one dropped
+  assert.equal(model.basins.note, "two minima");
+  assert.equal(buildModel(decode(tinyPayload())).basins, null);
+  const wrong = { ...arrays, "b/labels": { dtype: "i4", shape: [3, 2], values: [0, 0, 1, -1, 1, -2] } };
+  assert.throws(() => buildModel(decode(tinyPayload({ basins }, wrong))), /basins: array "b\/labels" has shape \[3,2\]/);
+});
+
+test("basinColor: one tint per minimum, grey still moving, nothing where it diverged", () => {
+  const tints = [0, 1, 2, 3, 4, 5, 6, 7].map(basinColor);
+  assert.equal(new Set(tints).size, 8);
+  assert.equal(basinColor(8), basinColor(0)); // past eight the tints repeat
+  assert.equal(basinColor(STILL_MOVING), "#f0f0f0");
+  assert.ok(!tints.includes("#f0f0f0"));
+  assert.equal(basinColor(DIVERGED), null);
 });

@@ -164,6 +164,17 @@ export function buildModel({ header, arrays }) {
       families[param] = lazy(lazy(family, "values", () => values.data), "points", () => points.data);
     }
   }
+  let basins = null;
+  if (header.basins) {
+    const b = header.basins;
+    const x1 = need(b.x1, "basins", (s) => s.length === 1 && s[0] >= 2);
+    const x2 = need(b.x2, "basins", (s) => s.length === 1 && s[0] >= 2);
+    const labels = need(b.labels, "basins", (s) => s.length === 2 && s[0] === x2.shape[0] && s[1] === x1.shape[0]);
+    basins = {
+      x1: x1.data, x2: x2.data, labels: labels.data, note: String(b.note ?? ""),
+      minima: (b.minima || []).filter((m) => Array.isArray(m) && m.length === 2).map((m) => m.map(Number)),
+    };
+  }
   const c = header.contours || {};
   const lines = c.lines ? need(c.lines, "contour lines", (s) => s.length === 2 && s[1] === 4).data : null;
   const focus = Number.isInteger(header.focus) && header.focus >= 0 && header.focus < runs.length ? header.focus : null;
@@ -191,6 +202,7 @@ export function buildModel({ header, arrays }) {
     families,
     start: Array.isArray(header.start) && header.start.length === 2 ? header.start.map(Number) : null,
     lecture: !!header.lecture,
+    basins,
   };
 }
 
@@ -592,6 +604,20 @@ export function roundToView(v, resolution) {
   return Number(v.toFixed(decimals));
 }
 
+// Basins' colours: light tints, far from the runs' strong Okabe–Ito colours, so a path
+// stays readable across every basin; the lattice's own minimum first.
+const BASIN_COLORS = ["#9ecae1", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1", "#d9d9d9", "#fde0ef", "#ffffb2"];
+export const STILL_MOVING = -1;
+export const DIVERGED = -2;
+
+/** The fill of a start whose run reached minimum `label` (0, 1, ...; colours repeat past
+ * eight), hatched grey for a run still moving at the end, none for one that diverged. */
+export function basinColor(label) {
+  if (label === DIVERGED) return null;
+  if (label === STILL_MOVING || !Number.isInteger(label) || label < 0) return "#f0f0f0";
+  return BASIN_COLORS[label % BASIN_COLORS.length];
+}
+
 /** The f axis of the f-against-steps plot for the runs' `values` (arrays, NaN where a
  * run has no value): log when every value is positive and they span two decades or
  * more (a run converging to f* = 0 falls by decades, and a linear axis would show it
@@ -744,7 +770,9 @@ function create(parentElement) {
   // One grid: the CSS moves the readout beside the plot on wide screens (a 1080-line
   // projector then shows the whole chart) and under the sliders on narrow ones.
   const grid = el("div", { class: "ox-grid" }, body, player, sliders, readout, fplot, help);
-  const head = el("div", { class: "ox-head" }, heading, legend);
+  // What the basin map's colours mean, when it is on (Python words it).
+  const basinNote = el("p", { class: "ox-basins-note", hidden: "" });
+  const head = el("div", { class: "ox-head" }, heading, legend, basinNote);
   root.append(error, head, grid);
   parentElement.append(root);
 
@@ -833,6 +861,7 @@ function create(parentElement) {
 
   st.lectureLink = lecture;
   st.head = head;
+  st.basinNote = basinNote;
   st.fullButton = full;
   st.controlsButton = controls;
   wireFullScreen(st);
@@ -925,6 +954,7 @@ function update(st, data) {
   // The axes and the contours are laid out and drawn again only when they change.
   if (!old || old.lecture !== model.lecture || !sameView(old.view, model.view)) st.dirtyLayout = true;
   if (!old || !sameContours(old.contours, model.contours)) st.dirtyBg = true;
+  if (old && !sameBasins(old.basins, model.basins)) st.dirtyBg = true;
   // The step survives a new payload, clamped; one sitting at the end of the old runs
   // (the first look shows whole paths) follows the end of the new ones.
   st.step = !old || st.step >= old.T ? model.T : Math.min(st.step, model.T);
@@ -938,6 +968,8 @@ function update(st, data) {
   st.lectureLink.title = model.lecture ? "Back to the page with its settings"
     : "This view, full width and large, for a projector";
   st.title.textContent = model.title;
+  st.basinNote.hidden = !model.basins;
+  st.basinNote.textContent = model.basins ? model.basins.note : "";
   st.formula.textContent = model.formula;
   updateLegend(st);
   updateSliders(st);
@@ -986,6 +1018,11 @@ function sameBits(a, b) {
 
 function sameView(a, b) {
   return a[0][0] === b[0][0] && a[0][1] === b[0][1] && a[1][0] === b[1][0] && a[1][1] === b[1][1];
+}
+
+function sameBasins(a, b) {
+  if (!a || !b) return a === b;
+  return sameBits(a.x1, b.x1) && sameBits(a.x2, b.x2) && sameBits(a.labels, b.labels);
 }
 
 function sameContours(a, b) {
@@ -1889,6 +1926,7 @@ function drawBackground(st) {
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(st.image, a, b, c - a, d - b);
   }
+  if (model.basins) drawBasins(st, ctx);
   const lines = model.contours.lines;
   if (lines && lines.length) {
     const { ax, kx, ay, ky } = transform(st);
@@ -1940,6 +1978,50 @@ function drawBackground(st) {
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   ctx.fillText("x₂", Math.max(ctx.measureText("x₂").width + 2, r.x - m.tick - 10 - st.yLabelW), r.y + r.h / 2);
+}
+
+/** Each start of the basins' lattice as a cell in the colour of the minimum its run
+ * reached, over the contours' fill and under their lines; the minima as dots. */
+function drawBasins(st, ctx) {
+  const { x1, x2, labels, minima } = st.model.basins;
+  const n1 = x1.length;
+  const n2 = x2.length;
+  if (st.basinKey !== labels) {
+    const img = document.createElement("canvas");
+    img.width = n1;
+    img.height = n2;
+    const g = img.getContext("2d");
+    for (let j = 0; j < n2; j++) {
+      for (let i = 0; i < n1; i++) {
+        const color = basinColor(labels[j * n1 + i]);
+        if (!color) continue;
+        g.fillStyle = color;
+        g.fillRect(i, n2 - 1 - j, 1, 1); // row 0 of the image is the top: the largest x2
+      }
+    }
+    st.basinKey = labels;
+    st.basinImage = img;
+  }
+  // Each cell is centred on its start: the image reaches half a cell past the lattice.
+  const h1 = (x1[n1 - 1] - x1[0]) / (n1 - 1) / 2;
+  const h2 = (x2[n2 - 1] - x2[0]) / (n2 - 1) / 2;
+  const [a, b] = toPixel(st, x1[0] - h1, x2[n2 - 1] + h2);
+  const [c, d] = toPixel(st, x1[n1 - 1] + h1, x2[0] - h2);
+  ctx.save();
+  ctx.globalAlpha = 0.75;
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(st.basinImage, a, b, c - a, d - b);
+  ctx.restore();
+  const r = metrics(st).dot * 1.6;
+  ctx.save();
+  ctx.fillStyle = "#333";
+  for (const [mx, my] of minima) {
+    const [px, py] = toPixel(st, mx, my);
+    ctx.beginPath();
+    ctx.arc(px, py, r, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  ctx.restore();
 }
 
 /** Saves `ctx` and clips it to the plot rectangle `r`, in CSS pixels, round joins:

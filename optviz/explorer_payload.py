@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from optviz import families, overlap, payload, rules
+from optviz import basins, families, overlap, payload, rules
 from optviz.plots import contours
 from optviz.plots.inspector import per_step, symbol
 from optviz.plots.theme import CONTOUR_COLORSCALE, MARKERS, PALETTE
@@ -209,3 +209,24 @@ def family_part(fam: families.Families) -> tuple[dict, Arrays]:
     arrays["families/start/points"] = fam.starts
     part["start"] = {k: f"families/start/{k}" for k in ("x1", "x2", "steps", "points")}
     return part, arrays
+
+
+def basin_part(settings: TrajectorySettings, view: Window, focus: int = 0) -> tuple[dict, Arrays]:
+    """The header's "basins" and its arrays: from each start of a lattice over `view`,
+    the minimum run `focus` reaches (`optviz.basins`), and a note saying so."""
+    found = basins.compute(settings, focus, view)
+    optimizer = settings.optimizers[focus]
+    count = len(found.minima)
+    steps = max(settings.steps, basins.STEPS)
+    note = (f"Basins: each start coloured by the minimum {optimizer.rule.title} reaches from "
+            f"it in {steps:,} steps ({count} minim{'um' if count == 1 else 'a'}, ● marks "
+            "them)")
+    if found.share(basins.STILL_MOVING) > 0:
+        note += "; grey: still moving"
+    if found.share(basins.DIVERGED) > 0:
+        note += "; clear: diverged"
+    part = {"x1": "basins/x1", "x2": "basins/x2", "labels": "basins/labels",
+            "minima": found.minima.tolist(), "note": note + "."}
+    return part, {"basins/x1": found.x1.astype(np.float32),
+                  "basins/x2": found.x2.astype(np.float32),
+                  "basins/labels": found.labels.astype(np.int32)}

@@ -219,3 +219,17 @@ def test_given_trajectories_are_used_as_computed():
         explorer_payload.build(settings)
     with pytest.raises(ValueError, match="one per run"):
         explorer_payload.build(settings, trajectories=computed[:1])
+
+
+def test_the_basin_part_says_which_minimum_each_start_reaches():
+    request = TrajectorySettings(surface="himmelblau")
+    part, arrays = explorer_payload.basin_part(request, request.get_surface().window)
+    labels = arrays[part["labels"]]
+    assert labels.dtype == np.int32 and labels.shape == (len(arrays[part["x2"]]),
+                                                         len(arrays[part["x1"]]))
+    assert len(part["minima"]) == 4 and set(np.unique(labels)) == {0, 1, 2, 3}
+    assert part["note"].startswith("Basins: each start coloured by the minimum Adam reaches")
+    assert "4 minima" in part["note"] and "grey" not in part["note"]
+    # The packed blob keeps the labels exactly.
+    header, unpacked = payload.unpack(payload.pack({"basins": part}, arrays))
+    np.testing.assert_array_equal(unpacked["basins/labels"], labels)

@@ -1,10 +1,11 @@
 """Benchmark: building the explorer's payload, beside computing its committed runs alone.
 
 For three views (the default, the Rosenbrock preset's 3 optimizers x 300 steps, and
-ten optimizers x 5,000 steps) it prints the bytes of the blob, the time of the whole
-build (`optviz.explorer_payload.build`), of its families alone (`optviz.families`)
-and of the committed runs alone (`TrajectorySettings.compute`, the baseline: what the
-page computed before the payload), each the fastest of several calls.
+ten optimizers x 5,000 steps), and the default view again with gradient noise (σ = 1)
+and a 10-path ensemble (`build(..., ensemble=10)`), it prints the bytes of the blob,
+the time of the whole build (`optviz.explorer_payload.build`), of its families alone
+(`optviz.families`) and of the committed runs alone (`TrajectorySettings.compute`, the
+baseline: what the page computed before the payload), each the fastest of several calls.
 
 The engine is "auto": the NumPy loop unless the compiled one is warm in the process
 (background compiling is turned off here, so that the NumPy figures stay NumPy's);
@@ -29,14 +30,17 @@ from optviz import explorer_payload, families, presets, rules, trajectory  # noq
 from optviz.plots.trajectory import view_window  # noqa: E402
 from optviz.settings import TrajectorySettings  # noqa: E402
 
-DEFAULT, ROSENBROCK, LONG = ("default view (Adam, 20 steps)",
-                             "Rosenbrock, 3 optimizers x 300 steps",
-                             "10 optimizers x 5,000 steps")
+DEFAULT, ROSENBROCK, LONG, NOISY = ("default view (Adam, 20 steps)",
+                                    "Rosenbrock, 3 optimizers x 300 steps",
+                                    "10 optimizers x 5,000 steps",
+                                    "default, σ = 1, ensemble of 10")
 CASES = {
     DEFAULT: TrajectorySettings(),
     ROSENBROCK: presets.get("rosenbrock").settings(),
     LONG: TrajectorySettings(steps=5000, optimizers=tuple(rules.RULES)),
+    NOISY: TrajectorySettings(noise=1.0, seed=1),
 }
+BUILD = {NOISY: {"ensemble": 10}}  # build's options beyond the settings, by view
 # (view, what, limit in ms) for the NumPy loop and the compiled one
 TARGETS = {
     False: [(DEFAULT, "build", 15.0)],
@@ -68,9 +72,10 @@ def main() -> None:
         if args.compiled:
             warm_compiled(settings)
         repeats = max(1, args.repeats // 2) if settings.steps > 1000 else args.repeats
-        size = len(explorer_payload.build(settings))
+        options = BUILD.get(name, {})
+        size = len(explorer_payload.build(settings, **options))
         view = view_window(settings.get_surface(), settings.compute())
-        build = best_ms(lambda s=settings: explorer_payload.build(s), repeats)
+        build = best_ms(lambda s=settings, o=options: explorer_payload.build(s, **o), repeats)
         fams = best_ms(lambda s=settings, v=view: families.compute(s, v), repeats)
         runs = best_ms(lambda s=settings: s.compute(), repeats)
         measured[name] = {"build": build, "families": fams}

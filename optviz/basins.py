@@ -66,7 +66,8 @@ def compute(settings: TrajectorySettings, focus: int = 0, view: Window | None = 
     kept = np.arange(steps - TAIL + 1, steps + 1)
     tails = trajectory.run_points(surface, settings.optimizers[focus].name,
                                   settings.hyperparams(focus), starts, steps, kept,
-                                  settings.bound, engine).astype(float)
+                                  settings.bound, engine, noise=settings.noise,
+                                  seed=settings.seed).astype(float)
     finite = np.isfinite(tails).all(axis=(1, 2))
     labels = np.full(len(starts), STILL_MOVING, np.int16)
     labels[~finite] = DIVERGED

@@ -166,14 +166,17 @@ def hyper_rows(hps, runs: int | None = None) -> np.ndarray:
     return H
 
 
-def _loop(init, update, grad, make, H, starts, n, bound, X, G, S, record_state):
+def _loop(init, update, grad, make, H, starts, n, bound, X, G, S, record_state, E):
     """Advance each run (columns of X) n steps; a run that leaves the bound stops there.
 
     H: (runs, fields) hyperparameters, rebuilt by `make`; X, G: (n+1, 2, runs) points and
     gradients; S: (n+1, fields, 2, runs) states, written only with `record_state`. Rows
-    after a run stops are NaN, which is how the engine sees the divergence.
+    after a run stops are NaN, which is how the engine sees the divergence. E: gradient
+    noise σ ξ (see `_noise`); G keeps ∇f, the rule is given G + E.
     """
+    noisy = E.shape[1] > 0
     for r in range(starts.shape[1]):
+        e = r if E.shape[0] > 1 else 0
         hp = make(H[r])
         x1, x2 = starts[0, r], starts[1, r]
         s1, s2 = init(x1, hp), init(x2, hp)
@@ -188,18 +191,22 @@ def _loop(init, update, grad, make, H, starts, n, bound, X, G, S, record_state):
                 X[t + 1:, :, r] = np.nan
                 break
             if t < n:
+                if noisy:
+                    g1, g2 = g1 + E[e, t, 0], g2 + E[e, t, 1]
                 d1, s1 = update(g1, s1, x1, t + 1, hp)
                 d2, s2 = update(g2, s2, x2, t + 1, hp)
                 x1, x2 = x1 + d1, x2 + d2
 
 
-def _points_loop(init, update, grad, f, make, H, starts, kept, bound, out):
+def _points_loop(init, update, grad, f, make, H, starts, kept, bound, out, E):
     """The points alone, at the steps `kept` (ascending), into out (runs, kept, 2) float32
     filled with NaN. A run stops at its first bad step (out of the bound, or f or the
     gradient not finite), as `trajectory.run` cuts it: that row and later stay NaN,
-    except the start, which is always kept."""
+    except the start, which is always kept. E: gradient noise, as `_loop`'s."""
     last = kept[-1]
+    noisy = E.shape[1] > 0
     for r in range(starts.shape[0]):
+        e = r if E.shape[0] > 1 else 0
         hp = make(H[r])
         x1, x2 = starts[r, 0], starts[r, 1]
         s1, s2 = init(x1, hp), init(x2, hp)
@@ -215,9 +222,23 @@ def _points_loop(init, update, grad, f, make, H, starts, kept, bound, out):
             if not ok:
                 break
             if t < last:
+                if noisy:
+                    g1, g2 = g1 + E[e, t, 0], g2 + E[e, t, 1]
                 d1, s1 = update(g1, s1, x1, t + 1, hp)
                 d2, s2 = update(g2, s2, x2, t + 1, hp)
                 x1, x2 = x1 + d1, x2 + d2
+
+
+def _noise(offsets, runs: int) -> np.ndarray:
+    """The loops' E: (1 or runs, steps, 2) float64 offsets σ ξ added to the gradient of
+    step t + 1 at row t (one row for all runs, or one per run); (1, 0, 2) for none, which
+    the loops read as "add nothing" (not even zero: the noise-free paths, bit for bit)."""
+    if offsets is None:
+        return np.zeros((1, 0, 2))
+    E = np.ascontiguousarray(offsets, dtype=float)
+    if E.ndim != 3 or E.shape[0] not in (1, runs) or E.shape[2] != 2:
+        raise ValueError(f"offsets must be (1 or {runs}, steps, 2), got {E.shape}")
+    return E
 
 
 _compiled_loop = jit(_loop)
@@ -234,10 +255,11 @@ def is_warm(rule: rules.Rule, grad, loop: str = "advance") -> bool:
 
 
 def advance(rule: rules.Rule, grad, hps, starts: np.ndarray, n: int, bound: float,
-            record_state: bool = True):
+            record_state: bool = True, offsets: np.ndarray | None = None):
     """Points, gradients and state history of runs that share `rule` and its flags.
 
-    `hps`: one hyperparameter NamedTuple per run; `starts`: (2, runs).
+    `hps`: one hyperparameter NamedTuple per run; `starts`: (2, runs); `offsets`: the
+    gradient noise σ ξ, (1 or runs, n, 2), or None (`_noise`). G is ∇f, noise or not.
     Returns X, G (n+1, 2, runs) and one (n+1, 2, runs) array per state field (none
     without `record_state`).
     """
@@ -249,7 +271,7 @@ def advance(rule: rules.Rule, grad, hps, starts: np.ndarray, n: int, bound: floa
     _compiled_loop(jitted(rule.init), jitted(rule.update), jitted(grad),
                    hyper_maker(rule.hyper), hyper_rows(hps),
                    np.ascontiguousarray(starts, dtype=float), n, float(bound), X, G, S,
-                   bool(record_state))
+                   bool(record_state), _noise(offsets, runs))
     _warm.add(("advance", rule.init, rule.update, grad))
     return X, G, [S[:, k] for k in range(fields)]
 
@@ -261,27 +283,32 @@ THREAD_WORK = 100_000
 
 
 def points(rule: rules.Rule, surface, H: np.ndarray, starts: np.ndarray,
-           kept: np.ndarray, bound: float, threads: int | None = None) -> np.ndarray:
+           kept: np.ndarray, bound: float, threads: int | None = None,
+           offsets: np.ndarray | None = None) -> np.ndarray:
     """`trajectory.run_points` on the compiled loop: (runs, len(kept), 2) float32.
 
-    H: (runs, fields) from `hyper_rows`; starts: (runs, 2); kept: ascending steps.
+    H: (runs, fields) from `hyper_rows`; starts: (runs, 2); kept: ascending steps;
+    offsets: the gradient noise σ ξ, (1 or runs, kept[-1], 2), or None (`_noise`).
     """
     H = np.ascontiguousarray(H, dtype=float)
     starts = np.ascontiguousarray(starts, dtype=float)
     kept = np.ascontiguousarray(kept, dtype=np.int64)
     runs = len(starts)
+    E = _noise(offsets, runs)
     out = np.full((runs, len(kept), 2), np.nan, np.float32)
     fns = (jitted(rule.init), jitted(rule.update), jitted(surface.grad), jitted(surface.f),
            hyper_maker(rule.hyper))
     if threads is None:
         threads = min(_cpus(), runs * (int(kept[-1]) + 1) // THREAD_WORK)
     if threads <= 1:
-        _compiled_points(*fns, H, starts, kept, float(bound), out)
+        _compiled_points(*fns, H, starts, kept, float(bound), out, E)
     else:
         cuts = np.linspace(0, runs, threads + 1).astype(int)
+        # A run's own noise row goes with it; a shared one to every thread.
+        share = (lambda a, b: E[a:b]) if len(E) > 1 else (lambda a, b: E)
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(lambda a, b: _compiled_points(*fns, H[a:b], starts[a:b], kept,
-                                                        float(bound), out[a:b]),
+                                                        float(bound), out[a:b], share(a, b)),
                           cuts[:-1], cuts[1:]))
     _warm.add(("points", rule.init, rule.update, surface.grad))
     return out

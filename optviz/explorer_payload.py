@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from optviz import basins, families, overlap, payload, rules
+from optviz import noise as noise_model
 from optviz.plots import contours
 from optviz.plots.inspector import per_step, symbol
 from optviz.plots.theme import CONTOUR_COLORSCALE, MARKERS, PALETTE
@@ -40,6 +41,7 @@ from optviz.surfaces import Surface, Window
 from optviz.trajectory import Trajectory
 
 CONTOUR_GRID = 120  # nodes per axis of the contour image and lines, as the plotly figure
+MAX_ENSEMBLE = 50  # extra noisy paths per run at most (each is a run's work again)
 
 # Adam's raw m and v (AMSGrad's v_max) are read through m̂ and v̂ where those are
 # shown: the readout is the chapter's g, m̂, v̂, η/(√v̂+ε), Δx. With bias correction off
@@ -52,7 +54,7 @@ Arrays = dict[str, np.ndarray]
 def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int] = (),
           title: str | None = None, lecture: bool = False,
           window: Window | None = None,
-          trajectories: Sequence[Trajectory] | None = None) -> bytes:
+          trajectories: Sequence[Trajectory] | None = None, ensemble: int = 0) -> bytes:
     """The whole blob for the explorer: the runs of `settings`, the surface under them,
     the sliders of run `focus` and its families.
 
@@ -63,8 +65,15 @@ def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int]
     window: the view before it is widened to fit the runs (default: the surface's).
     trajectories: `settings.compute()` where the caller has it already (one per run,
         in order), so that long runs are not computed twice.
+    ensemble: with gradient noise (settings.noise > 0), this many more paths of each
+        run under other draws of the noise (`ensemble_part`), 0 to MAX_ENSEMBLE; none
+        by default, and none without noise (each would be the run itself).
     """
     count = len(settings.optimizers)
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int | np.integer) \
+            or not 0 <= ensemble <= MAX_ENSEMBLE:
+        raise ValueError(f"ensemble must be a whole number from 0 to {MAX_ENSEMBLE}; "
+                         f"got {ensemble!r}")
     if not 0 <= focus < count:
         raise ValueError(f"focus must be a run's index, 0 to {count - 1}; got {focus}")
     bad = [i for i in dashed if not 0 <= i < count]
@@ -81,6 +90,12 @@ def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int]
     header["contours"], arrays = contour_part(settings, view)
     header["runs"], run_data = run_part(trajectories, settings.steps, dashed, view)
     arrays.update(run_data)
+    if settings.noise > 0:
+        header["noise"] = {"sigma": settings.noise, "seed": settings.seed}
+        if ensemble:
+            for i, entry in enumerate(header["runs"]):
+                entry["ensemble"], ensemble_data = ensemble_part(settings, i, ensemble)
+                arrays.update(ensemble_data)
     header["focus"] = focus
     header["sliders"] = sliders(settings, focus)
     header["families"], family_data = family_part(families.compute(settings, view, focus))
@@ -165,6 +180,19 @@ def run_part(trajectories: Sequence[Trajectory], steps: int, dashed: Sequence[in
             "values": f"{name}/values", "series": series,
         })
     return entries, arrays
+
+
+def ensemble_part(settings: TrajectorySettings, run: int, count: int,
+                  engine: str = "auto") -> tuple[dict, Arrays]:
+    """Run `run`'s "ensemble" entry and its arrays: `count` more paths of it under other
+    draws of the noise (`TrajectorySettings.ensemble`; member k's seed is the entry's seeds[k],
+    the same for every run), points only, at the families' kept steps (<= 300)."""
+    name = f"runs/{run}/ensemble"
+    kept = families.preview_steps(settings.steps)
+    points = settings.ensemble(run, count, kept, engine)
+    part = {"seeds": noise_model.ensemble_seeds(settings.seed, count), "steps": f"{name}/steps",
+            "points": f"{name}/points"}
+    return part, {f"{name}/steps": kept, f"{name}/points": points}
 
 
 def _padded(array: np.ndarray, rows: int) -> np.ndarray:

@@ -3,11 +3,14 @@
 One row per run and step, with the columns
 
     run, label, optimizer, step, x1, x2, f, g1, g2, dx1, dx2,
+    g_noisy_1, g_noisy_2                       (only with gradient noise)
     <state field>_1, <state field>_2, ...      (Adam: m_1, m_2, v_1, v_2, v_max_1, ...)
     <explained field>_1, <explained field>_2   (Adam: m_hat_1, ..., step_size_2)
 
-Row `step` = k holds the point x_k, f(x_k), the gradient g at x_k, Δx_k = x_k − x_{k−1}
-(0 at k = 0) and the state after step k, so the same row indices as `Trajectory`.
+Row `step` = k holds the point x_k, f(x_k), the gradient g = ∇f(x_k), Δx_k = x_k − x_{k−1}
+(0 at k = 0) and the state after step k, so the same row indices as `Trajectory`; with
+gradient noise, g_noisy = ∇f(x_k) + σ ξ_k, what the optimizer was given at x_k (blank in
+the last row: no step is taken from there).
 `run` counts from 1 in the order given. Columns are the union over all runs (in order
 of first appearance); a run without a field leaves it blank, and so does NaN (the
 derived quantities at step 0). A diverged run stops at its last good point.
@@ -48,12 +51,16 @@ def _per_coordinate(trajectories: Sequence[Trajectory], kind: str) -> list[str]:
 def trajectories_csv(trajectories: Sequence[Trajectory]) -> str:
     """The runs as CSV text (header row first, "\\r\\n" line ends as `csv` writes)."""
     trajectories = list(trajectories)
-    extra = _per_coordinate(trajectories, "state") + _per_coordinate(trajectories, "explained")
+    noisy = ["g_noisy_1", "g_noisy_2"] if any(t.noisy_grads is not None
+                                              for t in trajectories) else []
+    extra = (noisy + _per_coordinate(trajectories, "state")
+             + _per_coordinate(trajectories, "explained"))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=[*BASE_COLUMNS, *extra], restval="")
     writer.writeheader()
     for r, t in enumerate(trajectories, start=1):
-        fields = {**t.state, **t.explained}
+        fields = {**({} if t.noisy_grads is None else {"g_noisy": t.noisy_grads}),
+                  **t.state, **t.explained}
         deltas = t.deltas
         for k in range(len(t.points)):
             row = {"run": r, "label": t.run.label, "optimizer": t.run.optimizer, "step": k,

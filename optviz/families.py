@@ -11,7 +11,10 @@ per run, only the points at the kept steps:
     fam.sliders["lr"].points               # (K, P, 2) float32, NaN after divergence
 
 Previews keep only P <= PREVIEW_STEPS evenly spread steps (`preview_steps`); the
-runs the user commits are computed exactly, step by step, elsewhere.
+runs the user commits are computed exactly, step by step, elsewhere. With gradient
+noise (`settings.noise`) every member is given the request's own draws (`optviz.noise`:
+common random numbers), so the member at the run's own value is the run, point for
+point, and a drag changes the hyperparameter, not the noise.
 
 Speed (651 runs of Adam: its 4 sliders' 210 values and 21 x 21 starts;
 benchmarks/explorer_payload.py, 2 busy CPUs), compiled loop / NumPy loop: ~1 / ~3 ms
@@ -160,7 +163,8 @@ def compute(settings: TrajectorySettings, view: Window | None = None, focus: int
                              np.stack([lattice_x1.ravel(), lattice_x2.ravel()], axis=1)])
     kept = preview_steps(settings.steps, preview)
     points = trajectory.run_points(surface, name, hyper._replace(**varied), starts,
-                                   settings.steps, kept, settings.bound, engine)
+                                   settings.steps, kept, settings.bound, engine,
+                                   noise=settings.noise, seed=settings.seed)
     sliders = {p: SliderFamily(p, values[p], points[ends[i]:ends[i + 1]])
                for i, p in enumerate(params)}
     return Families(kept, sliders, x1, x2,

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from optviz import noise as noise_model
 from optviz import rules, surfaces, trajectory
 from optviz.defaults import DEFAULT_OPTIMIZER, DEFAULTS
 from optviz.validate import (
@@ -48,6 +49,9 @@ MAX_START = 1e4  # |x_i| of a start point
 
 DEFAULT_CONDITION = 10.0
 DEFAULT_BOUND = trajectory.DEFAULT_BOUND
+# Gradient noise σ and its seed (`optviz.noise`, which says why these caps).
+MAX_NOISE = noise_model.MAX_NOISE
+MAX_SEED = noise_model.MAX_SEED
 
 
 def default_steps(surface: str) -> int:
@@ -286,6 +290,10 @@ class TrajectorySettings:
     start: tuple[float, float] | None = None  # None: the surface's default start
     optimizers: tuple[OptimizerSettings, ...] = (OptimizerSettings(),)
     bound: float = DEFAULT_BOUND  # a run leaving |x_i| <= bound is cut as diverged
+    # σ of the gradient noise (0: the exact gradient) and the seed of its draws; every
+    # run shares the draws (`optviz.noise`).
+    noise: float = 0.0
+    seed: int = 0
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -306,6 +314,12 @@ class TrajectorySettings:
         if not (math.isfinite(bound) and bound > 0):
             raise SettingsError(f"Bound must be a finite number > 0, got {num(bound)}")
         set_(self, "bound", bound)
+        sigma = real(self.noise, "noise")
+        if not (math.isfinite(sigma) and 0 <= sigma <= MAX_NOISE):
+            raise SettingsError(f"{label('noise')} must be a finite number from 0 to "
+                                f"{MAX_NOISE:g}, got {num(sigma)}")
+        set_(self, "noise", sigma + 0.0)  # -0.0 reads, links and hashes as 0.0
+        set_(self, "seed", whole(self.seed, "seed", 0, MAX_SEED))
         start = self.start_point()
         if max(abs(start[0]), abs(start[1])) > bound:
             raise SettingsError(
@@ -333,9 +347,18 @@ class TrajectorySettings:
                 for o, label in zip(self.optimizers, self.labels(), strict=True)]
 
     def compute(self, engine: str = "auto") -> list[trajectory.Trajectory]:
-        """One Trajectory per optimizer, in order (diverged runs are cut, never raised);
-        `engine` as `trajectory.run`'s."""
-        return trajectory.run(self.get_surface(), self.runs(), self.steps, self.bound, engine)
+        """One Trajectory per optimizer, in order (diverged runs are cut, never raised),
+        with this request's gradient noise; `engine` as `trajectory.run`'s."""
+        return trajectory.run(self.get_surface(), self.runs(), self.steps, self.bound, engine,
+                              noise=self.noise, seed=self.seed)
+
+    def ensemble(self, run: int = 0, count: int = noise_model.ENSEMBLE_SIZE, kept=None,
+                 engine: str = "auto"):
+        """Run `run` again under `count` other draws of its noise (`trajectory.ensemble`):
+        (count, len(kept), 2) float32, every step by default."""
+        surface = self.get_surface()
+        return trajectory.ensemble(surface, self.runs()[run], self.steps, self.noise,
+                                   self.seed, count, kept, self.bound, engine)
 
     @classmethod
     def from_strings(
@@ -348,6 +371,8 @@ class TrajectorySettings:
         condition: str | None = None,
         bound: str | None = None,
         hyper: Mapping[str, str] | None = None,
+        noise: str | None = None,
+        seed: str | None = None,
     ) -> TrajectorySettings:
         """Settings from text, as typed on a command line or in a URL; None means default.
 
@@ -387,6 +412,10 @@ class TrajectorySettings:
             kwargs["condition"] = parse_number(condition, "condition")
         if bound is not None:
             kwargs["bound"] = parse_number(bound, "bound")
+        if noise is not None:
+            kwargs["noise"] = parse_number(noise, "noise")
+        if seed is not None:
+            kwargs["seed"] = parse_number(seed, "seed")
         if start is not None:
             parts = start.replace(",", " ").split() if isinstance(start, str) else list(start)
             if len(parts) != 2:

@@ -14,6 +14,10 @@ good point and reported with the step at which it diverged; nothing is raised.
 `run_points` is the batched form for previews: many runs of one optimizer, their points
 alone at chosen steps, as one (runs, kept, 2) float32 array.
 
+Gradient noise (`optviz.noise`): with `noise` = σ > 0 the optimizers are given
+g̃_t = ∇f(x_t) + σ ξ_t, ξ drawn once from `seed` and shared by every run of the call;
+`ensemble` reruns one run with other seeds, for the spread around it.
+
 Engine "auto" takes the compiled loop (`optviz.compiled`) where it is already compiled
 in this process; where it is not, it runs the NumPy loop and starts compiling it in a
 background thread (`compile_in_background`), once per rule and surface, so that a
@@ -32,6 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from optviz import noise as noise_model
 from optviz import rules
 from optviz.surfaces import CUSTOM, Surface
 
@@ -60,6 +65,9 @@ class Run:
 class Trajectory:
     """A computed run. Row i of each array belongs to point x_i (x_0 is the start).
 
+    `grads[i]` is the true gradient ∇f(x_i), noise or not. `noisy_grads[i]` is what the
+    optimizer was given at x_i for step i + 1, g̃_i = ∇f(x_i) + σ ξ_i (last row NaN: no
+    step is taken from the last point); None without noise, where it was `grads`.
     `state[name][i]` is the optimizer state after step i (row 0: the initial state);
     `explained` adds a rule's derived quantities, e.g. Adam's m̂, v̂ and step size
     η/(√v̂ + ε) (row 0 is NaN: nothing is derived before the first step).
@@ -72,6 +80,7 @@ class Trajectory:
     state: dict[str, np.ndarray]  # each (k+1, 2)
     explained: dict[str, np.ndarray] = field(default_factory=dict)
     diverged_at: int | None = None  # the step that produced a non-finite or far-away point
+    noisy_grads: np.ndarray | None = None  # (k+1, 2), g̃ at each point; None without noise
 
     @property
     def steps(self) -> int:
@@ -97,8 +106,13 @@ def _stack_hyper(hps: Sequence[NamedTuple]) -> NamedTuple:
 
 
 def run(surface: Surface, runs: Sequence[Run], steps: int, bound: float = DEFAULT_BOUND,
-        engine: str = "auto", record_state: bool = True) -> list[Trajectory]:
+        engine: str = "auto", record_state: bool = True, *, noise: float = 0.0,
+        seed: int = 0) -> list[Trajectory]:
     """Compute `steps` steps of every run on `surface`; results in the order of `runs`.
+
+    noise: σ ≥ 0; each step's gradient is then g̃_t = ∇f(x_t) + σ ξ_t, with
+        ξ = `optviz.noise.draws(seed, steps)` the same for every run (common random
+        numbers). σ = 0 adds nothing: the noise-free paths, bit for bit.
 
     record_state=False leaves each Trajectory's `state` and `explained` empty: the
     points, f and gradients only: 2-3x faster on long batches (605 Adam runs x 1,000
@@ -113,6 +127,8 @@ def run(surface: Surface, runs: Sequence[Run], steps: int, bound: float = DEFAUL
     if n < 0:
         raise ValueError("steps must be >= 0")
     _check_engine(engine)
+    noise_model.check(noise, seed)
+    E = noise_model.offsets(noise, [seed], n)  # (1, n, 2) σ ξ, or None
     total = len(runs)
     groups: dict[tuple, list[int]] = {}
     for i, r in enumerate(runs):
@@ -135,16 +151,20 @@ def run(surface: Surface, runs: Sequence[Run], steps: int, bound: float = DEFAUL
         histories = []
         for rule, hps, cols in plans:
             X[:, :, cols], G[:, :, cols], history = compiled.advance(
-                rule, surface.grad, hps, X[0][:, cols], n, bound, record_state)
+                rule, surface.grad, hps, X[0][:, cols], n, bound, record_state, E)
             histories.append(history)
         last = n
     else:
-        histories, last = _advance_numpy(surface, plans, X, G, n, bound, record_state)
+        histories, last = _advance_numpy(surface, plans, X, G, n, bound, record_state, E)
 
     with np.errstate(all="ignore"):
         X, G = X[: last + 1], G[: last + 1]
         F = surface.f(X[:, 0], X[:, 1])
         ok = (np.abs(X) <= bound).all(axis=1) & np.isfinite(F) & np.isfinite(G).all(axis=1)
+        if E is not None:  # the same sums as the loops': what each step was given
+            used = np.full((n + 1, 2), np.nan)
+            used[:n] = E[0]
+            noisy = G + used[: last + 1, :, None]
 
     results: list[Trajectory | None] = [None] * total
     for (rule, hps, cols), history in zip(plans, histories, strict=True):
@@ -163,12 +183,14 @@ def run(surface: Surface, runs: Sequence[Run], steps: int, bound: float = DEFAUL
                                        strict=True)},
                 explained={k: a[keep, :, j].copy() for k, a in explained.items()},
                 diverged_at=int(bad[0]) if bad.size else None,
+                noisy_grads=None if E is None else noisy[keep, :, col].copy(),
             )
     return results  # type: ignore[return-value]
 
 
 def run_points(surface: Surface, optimizer: str, hyper: NamedTuple, starts, steps: int,
-               kept=None, bound: float = DEFAULT_BOUND, engine: str = "auto") -> np.ndarray:
+               kept=None, bound: float = DEFAULT_BOUND, engine: str = "auto", *,
+               noise: float = 0.0, seed: int | Sequence[int] = 0) -> np.ndarray:
     """The points of many runs of one optimizer at the steps `kept`, in one array: what
     `run(...)[i].points[kept]` would give, without a Trajectory per run.
 
@@ -180,14 +202,24 @@ def run_points(surface: Surface, optimizer: str, hyper: NamedTuple, starts, step
     `run` cuts it (its `diverged_at`: out of `bound`, or f or the gradient not finite),
     its start always kept. Engines as `run`'s; the compiled one stops each run at its
     cut and at the last kept step, and shares long batches between the CPUs.
+    noise, seed: as `run`'s, every run given the same ξ; or `seed` one per run (a
+        sequence), each run its own ξ (an ensemble).
     """
     _check_engine(engine)
+    noise_model.check(noise, seed)
     n = int(steps)
     kept = np.arange(n + 1) if kept is None else np.asarray(kept)
     if n < 0 or kept.ndim != 1 or not len(kept) or kept.dtype.kind not in "iu" \
             or kept[0] < 0 or kept[-1] > n or (np.diff(kept) <= 0).any():
         raise ValueError("kept must be ascending steps in 0..steps, steps >= 0")
     starts = np.asarray(starts, dtype=float).reshape(-1, 2)
+    seeds = np.atleast_1d(seed).tolist()
+    if np.ndim(seed) and len(seeds) != len(starts):
+        raise ValueError(f"seed must be one number or one per run ({len(starts)}), "
+                         f"got {len(seeds)}")
+    # Drawn for all the steps, then cut: ξ_t is the same however many are kept.
+    E = noise_model.offsets(noise, seeds, n)
+    E = None if E is None else np.ascontiguousarray(E[:, : kept[-1]])
     rule = rules.get_rule(optimizer)
     hp = type(hyper)(*(v if isinstance(hyper._field_defaults[f], bool)
                        else np.array(np.broadcast_to(np.asarray(v, float), len(starts)))
@@ -197,12 +229,27 @@ def run_points(surface: Surface, optimizer: str, hyper: NamedTuple, starts, step
         from optviz import compiled
 
         return compiled.points(rule, surface, compiled.hyper_rows(hp, len(starts)), starts,
-                               kept, bound)
-    return _points_numpy(surface, rule, hp, starts, kept, bound)
+                               kept, bound, offsets=E)
+    return _points_numpy(surface, rule, hp, starts, kept, bound, E)
 
 
-def _points_numpy(surface, rule, hp, starts, kept, bound) -> np.ndarray:
-    """`run_points` on the NumPy loop: all runs as arrays, as `_advance_numpy`."""
+def ensemble(surface: Surface, run: Run, steps: int, noise: float, seed: int,
+             count: int = noise_model.ENSEMBLE_SIZE, kept=None, bound: float = DEFAULT_BOUND,
+             engine: str = "auto") -> np.ndarray:
+    """`count` more runs of `run` with σ = `noise`, each with its own ξ, seeded by
+    `optviz.noise.ensemble_seeds(seed, count)`: the spread of the run of `seed` under
+    the noise. One `run_points` call: (count, len(kept), 2) float32, NaN after a cut."""
+    if not (isinstance(count, int | np.integer) and count >= 0):
+        raise ValueError(f"count must be a whole number >= 0, got {count!r}")
+    noise_model.check(noise, seed)
+    starts = np.tile(np.asarray(run.start, dtype=float), (int(count), 1))
+    return run_points(surface, run.optimizer, run.hyper, starts, steps, kept, bound, engine,
+                      noise=noise, seed=noise_model.ensemble_seeds(seed, count))
+
+
+def _points_numpy(surface, rule, hp, starts, kept, bound, E=None) -> np.ndarray:
+    """`run_points` on the NumPy loop: all runs as arrays, as `_advance_numpy`. E: the
+    gradient offsets σ ξ, (1 or runs, kept[-1], 2), or None."""
     runs, last = len(starts), int(kept[-1])
     out = np.full((len(kept), 2, runs), np.nan, np.float32)
     x = np.ascontiguousarray(starts.T)
@@ -219,14 +266,17 @@ def _points_numpy(surface, rule, hp, starts, kept, bound) -> np.ndarray:
                 j += 1
             if t == last or not alive.any():
                 break
+            if E is not None:
+                g = g + E[:, t].T
             delta, state = rule.update(g, state, x, t + 1, hp)
             x = x + delta
     return np.ascontiguousarray(out.transpose(2, 0, 1))
 
 
-def _advance_numpy(surface, plans, X, G, n, bound, record_state=True):
+def _advance_numpy(surface, plans, X, G, n, bound, record_state=True, E=None):
     """Fill X and G step by step; one rule call per group and step. Returns histories
-    (one empty list per group without `record_state`)."""
+    (one empty list per group without `record_state`). E: σ ξ, (1, n, 2), or None; G
+    keeps ∇f, the rules are given G + E."""
     states, histories = [], []
     for rule, hps, cols in plans:
         hp = _stack_hyper(hps)
@@ -242,8 +292,9 @@ def _advance_numpy(surface, plans, X, G, n, bound, record_state=True):
         for t in range(n):
             x = X[t]
             G[t, 0], G[t, 1] = surface.grad(x[0], x[1])
+            g = G[t] if E is None else G[t] + E[0, t][:, None]
             for k, (rule, hp, cols, history) in enumerate(histories):
-                delta, states[k] = rule.update(G[t][:, cols], states[k], x[:, cols], t + 1, hp)
+                delta, states[k] = rule.update(g[:, cols], states[k], x[:, cols], t + 1, hp)
                 np.add(x[:, cols], delta, out=X[t + 1][:, cols])
                 for i, h in enumerate(history):
                     h[t + 1] = states[k][i]

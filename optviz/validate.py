@@ -32,6 +32,8 @@ FIELD_LABELS: dict[str, str] = {
     "x1": "Start x1",
     "x2": "Start x2",
     "bound": "Bound",
+    "noise": "Gradient noise σ",
+    "seed": "Seed",
     "optimizers": "Optimizers",
     "label": "Label",
     "lecture": "Lecture mode",

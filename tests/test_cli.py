@@ -24,7 +24,7 @@ EXAMPLE = ["trajectory", "--surface", "d2l", "--optimizer", "adam", "--lr", "0.4
            "--beta1", "0.9", "--beta2", "0.999", "--eps", "1e-6", "--steps", "20",
            "--start", "-5", "-2", "--json"]
 RUN_KEYS = {"optimizer", "label", "hyperparameters", "points", "values", "gradients",
-            "diverged_at", "steps_taken", "state", "explained"}
+            "noisy_gradients", "diverged_at", "steps_taken", "state", "explained"}
 
 
 
@@ -206,8 +206,44 @@ def test_trajectory_help_lists_every_hyperparameter(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     for key in rules.BOUNDS:
         assert "--" + key.replace("_", "-") in out
-    for flag in ("--amsgrad", "--no-bias-correction", "--centered", "--json", "--html"):
+    for flag in ("--amsgrad", "--no-bias-correction", "--centered", "--json", "--html",
+                 "--noise SIGMA", "--seed N"):
         assert flag in out
+
+
+def test_a_seeded_noisy_run_is_reproducible(capsys: pytest.CaptureFixture) -> None:
+    args = ["trajectory", "--optimizer", "adam", "--optimizer", "sgd", "--noise", "0.5",
+            "--seed", "17", "--json"]
+    first = run_json(capsys, *args)
+    assert run_json(capsys, *args) == first
+    assert first["noise"] == 0.5 and first["seed"] == 17
+    assert run_json(capsys, *args[:-2], "18", "--json")["points"] != first["points"]
+    # What the optimizer was given: ∇f plus the seed's σ ξ, the same for both runs.
+    xi = np.random.default_rng(17).standard_normal((20, 2))
+    for run in first["runs"]:
+        noisy, grads = np.array(run["noisy_gradients"][:-1]), np.array(run["gradients"][:-1])
+        np.testing.assert_allclose(noisy - grads, 0.5 * xi, atol=1e-12)
+        assert run["noisy_gradients"][-1] == [None, None]
+    plain = run_json(capsys, *EXAMPLE)
+    assert plain["noise"] == 0.0 and plain["seed"] == 0 and plain["noisy_gradients"] is None
+    assert run_json(capsys, *EXAMPLE, "--noise", "0", "--seed", "0") == plain
+    zero_other_seed = run_json(capsys, *EXAMPLE, "--noise", "0", "--seed", "99")
+    assert {**zero_other_seed, "seed": 0} == plain  # σ = 0: the seed changes nothing else
+
+
+def test_a_seeded_noisy_run_is_reproducible_across_processes() -> None:
+    args = [sys.executable, "-m", "optviz", "trajectory", "--surface", "rosenbrock",
+            "--noise", "20", "--seed", "5", "--steps", "50", "--json"]
+    outs = [subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True,
+                           timeout=60).stdout for _ in range(2)]
+    assert outs[0] == outs[1] and strict_json(outs[0])["noisy_gradients"] is not None
+
+
+def test_summary_names_the_noise(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["trajectory", "--noise", "0.25", "--seed", "3"]) == 0
+    assert "gradient noise σ = 0.25, seed 3" in capsys.readouterr().out
+    assert cli.main(["trajectory"]) == 0
+    assert "noise" not in capsys.readouterr().out
 
 
 def test_html(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -268,6 +304,13 @@ BAD = [
     (["--json", "--html", "x.html"], "argument --html: not allowed with argument --json"),
     (["--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["--b", "0.9"], "unrecognized arguments: --b"),  # no abbreviations
+    (["--noise", "-0.5"], "Gradient noise σ must be a finite number from 0 to 10000, got -0.5"),
+    (["--noise", "1e5"], "Gradient noise σ must be a finite number from 0 to 10000, got 100000"),
+    (["--noise", "nan"], "Gradient noise σ must be a finite number, got nan"),
+    (["--noise", "loud"], "Gradient noise σ must be a number, got 'loud'"),
+    (["--seed", "1.5"], "Seed must be a whole number from 0 to 4294967295, got 1.5"),
+    (["--seed", "-1"], "Seed must be a whole number from 0 to 4294967295, got -1"),
+    (["--seed", "4294967296"], "Seed must be a whole number from 0 to 4294967295"),
 ]
 
 
@@ -350,6 +393,10 @@ def test_options_beside_a_preset_change_it(capsys: pytest.CaptureFixture) -> Non
     assert data["steps"] == 5 and [r["optimizer"] for r in data["runs"]] == ["adam"]
     hp = data["hyperparameters"]  # the preset's lr, eps and bias switch, the given β1
     assert (hp["lr"], hp["eps"], hp["bias_correction"], hp["beta1"]) == (40, 100, False, 0.5)
+    noisy = run_json(capsys, "trajectory", "--preset", "eps-large", "--steps", "5",
+                     "--noise", "0.3", "--seed", "2", "--json")
+    assert (noisy["noise"], noisy["seed"], noisy["steps"]) == (0.3, 2, 5)
+    assert noisy["noisy_gradients"] is not None
 
 
 def test_unknown_preset_is_one_line(capsys: pytest.CaptureFixture) -> None:

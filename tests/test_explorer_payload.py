@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from optviz import explorer_payload, families, payload, presets, rules, surfaces
+from optviz import explorer_payload, families, noise, payload, presets, rules, surfaces
 from optviz.plots import contours, inspector
 from optviz.plots.theme import MARKERS, PALETTE
 from optviz.settings import OptimizerSettings, TrajectorySettings
@@ -233,3 +233,43 @@ def test_the_basin_part_says_which_minimum_each_start_reaches():
     # The packed blob keeps the labels exactly.
     header, unpacked = payload.unpack(payload.pack({"basins": part}, arrays))
     np.testing.assert_array_equal(unpacked["basins/labels"], labels)
+
+
+def test_with_noise_the_readout_adds_the_noisy_gradient_after_g():
+    s = TrajectorySettings(noise=0.5, seed=3, optimizers=("adam", "sgd"))
+    header, arrays = built(s)
+    check_contract(header, arrays)
+    assert header["noise"] == {"sigma": 0.5, "seed": 3}
+    for run, t in zip(header["runs"], s.compute(), strict=True):
+        keys = [x["key"] for x in run["series"]]
+        assert keys[:2] == ["g", "g_noisy"] and keys.count("g_noisy") == 1
+        assert run["series"][1]["label"] == "g̃"
+        g, noisy = (arrays[x["array"]] for x in run["series"][:2])
+        np.testing.assert_array_equal(g[1:], t.grads[:-1].astype(np.float32))
+        np.testing.assert_array_equal(noisy[1:], t.noisy_grads[:-1].astype(np.float32))
+        assert np.isnan(noisy[0]).all() and not np.allclose(noisy[1:], g[1:])
+        assert "ensemble" not in run  # off unless asked for
+    quiet, _ = built(TrajectorySettings(optimizers=("adam", "sgd")))
+    assert "noise" not in quiet
+    assert all("g_noisy" not in [x["key"] for x in r["series"]] for r in quiet["runs"])
+
+
+def test_without_noise_the_seed_and_an_ensemble_change_nothing():
+    blob = explorer_payload.build(TrajectorySettings())
+    assert explorer_payload.build(TrajectorySettings(seed=12, noise=0.0), ensemble=10) == blob
+
+
+def test_an_ensemble_is_sent_only_when_asked_for_with_noise():
+    s = TrajectorySettings(noise=1.0, seed=5, steps=400, optimizers=("adam", "momentum"))
+    header, arrays = built(s, ensemble=4)
+    check_contract(header, arrays)
+    for i, run in enumerate(header["runs"]):
+        e = run["ensemble"]
+        steps, points = arrays[e["steps"]], arrays[e["points"]]
+        assert e["seeds"] == noise.ensemble_seeds(5, 4)
+        np.testing.assert_array_equal(steps, families.preview_steps(400))
+        assert points.shape == (4, len(steps), 2) and points.dtype == np.float32
+        np.testing.assert_array_equal(points, s.ensemble(i, 4, steps))
+    for bad in (-1, 51, 2.0, True):
+        with pytest.raises(ValueError, match="ensemble"):
+            explorer_payload.build(s, ensemble=bad)

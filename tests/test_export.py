@@ -113,3 +113,18 @@ def test_results_csv_of_a_sweep():
     assert rows[5] == {"setting": "5", "optimizer": "adam", "lr": "0.01", "beta1": repr(y[1]),
                        "final_loss": "0.25", "diverged": "false"}
     assert rows[11]["diverged"] == "true" and rows[11]["final_loss"] == "nan"
+
+
+def test_with_noise_the_gradient_the_optimizer_was_given_has_its_columns():
+    surface = get_surface("d2l")
+    runs = [OptimizerSettings(n).to_run(surface.start) for n in ("adam", "sgd")]
+    noisy = run(surface, runs, 10, noise=0.5, seed=2)
+    header, rows = read(export.trajectories_csv(noisy))
+    base = len(export.BASE_COLUMNS)
+    assert header[base:base + 2] == ["g_noisy_1", "g_noisy_2"]
+    first = rows[: len(noisy[0].points)]
+    np.testing.assert_array_equal(column(first, "g_noisy_1"), noisy[0].noisy_grads[:, 0])
+    np.testing.assert_array_equal(column(first, "g1"), noisy[0].grads[:, 0])  # still ∇f
+    assert first[-1]["g_noisy_2"] == ""  # no step from the last point
+    header, _ = read(export.trajectories_csv(run(surface, runs, 10)))
+    assert "g_noisy_1" not in header

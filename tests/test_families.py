@@ -171,3 +171,34 @@ def test_every_presets_families_reach_its_last_step_from_a_finite_start():
         fam = families.compute(s)
         assert fam.steps[-1] == s.steps
         assert all(np.isfinite(f.points[:, 0]).all() for f in fam.sliders.values())
+
+
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_with_noise_the_member_at_the_runs_own_value_is_the_noisy_run(engine):
+    """Every member meets the request's ξ: the member at the run's own slider value is
+    the exact noisy run, to the float32 bit, and every other member its own run alone."""
+    s = TrajectorySettings(surface="rosenbrock", steps=80, noise=30.0, seed=4,
+                           optimizers=(OptimizerSettings("adam", {"lr": 0.05}),))
+    fam = families.compute(s, grid=7, lattice_size=3, engine=engine)
+    (run,) = s.compute(engine)
+    assert run.noisy_grads is not None
+    want = at_steps(run.points, fam.steps)
+    hyper, surf = s.hyperparams(0), s.get_surface()
+    for param, f in fam.sliders.items():
+        (own,) = np.flatnonzero(f.values == getattr(hyper, param))
+        np.testing.assert_array_equal(f.points[own], want)
+        for k in (0, len(f.values) - 1):
+            (t,) = trajectory.run(
+                surf, [trajectory.Run("adam", hyper._replace(**{param: float(f.values[k])}),
+                                      s.start_point())], s.steps, s.bound, engine,
+                noise=s.noise, seed=s.seed)
+            np.testing.assert_array_equal(f.points[k], at_steps(t.points, fam.steps))
+    (t,) = trajectory.run(surf, [trajectory.Run("adam", hyper, (float(fam.x1[2]),
+                                                                float(fam.x2[1])))],
+                          s.steps, s.bound, engine, noise=s.noise, seed=s.seed)
+    np.testing.assert_array_equal(fam.starts[1, 2], at_steps(t.points, fam.steps))
+    # And the noise is there: the noise-free family differs.
+    quiet = families.compute(TrajectorySettings(surface="rosenbrock", steps=80,
+                                                optimizers=s.optimizers),
+                             grid=7, lattice_size=3, engine=engine)
+    assert not np.array_equal(quiet.sliders["lr"].points, fam.sliders["lr"].points)

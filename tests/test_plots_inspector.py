@@ -151,3 +151,20 @@ def test_adams_effective_step_evens_out_the_coordinates():
     step = t.explained["step_size"][1]
     np.testing.assert_allclose(step, 0.4 / g, rtol=1e-5)
     np.testing.assert_allclose(np.abs(t.deltas[1]), [0.4, 0.4], rtol=1e-5)
+
+
+def test_with_noise_the_table_and_figure_add_the_noisy_gradient_after_g():
+    surface = get_surface("d2l")
+    (t,) = run(surface, [Run.of("adam", lr=0.4, eps=1e-6)], 20, noise=1.0, seed=6)
+    rows = inspector.state_table(t, 5)
+    assert [r["quantity"] for r in rows][:2] == ["g", "g̃"]
+    d = table_dict(rows)
+    assert d["g"] == tuple(t.grads[4]) and d["g̃"] == tuple(t.noisy_grads[4])
+    assert inspector.state_table(t, 0)[1] == {"quantity": "g̃", "x1": None, "x2": None}
+    titles = [a["text"] for a in inspector.state_figure(t, 5).layout.annotations]
+    assert titles[1].startswith("<b>g̃")
+    (sgd,) = run(surface, [Run.of("sgd", lr=0.1)], 20, noise=1.0, seed=6)
+    quantities = [r["quantity"] for r in inspector.state_table(sgd, 3)]
+    assert quantities[:2] == ["g", "g̃"] and quantities.count("g̃") == 1
+    _, quiet = adam_runs(20)
+    assert "g̃" not in table_dict(inspector.state_table(quiet, 5))

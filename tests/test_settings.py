@@ -107,6 +107,13 @@ def test_settings_are_hashable_comparable_and_picklable() -> None:
     assert a == b and hash(a) == hash(b)
     assert isinstance(a.steps, int) and a.start == (1.0, 2.0)
     assert pickle.loads(pickle.dumps(a)) == a
+    noisy = TrajectorySettings(noise=1, seed=7.0)
+    assert noisy == TrajectorySettings(noise=1.0, seed=7) and isinstance(noisy.seed, int)
+    assert hash(noisy) == hash(TrajectorySettings(noise=1.0, seed=7))
+    assert pickle.loads(pickle.dumps(noisy)) == noisy
+    assert noisy != TrajectorySettings(noise=1.0, seed=8) != TrajectorySettings(seed=8)
+    assert TrajectorySettings(noise=-0.0) == TrajectorySettings()
+    assert math.copysign(1, TrajectorySettings(noise=-0.0).noise) == 1  # never shows "-0"
 
 
 def test_runs_and_compute() -> None:
@@ -216,6 +223,18 @@ BAD_TRAJECTORY = [
     (dict(bound=0), "Bound must be a finite number > 0, got 0"),
     (dict(bound=math.inf), "Bound must be a finite number > 0, got inf"),
     (dict(bound=3), "Start point (-5, -2) lies outside the bound 3"),
+    (dict(noise=-0.1), "Gradient noise σ must be a finite number from 0 to 10000, got -0.1"),
+    (dict(noise=1e4 + 1), "Gradient noise σ must be a finite number from 0 to 10000, got 10001"),
+    (dict(noise=math.nan), "Gradient noise σ must be a finite number from 0 to 10000, got nan"),
+    (dict(noise=math.inf), "Gradient noise σ must be a finite number from 0 to 10000, got inf"),
+    (dict(noise="0.5"), "Gradient noise σ must be a number, got '0.5'"),
+    (dict(noise=True), "Gradient noise σ must be a number, got True"),
+    (dict(seed=-1), "Seed must be a whole number from 0 to 4294967295, got -1"),
+    (dict(seed=2**32), "Seed must be a whole number from 0 to 4294967295, got 4294967296"),
+    (dict(seed=1.5), "Seed must be a whole number from 0 to 4294967295, got 1.5"),
+    (dict(seed=math.nan), "Seed must be a whole number from 0 to 4294967295, got nan"),
+    (dict(seed="3"), "Seed must be a whole number from 0 to 4294967295, got '3'"),
+    (dict(seed=False), "Seed must be a whole number from 0 to 4294967295, got False"),
 ]
 
 
@@ -342,6 +361,9 @@ def test_from_strings() -> None:
     assert dict(s.optimizers[1].hyper) == {"lr": 0.1, "weight_decay": 0.01}
     assert TrajectorySettings.from_strings() == TrajectorySettings()
     assert TrajectorySettings.from_strings(start=["-5", "-2"]).start == (-5.0, -2.0)
+    noisy = TrajectorySettings.from_strings(noise=" 0.5 ", seed="42")
+    assert (noisy.noise, noisy.seed) == (0.5, 42) and isinstance(noisy.seed, int)
+    assert TrajectorySettings.from_strings(noise="0", seed="0") == TrajectorySettings()
 
 
 @pytest.mark.parametrize(
@@ -359,7 +381,13 @@ def test_from_strings() -> None:
       "β1 (beta1) does not apply to sgd or adagrad; it applies to adam, amsgrad, adamw, nadam"),
      (dict(hyper={"amsgrad": "yes"}), "use the optimizer 'amsgrad' instead"),
      (dict(hyper={"bias_correction": "maybe"}), "Bias correction must be true or false"),
-     (dict(condition="nan"), "Condition number κ must be a finite number, got nan")],
+     (dict(condition="nan"), "Condition number κ must be a finite number, got nan"),
+     (dict(noise="lots"), "Gradient noise σ must be a number, got 'lots'"),
+     (dict(noise="-1"), "Gradient noise σ must be a finite number from 0 to 10000, got -1"),
+     (dict(noise="inf"), "Gradient noise σ must be a finite number, got inf"),
+     (dict(seed="2.5"), "Seed must be a whole number from 0 to 4294967295, got 2.5"),
+     (dict(seed="-1"), "Seed must be a whole number from 0 to 4294967295, got -1"),
+     (dict(seed="x"), "Seed must be a number, got 'x'")],
 )
 def test_from_strings_errors(kwargs: dict, message: str) -> None:
     with pytest.raises(SettingsError) as excinfo:
@@ -410,6 +438,9 @@ def trajectory_settings(draw) -> TrajectorySettings:
         optimizers=tuple(draw(st.lists(optimizer_settings(), min_size=1, max_size=4))),
         bound=draw(st.one_of(st.just(trajectory.DEFAULT_BOUND),
                              st.floats(1e4, 1e300), st.just(1e300))),
+        noise=draw(st.one_of(st.just(0.0), st.floats(0, settings.MAX_NOISE),
+                             st.sampled_from([5e-324, settings.MAX_NOISE]))),
+        seed=draw(st.integers(0, settings.MAX_SEED)),
     )
 
 
@@ -457,14 +488,16 @@ raw_optimizer = st.tuples(st.one_of(st.sampled_from(list(rules.RULES)), junk), r
     optimizers=st.one_of(st.lists(raw_optimizer, max_size=3).map(lambda v: ("build", v)),
                          junk.map(lambda v: ("as is", v))),
     bound=st.one_of(st.floats(), junk),
+    noise=st.one_of(st.floats(-1, 2e4), junk),
+    seed=st.one_of(st.integers(-3, 2**33), junk),
 )
 def test_anything_rejected_raises_settings_error(surface, condition, steps, start, optimizers,
-                                                 bound) -> None:
+                                                 bound, noise, seed) -> None:
     try:
         how, value = optimizers
         built = [OptimizerSettings(*o) for o in value] if how == "build" else value
         s = TrajectorySettings(surface=surface, condition=condition, steps=steps, start=start,
-                               optimizers=built, bound=bound)
+                               optimizers=built, bound=bound, noise=noise, seed=seed)
     except SettingsError as e:
         assert str(e) and "\n" not in str(e)
         return
@@ -479,6 +512,7 @@ text = st.one_of(st.none(), st.text(max_size=8),
 
 @hsettings(max_examples=300, deadline=None)
 @given(surface=text, optimizers=text, steps=text, start=text, condition=text, bound=text,
+       noise=text, seed=text,
        hyper=st.dictionaries(st.one_of(st.sampled_from(sorted(rules.LABELS)), st.text(max_size=5)),
                              text.filter(lambda t: t is not None), max_size=3))
 def test_from_strings_raises_only_settings_error(**kwargs) -> None:

@@ -45,11 +45,14 @@ presets (--preset NAME; options given beside it change the preset's settings):
 output:
   --json prints one JSON object:
     {{"surface", "condition" (null unless rotated), "steps", "start", "bound",
-     "minima", "runs": [RUN, ...]}}
+     "noise", "seed", "minima", "runs": [RUN, ...]}}
     plus the keys of the first RUN at the top level, for the one-optimizer case.
     RUN = {{"optimizer", "label", "hyperparameters": {{name: value}},
      "points": [[x1, x2], ...] (steps + 1 of them unless the run diverged),
-     "values": [f, ...], "gradients": [[g1, g2], ...], "diverged_at": null or k,
+     "values": [f, ...], "gradients": [[g1, g2], ...] (∇f at each point),
+     "noisy_gradients": null, or with --noise [[g1, g2], ...] (what the
+     optimizer was given at each point, ∇f + σ ξ; the last row null),
+     "diverged_at": null or k,
      "steps_taken", "state": {{name: [[a1, a2], ...]}}  (Adam: m, v, v_max),
      "explained": {{name: [[a1, a2], ...]}}  (Adam, AMSGrad, AdamW: m_hat, v_hat,
      step_size; empty for the others)}}
@@ -101,6 +104,13 @@ def add_parser(sub) -> None:
     t.add_argument("--bound", metavar="B",
                    help="a run that leaves |x_i| <= B or reaches a non-finite value stops "
                         f"there and is reported as diverged (default {settings.DEFAULT_BOUND:g})")
+    t.add_argument("--noise", metavar="SIGMA",
+                   help="gradient noise: each step is given ∇f + SIGMA·ξ, ξ ~ N(0, I), as a "
+                        f"minibatch gradient; 0 to {settings.MAX_NOISE:g} (default 0: the "
+                        "exact gradient)")
+    t.add_argument("--seed", metavar="N",
+                   help=f"seed of the noise, 0 to {settings.MAX_SEED} (default 0); every run "
+                        "gets the same draws, and the same seed the same paths")
     add_hyperparameters(t, "Each applies to every chosen optimizer that has it; giving one "
                            "that none of them has is an error.")
     out = t.add_mutually_exclusive_group()
@@ -143,7 +153,7 @@ def settings_from_args(args: argparse.Namespace) -> TrajectorySettings:
         raise SettingsError(f"--condition applies to --surface rotated only, not {surface}")
     chosen = TrajectorySettings.from_strings(
         surface=surface, optimizers=names, steps=args.steps, start=args.start,
-        condition=args.condition, bound=args.bound,
+        condition=args.condition, bound=args.bound, noise=args.noise, seed=args.seed,
         hyper={k: (str(v).lower() if isinstance(v, bool) else v) for k, v in given.items()},
     )
     if getattr(args, "preset", None) is None:
@@ -158,6 +168,8 @@ def settings_from_args(args: argparse.Namespace) -> TrajectorySettings:
     return replace(
         chosen,
         steps=chosen.steps if args.steps is not None else base.steps,
+        noise=chosen.noise if args.noise is not None else base.noise,
+        seed=chosen.seed if args.seed is not None else base.seed,
         optimizers=tuple(settings.OptimizerSettings(o.name, {**hyper, **o.hyper})
                          for o, hyper in zip(chosen.optimizers, preset_hyper, strict=True)))
 
@@ -208,6 +220,7 @@ def run_to_json(t) -> dict:
         "points": to_json_list(t.points),
         "values": to_json_list(t.values),
         "gradients": to_json_list(t.grads),
+        "noisy_gradients": None if t.noisy_grads is None else to_json_list(t.noisy_grads),
         "diverged_at": t.diverged_at,
         "steps_taken": t.steps,
         "state": {k: to_json_list(v) for k, v in t.state.items()},
@@ -225,6 +238,8 @@ def result_to_json(config: TrajectorySettings, trajectories) -> dict:
         "steps": config.steps,
         "start": list(config.start_point()),
         "bound": config.bound,
+        "noise": config.noise,
+        "seed": config.seed,
         "minima": [list(m) for m in surface.minima],
         **runs[0],
         "runs": runs,
@@ -243,7 +258,9 @@ def summary(config: TrajectorySettings, trajectories) -> str:
     surface = config.get_surface()
     formula = (surface.f.__doc__ or "").strip().splitlines()[0] if surface.f.__doc__ else ""
     lines = [f"{surface.title}: {formula}; {config.steps} steps from "
-             f"{_point(config.start_point())}"]
+             f"{_point(config.start_point())}"
+             + (f"; gradient noise σ = {config.noise:g}, seed {config.seed}"
+                if config.noise > 0 else "")]
     for t in trajectories:
         lines.append(f"{t.run.label}: {hyper_text(t.run.optimizer, t.run.hyper)}")
         x, f = t.points[-1], t.values[-1]

@@ -22,7 +22,7 @@ _ROW_PX = 120  # height of one row of the state figure
 # Names of a rule's state and derived fields as the chapter writes them.
 # The state's torch names (rules.py keeps them, for state_dict parity) as a student reads
 # them: running averages as E[·], AdaGrad's sum of squares as Σg².
-SYMBOLS = {"m_hat": "m̂", "v_hat": "v̂", "step_size": "η/(√v̂+ε)", "delta": "Δx",
+SYMBOLS = {"g_noisy": "g̃", "m_hat": "m̂", "v_hat": "v̂", "step_size": "η/(√v̂+ε)", "delta": "Δx",
            "momentum_buffer": "momentum b", "sum": "Σg²", "square_avg": "E[g²]",
            "grad_avg": "E[g]", "acc_delta": "E[Δx²]", "mu_product": "Πμ", "v_max": "max v"}
 
@@ -124,7 +124,8 @@ def per_step(traj: Trajectory) -> dict[str, np.ndarray]:
     key (`symbol` names each as the chapter writes it); the state table and figure here,
     and the explorer's payload (`optviz.explorer_payload`), read them.
 
-    g is the gradient step t used, g_t = ∇f(x_{t−1}) (row 0 NaN); then the rule's
+    g is the gradient of step t, g_t = ∇f(x_{t−1}) (row 0 NaN); with gradient noise
+    "g_noisy" follows it, g̃_t = g_t + σ ξ_t, what the optimizer was given; then the rule's
     state after step t (fields that stay zero throughout, e.g. Adam's v_max without
     AMSGrad, left out), its derived quantities (Adam: m̂, v̂, η/(√v̂+ε); with bias
     correction off m̂ = m and v̂ = v, so only the step size) and "delta", Δx_t = x_t − x_{t−1}.
@@ -132,6 +133,9 @@ def per_step(traj: Trajectory) -> dict[str, np.ndarray]:
     g = np.full_like(traj.grads, np.nan)
     g[1:] = traj.grads[:-1]
     out = {"g": g}
+    if traj.noisy_grads is not None:
+        out["g_noisy"] = np.full_like(traj.noisy_grads, np.nan)
+        out["g_noisy"][1:] = traj.noisy_grads[:-1]
     out.update((k, a) for k, a in traj.state.items() if np.any(a != 0))
     for k, a in traj.explained.items():
         if not (_bias_off(traj) and k in ("m_hat", "v_hat")):
@@ -159,8 +163,11 @@ def _state_rows(traj: Trajectory) -> list[tuple[str, str, np.ndarray]]:
         off = _bias_off(traj)
         with np.errstate(invalid="ignore"):
             root_v = np.sqrt(traj.explained["v_hat"])
+        noisy = [("g_noisy", "g̃ — the noisy gradient the optimizer was given", q["g_noisy"])
+                 ] if "g_noisy" in q else []
         return [
             ("g", "g — the gradient", q["g"]),
+            *noisy,
             ("m_hat", "m (no bias correction)" if off else "m̂ — momentum, bias-corrected",
              traj.explained["m_hat"]),
             ("sqrt_v_hat", "√v (no bias correction)" if off else "√v̂ — RMS of the gradient",
@@ -170,7 +177,8 @@ def _state_rows(traj: Trajectory) -> list[tuple[str, str, np.ndarray]]:
             ("delta", "Δx = −η m̂ / (√v̂ + ε) — the step taken" if not off else
              "Δx = −η m / (√v + ε) — the step taken", q["delta"]),
         ]
-    titles = {"g": "g — the gradient", "delta": "Δx — the step taken"}
+    titles = {"g": "g — the gradient", "g_noisy": "g̃ — the noisy gradient",
+              "delta": "Δx — the step taken"}
     return [(k, titles.get(k, k), a) for k, a in q.items()]
 
 

@@ -28,6 +28,8 @@ from optviz.settings import TrajectorySettings
 from optviz.surfaces import Window
 
 STILL_MOVING, DIVERGED = -1, -2
+# The built-in functions with more than one minimum: where a basin map says something.
+SEVERAL_MINIMA = ("himmelblau", "rastrigin")
 SIZE = 41  # starts along each axis
 STEPS = 300  # the fewest steps a run takes here
 TAIL = 16  # the last points that say whether a run settled

@@ -54,7 +54,8 @@ Arrays = dict[str, np.ndarray]
 def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int] = (),
           title: str | None = None, lecture: bool = False,
           window: Window | None = None,
-          trajectories: Sequence[Trajectory] | None = None, ensemble: int = 0) -> bytes:
+          trajectories: Sequence[Trajectory] | None = None, ensemble: int = 0,
+          basin_map: bool = False) -> bytes:
     """The whole blob for the explorer: the runs of `settings`, the surface under them,
     the sliders of run `focus` and its families.
 
@@ -68,6 +69,8 @@ def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int]
     ensemble: with gradient noise (settings.noise > 0), this many more paths of each
         run under other draws of the noise (`ensemble_part`), 0 to MAX_ENSEMBLE; none
         by default, and none without noise (each would be the run itself).
+    basin_map: add the minimum run `focus` reaches from each start of a lattice over
+        the view (`basin_part`).
     """
     count = len(settings.optimizers)
     if isinstance(ensemble, bool) or not isinstance(ensemble, int | np.integer) \
@@ -100,6 +103,9 @@ def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int]
     header["sliders"] = sliders(settings, focus)
     header["families"], family_data = family_part(families.compute(settings, view, focus))
     arrays.update(family_data)
+    if basin_map:
+        header["basins"], basin_data = basin_part(settings, view, focus)
+        arrays.update(basin_data)
     header["start"] = list(settings.start_point())
     header["lecture"] = bool(lecture)
     return payload.pack(header, arrays)

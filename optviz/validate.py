@@ -37,6 +37,8 @@ FIELD_LABELS: dict[str, str] = {
     "optimizers": "Optimizers",
     "label": "Label",
     "lecture": "Lecture mode",
+    "ensemble": "Ensemble",
+    "basins": "Basin map",
 }
 
 

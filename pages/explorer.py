@@ -123,7 +123,8 @@ def chart(controls):
             trajectories = trajectories + compute(controls.request(references))
             drawn = controls.request(optimizers + references)
     # The chart is titled by its function; the page, above it, by the preset.
-    blob = chart_blob(drawn, tuple(dashed), lecture, trajectories)
+    blob = chart_blob(drawn, tuple(dashed), lecture, controls.ensemble, controls.basins,
+                      trajectories)
     if not fits_in_a_message(blob):
         st.error(too_large_message(blob), icon=":material/error:")
         st.stop()

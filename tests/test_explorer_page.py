@@ -56,7 +56,7 @@ def test_defaults_are_the_chapters():
     # The focused run's fields sit under the chart, beside its sliders; the sidebar keeps
     # what every run shares.
     assert [n.label for n in at.main.number_input][:4] == ["Learning rate", "β1", "β2", "ε"]
-    assert [n.label for n in at.sidebar.number_input] == ["Steps", "Start x1", "Start x2"]
+    assert [n.label for n in at.sidebar.number_input] == ["Steps", "Start x1", "Start x2", "Seed"]
     (row,) = at.table[0].value.to_dict("records")
     assert row["optimizer"] == "Adam" and "from the minimum (0, 0)" in row["result"]
 

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
-from optviz import explorer_payload, presets, rules, settings, surfaces
+from optviz import basins, explorer_payload, presets, rules, settings, surfaces
 from optviz.trajectory import Run
 from optviz.validate import SettingsError
 from ui import links
 from ui.presets import run_keys
 from ui.widgets import FIELDS, URL, hyper_fields
 
+ENSEMBLE_SIZE = 10  # the ensemble's faint paths per run
 RESET = "reset_function"  # the button that restores the function's defaults
 COPY = "copy_run"  # the button that adds a copy of the focused run
 # Settings are frozen dataclasses whose repr is exact (floats repr round-trip): a key.
@@ -38,12 +39,14 @@ def compute(request: settings.TrajectorySettings):
 
 @st.cache_data(max_entries=64, show_spinner="Computing the runs…", hash_funcs=BY_REPR)
 def chart_blob(request: settings.TrajectorySettings, dashed: tuple[int, ...],
-               lecture: bool, _trajectories=None) -> bytes:
+               lecture: bool, ensemble: bool = False, basin_map: bool = False,
+               _trajectories=None) -> bytes:
     """The chart's payload (`optviz.explorer_payload`), the first run focused;
     `_trajectories`, `request.compute()` if the page has it (not part of the cache key:
     it follows from `request`)."""
-    return explorer_payload.build(request, dashed=dashed, lecture=lecture,
-                                  trajectories=_trajectories)
+    return explorer_payload.build(
+        request, dashed=dashed, lecture=lecture, trajectories=_trajectories,
+        ensemble=ENSEMBLE_SIZE if ensemble else 0, basin_map=basin_map)
 
 
 @st.cache_data(max_entries=64, show_spinner="Running torch.optim alongside…", hash_funcs=BY_REPR)
@@ -131,6 +134,10 @@ class Controls:
     problems: list[str]
     # Every run's settings, the first one's included: set by `focus`, under the chart.
     optimizers: list[settings.OptimizerSettings] = field(default_factory=list)
+    noise: float = 0.0  # σ of the gradient noise
+    seed: int = 0
+    ensemble: bool = False  # faint paths of each run under other draws of the noise
+    basins: bool = False  # the basin map under the paths
 
     def focus(self, focused: settings.OptimizerSettings) -> Controls:
         """These controls with the first run's settings (from `focused_fields`)."""
@@ -141,7 +148,8 @@ class Controls:
         raises SettingsError for a start it cannot use."""
         return settings.TrajectorySettings(surface=self.name, condition=self.condition or 10.0,
                                            steps=self.steps, start=self.start,
-                                           optimizers=tuple(optimizers or self.optimizers))
+                                           optimizers=tuple(optimizers or self.optimizers),
+                                           noise=self.noise, seed=self.seed)
 
 
 def sidebar() -> Controls:
@@ -174,6 +182,13 @@ def sidebar() -> Controls:
         bias = st.toggle("Bias correction", value=True, key=links.BIAS, bind=URL,
                          help="Adam divides m by 1 − β1ᵗ and v by 1 − β2ᵗ. Off, the first "
                          "step is about 3.2× too long: η(1 − β1)/√(1 − β2)")
+        noise, seed, ensemble = noise_fields()
+        basin_map = False
+        if name in basins.SEVERAL_MINIMA:
+            basin_map = st.toggle("Basin map", key=links.BASINS, bind=URL,
+                                  help="Colour each start of a lattice by the minimum the "
+                                  "first run reaches from it: change β1 or η and see the "
+                                  "basins move")
         chosen = st.multiselect("Runs", links.RUNS, default=["adam"], format_func=links.run_title,
                                 key=links.OPTIMIZERS, bind=URL,
                                 max_selections=settings.MAX_RUNS,
@@ -197,7 +212,25 @@ def sidebar() -> Controls:
                 others.append(chosen_settings)
                 problems.extend(bad)
     return Controls(name, condition, surface, int(steps), start, bias, list(chosen), others,
-                    problems)
+                    problems, noise=noise, seed=seed, ensemble=ensemble, basins=basin_map)
+
+
+def noise_fields() -> tuple[float, int, bool]:
+    """The gradient noise's slider, its seed and the ensemble switch (in the sidebar)."""
+    noise = st.select_slider(
+        "Gradient noise σ", options=links.NOISE_LEVELS, value=0.0, format_func=lambda v: f"{v:g}",
+        key=links.NOISE, bind=URL,
+        help="The optimizers get g̃ = ∇f(x) + σ·ξ, ξ ~ N(0, I), as a minibatch gradient "
+        "scatters around the full one; 0 is the exact gradient. β1 averages the noise away, "
+        "β2 scales the step to it.")
+    left, right = st.columns(2, vertical_alignment="bottom")
+    seed = left.number_input("Seed", min_value=0, max_value=settings.MAX_SEED, value=0, step=1,
+                             key=links.SEED, bind=URL, disabled=noise == 0,
+                             help="The same seed draws the same noise, so the same path")
+    ensemble = right.toggle("Ensemble", key=links.ENSEMBLE, bind=URL, disabled=noise == 0,
+                            help="Ten faint paths of each run under other draws of the noise: "
+                            "the spread β1 averages away")
+    return float(noise), int(seed), bool(ensemble) and noise > 0
 
 
 def focused_fields(controls: Controls) -> tuple[Controls, list[str]]:

@@ -18,6 +18,11 @@ SURFACE, CONDITION, STEPS, X1, X2, BIAS, OPTIMIZERS, TAB = (
     "surface", "condition", "steps", "x1", "x2", "bias", "opt", "tab")
 TABS = ("Results", "State inspector", "Lock-step check", "Downloads")
 LECTURE, PRESET = "lecture", "preset"  # projector view; a lecture preset's title and lesson
+NOISE, SEED, ENSEMBLE, BASINS = "noise", "seed", "ensemble", "basins"
+# The gradient noise slider's positions: σ spans the gradients of every function, from
+# the D2L quadratic's (~5) to Rosenbrock's (~500).
+NOISE_LEVELS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0,
+                200.0, 500.0, 1000.0)
 # Keys Streamlit itself puts in a URL: not ours to judge.
 FOREIGN = frozenset({"embed", "embed_options"})
 # The explorer's condition number field takes κ in this range.
@@ -111,6 +116,16 @@ def _check_one(key: str, values: Sequence[str]) -> None:
             raise SettingsError(f"Unknown tab {text[:40]!r}; choose one of: {', '.join(TABS)}")
     elif key == BIAS:
         parse_bool(text, "bias_correction")
+    elif key in (ENSEMBLE, BASINS):
+        parse_bool(text, key)
+    elif key == NOISE:
+        sigma = parse_number(text, "noise")
+        if sigma not in NOISE_LEVELS:
+            raise SettingsError(f"{label(NOISE)} must be one of the slider's values "
+                                f"({', '.join(f'{v:g}' for v in NOISE_LEVELS)}), "
+                                f"got {text.strip()[:40]!r}")
+    elif key == SEED:
+        settings.TrajectorySettings(seed=parse_number(text, "seed"))
     elif key == LECTURE:
         parse_bool(text, "lecture")
     elif key == PRESET:

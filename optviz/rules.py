@@ -270,6 +270,20 @@ def nadam_update(g, state: NAdamState, x, t: int, hp: NAdamHyper):
     return decay - hp.lr * step / denom, NAdamState(m, v, mu_product)
 
 
+def split_decoupled_decay(hp):
+    r"""Decoupled weight decay as a step of its own: (f, hp′), f = 1 − ηλ.
+
+    Where decay is decoupled (AdamW; NAdam's option) the rest of the step does not
+    depend on x, so x + Δx(hp) = f·x + Δx(hp′), hp′ being hp with λ = 0. torch applies
+    it in that order, x ← f·x and then the step, which in float32 rounds differently
+    from adding −ηλx into the same Δx; `optviz.optimizers` follows torch. Where decay
+    is not decoupled: (1, hp).
+    """
+    if not getattr(hp, "decoupled_weight_decay", False):
+        return 1.0, hp
+    return 1 - hp.lr * hp.weight_decay, hp._replace(weight_decay=0.0)
+
+
 # ---------------------------------------------------------------------- registry
 
 

@@ -249,6 +249,28 @@ def test_rule_on_numpy_floats_and_torch_agree(name):
     np.testing.assert_allclose(xs, x_np, rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", list(rules.RULES))
+def test_decoupled_decay_split_off_gives_the_same_step(name):
+    """x + Δx(hp) = f·x + Δx(hp′) for (f, hp′) = split_decoupled_decay(hp): the torch
+    adapters decay first, as torch does, and still run the rule's own step."""
+    rule = rules.RULES[name]
+    hp = rule.hyperparams(lr=0.05, weight_decay=0.3)
+    factor, rest = rules.split_decoupled_decay(hp)
+    decoupled = getattr(hp, "decoupled_weight_decay", False)
+    assert (factor, rest) == ((1 - 0.05 * 0.3, hp._replace(weight_decay=0.0)) if decoupled
+                              else (1.0, hp))
+    rng = np.random.default_rng(3)
+    x, state = rng.normal(size=4), rule.init(np.zeros(4), hp)
+    for t in range(1, 6):
+        g = rng.normal(size=4)
+        whole, state_whole = rule.update(g, state, x, t, hp)
+        part, state_part = rule.update(g, state, factor * x, t, rest)
+        np.testing.assert_allclose(factor * x + part, x + whole, rtol=1e-14, atol=1e-15)
+        for a, b in zip(state_part, state_whole, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-14)
+        x, state = x + whole, state_whole
+
+
 def test_rule_takes_one_hyperparameter_per_run():
     """Numeric hyperparameters may be arrays: many settings advance in one call."""
     rule = rules.RULES["adam"]

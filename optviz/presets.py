@@ -29,6 +29,9 @@ class Preset:
     steps: int = 20
     runs: tuple[settings.OptimizerSettings, ...] = (run("adam"),)  # one optimizer may repeat
     bias_correction: bool = True
+    noise: float = 0.0  # σ of the gradient noise (optviz.noise), and its seed
+    seed: int = 0
+    ensemble: bool = False  # the chart draws each run under other draws too, faintly
 
     @property
     def optimizers(self) -> tuple[str, ...]:
@@ -39,7 +42,7 @@ class Preset:
         """The computation the explorer runs for this preset (the runs shown solid)."""
         off = {} if self.bias_correction else {"bias_correction": False}
         return settings.TrajectorySettings(
-            surface=self.surface, steps=self.steps,
+            surface=self.surface, steps=self.steps, noise=self.noise, seed=self.seed,
             optimizers=tuple(settings.OptimizerSettings(
                 o.name, {**o.hyper, **{k: v for k, v in off.items() if k in o.rule.tunable}})
                 for o in self.runs))
@@ -91,6 +94,23 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         "the same η it does not diverge.",
         runs=(run("sgd", lr=1.0), run("adam")),
     ),
+    Preset(
+        "noise-beta1", "Noisy gradients: what β1 averages",
+        "Each gradient here is ∇f plus noise of σ = 2 (faint: the same runs under other "
+        "draws of the noise). With β1 = 0 Adam steps along each noisy gradient, about η "
+        "every step, in a new direction each time; with β1 = 0.9, m averages about the "
+        "last ten gradients, the noise partly cancels, and the path runs smooth.",
+        steps=60, runs=(run("adam", beta1=0.0), run("adam")), noise=2.0, seed=1,
+        ensemble=True,
+    ),
+    Preset(
+        "noisy-sgd", "Adam vs SGD on noisy gradients",
+        "With noise of σ = 3 on every gradient, SGD's step η·g̃ carries the noise at full "
+        "size: about 0.35 a step, back and forth across the valley. Adam divides by √v̂, "
+        "which grows with the noise (v̂ ≈ g² + σ²), and m averages it: its steps stay "
+        "short, and it ends lower.",
+        steps=60, runs=(run("sgd", lr=0.1), run("adam")), noise=3.0, seed=1, ensemble=True,
+    ),
 )}
 
 
@@ -116,6 +136,9 @@ def changes(preset: Preset, current: settings.TrajectorySettings) -> list[str]:
     elif current.surface == "rotated":
         differs("condition number κ", current.condition, lesson.condition)
     differs("steps", current.steps, lesson.steps)
+    differs("gradient noise σ", current.noise, lesson.noise)
+    if current.noise and lesson.noise:
+        differs("seed", current.seed, lesson.seed)
     differs("start", current.start_point(), lesson.start_point())
     names = run_names(current.optimizers)
     if names != run_names(lesson.optimizers):

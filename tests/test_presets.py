@@ -108,3 +108,34 @@ def test_changes_are_named_with_the_lessons_values():
         OptimizerSettings("adam", {"beta2": 0.5, "eps": lesson.optimizers[0].hyperparams().eps}),
         OptimizerSettings("adam")))
     assert presets.changes(preset, same) == []
+
+
+def _mean_step(t) -> float:
+    return float(np.linalg.norm(np.diff(t.points, axis=0), axis=1).mean())
+
+
+def _turning(t) -> float:
+    """The mean cosine between consecutive steps: 1 straight on, 0 a new way every step."""
+    d = np.diff(t.points, axis=0)
+    cos = (d[1:] * d[:-1]).sum(axis=1) / (np.linalg.norm(d[1:], axis=1)
+                                          * np.linalg.norm(d[:-1], axis=1))
+    return float(np.nanmean(cos))
+
+
+def test_beta1_averages_the_noise_into_a_smooth_path():
+    raw, averaged = presets.get("noise-beta1").settings().compute()
+    assert [t.run.label for t in (raw, averaged)] == ["Adam, β1 = 0", "Adam, β1 = 0.9"]
+    assert _turning(raw) < 0.3 < 0.7 < _turning(averaged)
+    assert _mean_step(raw) > 2 * _mean_step(averaged)
+    # Over many draws of the noise, not only the lesson's seed.
+    for seed in range(5):
+        raw, averaged = dataclasses.replace(presets.get("noise-beta1"), seed=seed).settings() \
+            .compute()
+        assert _turning(raw) < _turning(averaged)
+
+
+def test_on_noisy_gradients_sgd_takes_the_noise_at_full_size_and_adam_does_not():
+    sgd, adam = presets.get("noisy-sgd").settings().compute()
+    assert 0.25 < _mean_step(sgd) < 0.45  # "about 0.35 a step"
+    assert _mean_step(sgd) > 2 * _mean_step(adam)
+    assert adam.values[-20:].mean() < sgd.values[-20:].mean()

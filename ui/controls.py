@@ -75,7 +75,8 @@ def widget_state(request: settings.TrajectorySettings, runs: list[str]) -> dict:
     keyed `runs`: every shared field and every field of each run, defaults included."""
     start = request.start_point()
     state = {links.SURFACE: request.surface, links.STEPS: request.steps,
-             links.X1: float(start[0]), links.X2: float(start[1]), links.OPTIMIZERS: list(runs)}
+             links.X1: float(start[0]), links.X2: float(start[1]), links.OPTIMIZERS: list(runs),
+             links.NOISE: request.noise, links.SEED: request.seed}
     if request.surface == "rotated":
         state[links.CONDITION] = request.condition
     for run, optimizer in zip(runs, request.optimizers, strict=True):
@@ -94,11 +95,13 @@ def reset_state(preset: presets.Preset | None, state: Mapping) -> dict:
     """The widget values a lecturer's R sets: the preset's settings, or without one the
     function's defaults for each run in `state` (the session's; runs and function stay)."""
     if preset is not None:
-        return widget_state(preset.settings(), run_keys(preset))
+        return {**widget_state(preset.settings(), run_keys(preset)),
+                links.ENSEMBLE: preset.ensemble}
     runs = list(state.get(links.OPTIMIZERS) or ["adam"])
     request = settings.TrajectorySettings(
         surface=state.get(links.SURFACE, settings.DEFAULT_SURFACE),
         condition=state.get(links.CONDITION, settings.DEFAULT_CONDITION),
+        noise=state.get(links.NOISE, 0.0), seed=state.get(links.SEED, 0),
         optimizers=tuple(settings.OptimizerSettings(links.run_optimizer(r)) for r in runs))
     return {**widget_state(request, runs), links.BIAS: True}
 

@@ -21,8 +21,8 @@ LECTURE, PRESET = "lecture", "preset"  # projector view; a lecture preset's titl
 NOISE, SEED, ENSEMBLE, BASINS = "noise", "seed", "ensemble", "basins"
 # The gradient noise slider's positions: σ spans the gradients of every function, from
 # the D2L quadratic's (~5) to Rosenbrock's (~500).
-NOISE_LEVELS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0,
-                200.0, 500.0, 1000.0)
+NOISE_LEVELS = (0.0,) + tuple(float(f"{m}e{e}") for e in range(-2, 3) for m in (1, 2, 3, 5)) + (
+    1000.0,)
 # Keys Streamlit itself puts in a URL: not ours to judge.
 FOREIGN = frozenset({"embed", "embed_options"})
 # The explorer's condition number field takes κ in this range.

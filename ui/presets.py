@@ -30,6 +30,10 @@ def query(preset: Preset, lecture: bool = True) -> list[tuple[str, str]]:
           for k, o in zip(keys, preset.runs, strict=True) for f, v in o.hyper.items()]
     if not preset.bias_correction:
         q.append((links.BIAS, "false"))
+    if preset.noise:
+        q += [(links.NOISE, f"{preset.noise:g}"), (links.SEED, str(preset.seed))]
+        if preset.ensemble:
+            q.append((links.ENSEMBLE, "true"))
     q.append((links.PRESET, preset.name))
     if lecture:
         q.append((links.LECTURE, "1"))

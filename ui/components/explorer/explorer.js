@@ -137,13 +137,19 @@ export function buildModel({ header, arrays }) {
       const a = need(s.array, `${what} series ${s.key}`, (sh) => sh[0] === n && sh[1] === 2);
       return lazy({ key: s.key, label: s.label }, "data", () => a.data);
     });
+    let ensemble = null;
+    if (r.ensemble) {
+      const es = need(r.ensemble.steps, `${what} ensemble`, (s) => s.length === 1);
+      const ep = need(r.ensemble.points, `${what} ensemble`, (s) => s.length === 3 && s[1] === es.shape[0] && s[2] === 2);
+      ensemble = { K: ep.shape[0], P: ep.shape[1], points: ep.data };
+    }
     return lazy({
       label: String(r.label ?? `run ${i}`), optimizer: r.optimizer, color: r.color || "#333", dashed: !!r.dashed,
       marker: MARKER_SHAPES.has(r.marker) ? r.marker : "circle",
       sameAs: Number.isInteger(r.same_as) && r.same_as >= 0 && r.same_as < i ? r.same_as : null,
       layer: Number.isInteger(r.layer) && r.layer > 0 ? r.layer : 0,
       width: Number.isFinite(r.width) && r.width > 0 ? Math.min(3, r.width) : 1,
-      steps: n - 1, divergedAt: r.diverged_at ?? null, points: pts.data, series,
+      steps: n - 1, divergedAt: r.diverged_at ?? null, points: pts.data, series, ensemble,
     }, "values", () => (values ? values.data : null));
   });
   const families = {};
@@ -955,6 +961,7 @@ function update(st, data) {
   if (!old || old.lecture !== model.lecture || !sameView(old.view, model.view)) st.dirtyLayout = true;
   if (!old || !sameContours(old.contours, model.contours)) st.dirtyBg = true;
   if (old && !sameBasins(old.basins, model.basins)) st.dirtyBg = true;
+  if (old && model.runs.some((r, i) => !sameEnsemble(old.runs[i]?.ensemble, r.ensemble))) st.dirtyBg = true;
   // The step survives a new payload, clamped; one sitting at the end of the old runs
   // (the first look shows whole paths) follows the end of the new ones.
   st.step = !old || st.step >= old.T ? model.T : Math.min(st.step, model.T);
@@ -1020,6 +1027,11 @@ function sameView(a, b) {
   return a[0][0] === b[0][0] && a[0][1] === b[0][1] && a[1][0] === b[1][0] && a[1][1] === b[1][1];
 }
 
+function sameEnsemble(a, b) {
+  if (!a || !b) return a === b;
+  return a.K === b.K && sameBits(a.points, b.points);
+}
+
 function sameBasins(a, b) {
   if (!a || !b) return a === b;
   return sameBits(a.x1, b.x1) && sameBits(a.x2, b.x2) && sameBits(a.labels, b.labels);
@@ -1048,6 +1060,7 @@ function updateLegend(st) {
       b.setAttribute("aria-pressed", String(!st.hidden.has(r.label)));
       st.dirtyCorner = true;
       st.fCache = null;
+      if (r.ensemble) st.dirtyBg = true; // its faint paths go or come with it
       schedule(st);
     });
     return el("li", {}, b);
@@ -1941,6 +1954,7 @@ function drawBackground(st) {
     ctx.lineWidth = m.level;
     ctx.stroke();
   }
+  drawEnsembles(st, ctx, m);
   ctx.restore();
 
   // Frame, ticks, labels.
@@ -1978,6 +1992,35 @@ function drawBackground(st) {
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   ctx.fillText("x₂", Math.max(ctx.measureText("x₂").width + 2, r.x - m.tick - 10 - st.yLabelW), r.y + r.h / 2);
+}
+
+/** Each run's ensemble (the same run under other draws of the gradient noise) as faint
+ * whole paths in its colour, under every run: the spread the bold path sits in. */
+function drawEnsembles(st, ctx, m) {
+  const { ax, kx, ay, ky } = transform(st);
+  ctx.save();
+  ctx.globalAlpha = 0.35;
+  ctx.lineWidth = Math.max(1, m.path * 0.4);
+  ctx.lineJoin = "round";
+  for (const run of st.model.runs) {
+    const e = run.ensemble;
+    if (!e || st.hidden.has(run.label)) continue;
+    ctx.strokeStyle = run.color;
+    ctx.beginPath();
+    for (let k = 0; k < e.K; k++) {
+      let pen = false;
+      for (let j = 0; j < e.P; j++) {
+        const x = e.points[(k * e.P + j) * 2];
+        const y = e.points[(k * e.P + j) * 2 + 1];
+        if (!Number.isFinite(x) || !Number.isFinite(y)) break; // a member that diverged
+        if (pen) ctx.lineTo(ax + kx * x, ay + ky * y);
+        else ctx.moveTo(ax + kx * x, ay + ky * y);
+        pen = true;
+      }
+    }
+    ctx.stroke();
+  }
+  ctx.restore();
 }
 
 /** Each start of the basins' lattice as a cell in the colour of the minimum its run

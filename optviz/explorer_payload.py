@@ -36,7 +36,7 @@ from optviz.plots import contours
 from optviz.plots.inspector import per_step, symbol
 from optviz.plots.theme import CONTOUR_COLORSCALE, MARKERS, PALETTE
 from optviz.plots.trajectory import formula, run_name, view_window
-from optviz.settings import TrajectorySettings
+from optviz.settings import CUSTOM, TrajectorySettings
 from optviz.surfaces import Surface, Window
 from optviz.trajectory import Trajectory
 
@@ -119,7 +119,10 @@ def heading(surface: Surface, title: str | None = None) -> dict:
 
 def contour_part(settings: TrajectorySettings, view: Window) -> tuple[dict, Arrays]:
     """The header's "contours" and its array of level segments, over `view`."""
-    x1s, x2s, _, levels = _contour_grid(settings.surface, _rounded(view), CONTOUR_GRID,
+    # A built-in by name (hashable for the cache); a typed function as its Surface, the
+    # same object for the same text and window (custom_surface's own cache).
+    surface = settings.get_surface() if settings.surface == CUSTOM else settings.surface
+    x1s, x2s, _, levels = _contour_grid(surface, _rounded(view), CONTOUR_GRID,
                                         settings.condition)
     # lines_x / lines_y hold each segment as "x0, x1, NaN": rows of (x0, y0, x1, y1).
     lx, ly = levels.lines_x.reshape(-1, 3), levels.lines_y.reshape(-1, 3)

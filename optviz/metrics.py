@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optviz.surfaces import Surface
+from optviz.surfaces import CUSTOM, Surface
 from optviz.trajectory import Trajectory
 
 
@@ -69,13 +69,15 @@ class RunSummary(NamedTuple):
     tolerance: float
     diverged_at: int | None
     minima_count: int  # how many minima the surface has ("the" or "the nearest")
+    typed: bool = False  # a user's own function: no minima listed, none known
 
     def text(self) -> str:
         if self.diverged_at is not None:
             return f"diverged at step {self.diverged_at}"
         text = f"f = {_short(self.final_value)} after {self.steps} steps"
         if self.nearest_minimum is None:
-            return text + " (this surface has no minimum)"
+            return text + (" (its minima are not known)" if self.typed
+                           else " (this surface has no minimum)")
         which = "the minimum" if self.minima_count == 1 else "the nearest minimum"
         text += (f", {_short(self.distance_to_minimum)} from {which} "
                  f"{_point(self.nearest_minimum)}")
@@ -107,4 +109,5 @@ def summarize(traj: Trajectory, surface: Surface, tol: float = 1e-3) -> RunSumma
         tolerance=float(tol),
         diverged_at=traj.diverged_at,
         minima_count=len(surface.minima),
+        typed=surface.name == CUSTOM,
     )

@@ -54,9 +54,22 @@ MAX_NOISE = noise_model.MAX_NOISE
 MAX_SEED = noise_model.MAX_SEED
 
 
+CUSTOM = surfaces.CUSTOM  # the surface name of a user's own function (`expression`)
+# A typed function's window unless one is given.
+DEFAULT_WINDOW = ((-5.0, 5.0), (-5.0, 5.0))
+
+
+def _builtin(surface: str) -> surfaces.Surface | None:
+    """The built-in surface called `surface`, or None for a user's own function."""
+    name = surface_name(surface)
+    return None if name == CUSTOM else surfaces.SURFACES[name]
+
+
 def default_steps(surface: str) -> int:
-    """Function `surface`'s own number of steps (`optviz.surfaces`), at most MAX_STEPS."""
-    return min(surfaces.SURFACES[surface_name(surface)].steps, MAX_STEPS)
+    """Function `surface`'s own number of steps (`optviz.surfaces`; a typed function's:
+    the chapter's), at most MAX_STEPS."""
+    own = _builtin(surface)
+    return min(own.steps if own else DEFAULT_STEPS, MAX_STEPS)
 
 
 def optimizer_name(name: Any) -> str:
@@ -65,7 +78,10 @@ def optimizer_name(name: Any) -> str:
 
 
 def surface_name(name: Any) -> str:
-    """The registered name of surface `name` (case and spaces forgiven), or SettingsError."""
+    """The registered name of surface `name` (case and spaces forgiven), or "custom" (a
+    user's own function), or SettingsError."""
+    if isinstance(name, str) and name.strip().lower() == CUSTOM:
+        return CUSTOM
     return choice(name, surfaces.SURFACES, "surface")
 
 
@@ -201,8 +217,8 @@ class OptimizerSettings:
         """torch's defaults, then the chapter's 2D ones (`optviz.defaults`), then the
         learning rate of function `surface` (`optviz.surfaces`), then this run's
         overrides."""
-        own = surfaces.SURFACES[surface_name(surface)].lr
-        lr = {"lr": own[self.name]} if self.name in own else {}
+        own = _builtin(surface)
+        lr = {"lr": own.lr[self.name]} if own and self.name in own.lr else {}
         return self.rule.hyperparams(**{**DEFAULTS[self.name].explorer, **lr, **self.hyper})
 
     def to_run(self, start: Sequence[float], surface: str = DEFAULT_SURFACE) -> trajectory.Run:
@@ -294,10 +310,24 @@ class TrajectorySettings:
     # run shares the draws (`optviz.noise`).
     noise: float = 0.0
     seed: int = 0
+    # With surface "custom": f(x1, x2) as typed (`optviz.expression`) and its window
+    # ((x1 min, x1 max), (x2 min, x2 max)); None: DEFAULT_WINDOW.
+    expression: str = ""
+    window: tuple[tuple[float, float], tuple[float, float]] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "surface", surface_name(self.surface))
+        if self.surface == CUSTOM:
+            from optviz.custom_surface import check_window  # sympy: only when needed
+
+            if not (isinstance(self.expression, str) and self.expression.strip()):
+                raise SettingsError("Type a function of x1 and x2, e.g. x1**2 + 10*sin(x2)")
+            set_(self, "expression", self.expression.strip())
+            set_(self, "window", check_window(self.window or DEFAULT_WINDOW))
+        elif self.expression or self.window is not None:
+            raise SettingsError(f"A typed function and its window need the surface "
+                                f"{CUSTOM!r}, not {self.surface!r}")
         condition = real(self.condition, "condition")
         if not (math.isfinite(condition) and condition >= 1):
             raise SettingsError(
@@ -320,6 +350,8 @@ class TrajectorySettings:
                                 f"{MAX_NOISE:g}, got {num(sigma)}")
         set_(self, "noise", sigma + 0.0)  # -0.0 reads, links and hashes as 0.0
         set_(self, "seed", whole(self.seed, "seed", 0, MAX_SEED))
+        if self.surface == CUSTOM:
+            self.get_surface()  # the text parses and f is finite on the window, or one line
         start = self.start_point()
         if max(abs(start[0]), abs(start[1])) > bound:
             raise SettingsError(
@@ -328,10 +360,16 @@ class TrajectorySettings:
             )
 
     def get_surface(self) -> surfaces.Surface:
+        if self.surface == CUSTOM:
+            from optviz.custom_surface import custom_surface
+
+            return custom_surface(self.expression, self.window)
         return surfaces.get_surface(self.surface, self.condition)
 
     def start_point(self) -> tuple[float, float]:
-        return self.start if self.start is not None else surfaces.SURFACES[self.surface].start
+        if self.start is not None:
+            return self.start
+        return self.get_surface().start
 
     def hyperparams(self, run: int = 0) -> NamedTuple:
         """Run `run`'s hyperparameters on this surface (see `OptimizerSettings`)."""
@@ -373,13 +411,17 @@ class TrajectorySettings:
         hyper: Mapping[str, str] | None = None,
         noise: str | None = None,
         seed: str | None = None,
+        expression: str | None = None,
+        window: Sequence[str] | None = None,
     ) -> TrajectorySettings:
         """Settings from text, as typed on a command line or in a URL; None means default.
 
         `optimizers` is a name or a comma-separated list; `start` is "x1,x2" or two
         strings; `hyper` maps hyperparameter names ("beta1", "weight-decay") to text and
         applies each to every chosen optimizer that has it. A hyperparameter that none
-        of them has is an error.
+        of them has is an error. `expression` is a typed f(x1, x2) (the surface is then
+        "custom" unless another is named, which is an error) over `window`, four
+        strings: x1 from, x1 to, x2 from, x2 to.
         """
         if optimizers is None:
             optimizers = [DEFAULT_OPTIMIZER]
@@ -412,6 +454,15 @@ class TrajectorySettings:
             kwargs["condition"] = parse_number(condition, "condition")
         if bound is not None:
             kwargs["bound"] = parse_number(bound, "bound")
+        if expression is not None:
+            kwargs["expression"] = expression
+            kwargs.setdefault("surface", CUSTOM)
+        if window is not None:
+            if len(window) != 4:
+                raise SettingsError("The window must be four numbers: x1 from, x1 to, x2 from, "
+                                    f"x2 to; got {show(list(window))}")
+            ends = [parse_number(v, "window") for v in window]
+            kwargs["window"] = ((ends[0], ends[1]), (ends[2], ends[3]))
         if noise is not None:
             kwargs["noise"] = parse_number(noise, "noise")
         if seed is not None:

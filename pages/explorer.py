@@ -74,6 +74,11 @@ if preset:
 link_problems = dict.fromkeys(links.check_query(query))
 sidebar_controls = sidebar()
 link_problems.update(dict.fromkeys(sidebar_controls.problems))
+if sidebar_controls.function_error:
+    if link_problems:
+        warn(link_problems)
+    st.error(sidebar_controls.function_error, icon=":material/function:")
+    st.stop()
 if not sidebar_controls.chosen:
     if link_problems:
         warn(link_problems)
@@ -197,8 +202,7 @@ def below_chart(controls, request, trajectories, dashed, corrected, blob) -> Non
                 st.info("Add Adam to compare optviz's Adam with torch.optim.Adam step for step.")
             else:
                 i = adam_like[0]
-                result = lockstep(name, controls.condition, request.runs()[i],
-                                  controls.steps)
+                result = lockstep(request, i)
                 if not result.available:
                     st.info(result.reason)
                 else:

@@ -25,6 +25,7 @@ from ui import links
 from ui.presets import run_keys
 from ui.widgets import FIELDS, URL, hyper_fields
 
+DEFAULT_EXPRESSION = "x1**2 + 10*sin(x2)"  # a typed function to start from: two valleys
 ENSEMBLE_SIZE = 10  # the ensemble's faint paths per run
 RESET = "reset_function"  # the button that restores the function's defaults
 COPY = "copy_run"  # the button that adds a copy of the focused run
@@ -50,10 +51,11 @@ def chart_blob(request: settings.TrajectorySettings, dashed: tuple[int, ...],
 
 
 @st.cache_data(max_entries=64, show_spinner="Running torch.optim alongside…", hash_funcs=BY_REPR)
-def lockstep(surface_name: str, condition: float | None, run, steps: int):
+def lockstep(request: settings.TrajectorySettings, run: int):
+    """optviz's run `run` of `request` beside torch.optim's, step for step."""
     from optviz.lockstep import compare_with_torch
 
-    return compare_with_torch(surfaces.get_surface(surface_name, condition), run, steps)
+    return compare_with_torch(request.get_surface(), request.runs()[run], request.steps)
 
 
 def apply_function_defaults() -> None:
@@ -63,11 +65,28 @@ def apply_function_defaults() -> None:
     state, as a URL-bound field is set; a field at its default leaves the URL."""
     name = st.session_state[links.SURFACE]
     state = st.session_state
-    state[links.X1], state[links.X2] = surfaces.get_surface(name).start
+    state[links.X1], state[links.X2] = function_start(name, typed_window(state))
     state[links.STEPS] = settings.default_steps(name)
     for run in state.get(links.OPTIMIZERS) or []:
         optimizer = settings.OptimizerSettings(links.run_optimizer(run))
         state[links.hyper_key(run, "lr")] = optimizer.hyperparams(name).lr
+
+
+def typed_window(state) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The typed function's window as its fields say (the default where unset)."""
+    (a, b), (c, d) = settings.DEFAULT_WINDOW
+    x0, x1, y0, y1 = (float(state.get(k, v)) for k, v in zip(links.WINDOW, (a, b, c, d),
+                                                                  strict=True))
+    return (x0, x1), (y0, y1)
+
+
+def function_start(name: str, window) -> tuple[float, float]:
+    """Function `name`'s own start; a typed function's, from its window's."""
+    if name == settings.CUSTOM:
+        from optviz.custom_surface import default_start
+
+        return default_start(window)
+    return surfaces.get_surface(name).start
 
 
 def widget_state(request: settings.TrajectorySettings, runs: list[str]) -> dict:
@@ -128,7 +147,7 @@ class Controls:
 
     name: str
     condition: float | None
-    surface: surfaces.Surface
+    surface: surfaces.Surface | None  # None: a typed function that cannot be used
     steps: int
     start: tuple[float, float]
     bias: bool
@@ -139,6 +158,9 @@ class Controls:
     optimizers: list[settings.OptimizerSettings] = field(default_factory=list)
     noise: float = 0.0  # σ of the gradient noise
     seed: int = 0
+    expression: str = ""  # a typed function (name "custom"), its window, and why it
+    window: tuple | None = None  # cannot be used (None: it can)
+    function_error: str | None = None
     ensemble: bool = False  # faint paths of each run under other draws of the noise
     basins: bool = False  # the basin map under the paths
 
@@ -152,16 +174,21 @@ class Controls:
         return settings.TrajectorySettings(surface=self.name, condition=self.condition or 10.0,
                                            steps=self.steps, start=self.start,
                                            optimizers=tuple(optimizers or self.optimizers),
-                                           noise=self.noise, seed=self.seed)
+                                           noise=self.noise, seed=self.seed,
+                                           expression=self.expression, window=self.window)
 
 
 def sidebar() -> Controls:
     """Draw the explorer's controls in the sidebar, every one bound to the URL."""
     problems = []
     with st.sidebar:
-        name = st.selectbox("Function", list(surfaces.SURFACES), key=links.SURFACE, bind=URL,
-                            format_func=lambda n: surfaces.SURFACES[n].title,
-                            on_change=apply_function_defaults)
+        name = st.selectbox("Function", [*surfaces.SURFACES, settings.CUSTOM],
+                            key=links.SURFACE, bind=URL, on_change=apply_function_defaults,
+                            format_func=lambda n: (links.CUSTOM_TITLE if n == settings.CUSTOM
+                                                   else surfaces.SURFACES[n].title))
+        expression, window, function_error = "", None, None
+        if name == settings.CUSTOM:
+            expression, window, function_error = typed_function()
         condition = None
         if name == "rotated":
             condition = st.number_input("Condition number κ", min_value=links.CONDITION_RANGE[0],
@@ -171,23 +198,27 @@ def sidebar() -> Controls:
         st.button("Reset to this function's defaults", key=RESET, type="tertiary",
                   icon=":material/restart_alt:", on_click=apply_function_defaults,
                   help="Its start, steps and each optimizer's learning rate")
-        surface = surfaces.get_surface(name, condition)
+        surface = None if function_error else (
+            settings.TrajectorySettings(surface=name, expression=expression,
+                                        window=window).get_surface()
+            if name == settings.CUSTOM else surfaces.get_surface(name, condition))
+        default_start = surface.start if surface else function_start(name, window)
         steps = st.number_input("Steps", min_value=1, max_value=settings.MAX_STEPS,
                                 value=settings.default_steps(name), step=10, key=links.STEPS,
                                 bind=URL)
         left, right = st.columns(2)
-        x1 = left.number_input("Start x1", value=float(surface.start[0]), format="%g",
+        x1 = left.number_input("Start x1", value=float(default_start[0]), format="%g",
                                key=links.X1, bind=URL)
-        x2 = right.number_input("Start x2", value=float(surface.start[1]), format="%g",
+        x2 = right.number_input("Start x2", value=float(default_start[1]), format="%g",
                                 key=links.X2, bind=URL)
-        start, bad_start = usable_start((x1, x2), surface.start)
+        start, bad_start = usable_start((x1, x2), default_start)
         problems.extend(bad_start)
         bias = st.toggle("Bias correction", value=True, key=links.BIAS, bind=URL,
                          help="Adam divides m by 1 − β1ᵗ and v by 1 − β2ᵗ. Off, the first "
                          "step is about 3.2× too long: η(1 − β1)/√(1 − β2)")
         noise, seed, ensemble = noise_fields()
         basin_map = False
-        if name in basins.SEVERAL_MINIMA:
+        if name in basins.SEVERAL_MINIMA or name == settings.CUSTOM:
             basin_map = st.toggle("Basin map", key=links.BASINS, bind=URL,
                                   help="Colour each start of a lattice by the minimum the "
                                   "first run reaches from it: change β1 or η and see the "
@@ -215,7 +246,36 @@ def sidebar() -> Controls:
                 others.append(chosen_settings)
                 problems.extend(bad)
     return Controls(name, condition, surface, int(steps), start, bias, list(chosen), others,
-                    problems, noise=noise, seed=seed, ensemble=ensemble, basins=basin_map)
+                    problems, noise=noise, seed=seed, ensemble=ensemble, basins=basin_map,
+                    expression=expression, window=window, function_error=function_error)
+
+
+def typed_function() -> tuple[str, tuple, str | None]:
+    """The typed function's text and window fields: the text, the window and the one-line
+    message for a function that cannot be used (None when it can)."""
+    from optviz.expression import MAX_LENGTH
+
+    expression = st.text_input(
+        "f(x1, x2) =", value=DEFAULT_EXPRESSION, key=links.EXPRESSION, bind=URL,
+        max_chars=MAX_LENGTH, placeholder="e.g. x1**2 + 10*sin(x2)",
+        help="Numbers, x1, x2, + − * / ** and ( ), pi, e, and sin cos tan exp log sqrt abs "
+        "tanh sinh cosh arctan. Never run as code: it is read by a small grammar.")
+    defaults = [v for pair in settings.DEFAULT_WINDOW for v in pair]
+    ends = []
+    for row in range(2):
+        left, right = st.columns(2)
+        for col, key, default in zip((left, right), links.WINDOW[2 * row:2 * row + 2],
+                                     defaults[2 * row:2 * row + 2], strict=True):
+            label = f"x{row + 1} {'from' if key.endswith('min') else 'to'}"
+            ends.append(col.number_input(label, value=float(default), format="%g", key=key,
+                                         bind=URL))
+    window = ((ends[0], ends[1]), (ends[2], ends[3]))
+    try:
+        settings.TrajectorySettings(surface=settings.CUSTOM, expression=expression,
+                                    window=window)
+    except SettingsError as e:
+        return expression, window, f"Your function: {e}"
+    return expression, window, None
 
 
 def noise_fields() -> tuple[float, int, bool]:

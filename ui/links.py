@@ -19,6 +19,9 @@ SURFACE, CONDITION, STEPS, X1, X2, BIAS, OPTIMIZERS, TAB = (
 TABS = ("Results", "State inspector", "Lock-step check", "Downloads")
 LECTURE, PRESET = "lecture", "preset"  # projector view; a lecture preset's title and lesson
 NOISE, SEED, ENSEMBLE, BASINS = "noise", "seed", "ensemble", "basins"
+# A typed function (surface "custom"): its text and its window's ends.
+EXPRESSION, WINDOW = "f", ("x1min", "x1max", "x2min", "x2max")
+CUSTOM_TITLE = "Your function…"
 # The gradient noise slider's positions: σ spans the gradients of every function, from
 # the D2L quadratic's (~5) to Rosenbrock's (~500).
 NOISE_LEVELS = (0.0,) + tuple(float(f"{m}e{e}") for e in range(-2, 3) for m in (1, 2, 3, 5)) + (
@@ -68,7 +71,7 @@ def _run_key(text: str) -> str:
 
 
 # Streamlit writes a choice into the URL as the label it shows, e.g. opt=Nesterov+momentum.
-SURFACE_TITLES = _by_title(surfaces.SURFACES)
+SURFACE_TITLES = {**_by_title(surfaces.SURFACES), CUSTOM_TITLE: surfaces.CUSTOM}
 RUN_TITLES = {run_title(r): r for r in RUNS}
 
 
@@ -126,6 +129,15 @@ def _check_one(key: str, values: Sequence[str]) -> None:
                                 f"got {text.strip()[:40]!r}")
     elif key == SEED:
         settings.TrajectorySettings(seed=parse_number(text, "seed"))
+    elif key == EXPRESSION:
+        from optviz.expression import parse  # sympy: only for a link with a function
+
+        parse(text)
+    elif key in WINDOW:
+        x = parse_number(text, key)
+        if abs(x) > settings.MAX_START:
+            raise SettingsError(f"The window's {key} must lie within ±{settings.MAX_START:g}, "
+                                f"got {text.strip()[:40]!r}")
     elif key == LECTURE:
         parse_bool(text, "lecture")
     elif key == PRESET:

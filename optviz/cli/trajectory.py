@@ -44,7 +44,8 @@ presets (--preset NAME; options given beside it change the preset's settings):
 
 output:
   --json prints one JSON object:
-    {{"surface", "condition" (null unless rotated), "steps", "start", "bound",
+    {{"surface", "condition" (null unless rotated), "function" and "window" (null
+     unless --function), "steps", "start", "bound",
      "noise", "seed", "minima", "runs": [RUN, ...]}}
     plus the keys of the first RUN at the top level, for the one-optimizer case.
     RUN = {{"optimizer", "label", "hyperparameters": {{name: value}},
@@ -88,6 +89,12 @@ def add_parser(sub) -> None:
     t.add_argument("--surface", metavar="NAME",
                    help=f"test function: {', '.join(surfaces.SURFACES)} "
                         f"(default {settings.DEFAULT_SURFACE})")
+    t.add_argument("--function", metavar="EXPR",
+                   help="your own f(x1, x2), e.g. 'x1**2 + 10*sin(x2)' (numbers, x1, x2, "
+                        "+ - * / ** ( ), pi, e, sin cos tan exp log sqrt abs tanh sinh cosh "
+                        "arctan; read by a small grammar, never run as code)")
+    t.add_argument("--window", nargs=4, metavar=("X1FROM", "X1TO", "X2FROM", "X2TO"),
+                   help="the window of --function (default -5 5 -5 5)")
     t.add_argument("--optimizer", action="append", metavar="NAME",
                    help=f"optimizer: {', '.join(rules.RULES)} (default "
                         f"{defaults.DEFAULT_OPTIMIZER}); repeat it to compare several, "
@@ -149,11 +156,18 @@ def settings_from_args(args: argparse.Namespace) -> TrajectorySettings:
              else [o.name for o in base.optimizers])
     given = given_hyper(args, names)
     surface = settings.surface_name(args.surface) if args.surface is not None else base.surface
+    if args.window is not None and args.function is None:
+        raise SettingsError("--window applies to --function only")
+    if args.function is not None:
+        if args.surface is not None and surface != settings.CUSTOM:
+            raise SettingsError(f"--function is your own surface: leave out --surface {surface}")
+        surface = settings.CUSTOM
     if args.condition is not None and surface != "rotated":
         raise SettingsError(f"--condition applies to --surface rotated only, not {surface}")
     chosen = TrajectorySettings.from_strings(
         surface=surface, optimizers=names, steps=args.steps, start=args.start,
         condition=args.condition, bound=args.bound, noise=args.noise, seed=args.seed,
+        expression=args.function, window=args.window,
         hyper={k: (str(v).lower() if isinstance(v, bool) else v) for k, v in given.items()},
     )
     if getattr(args, "preset", None) is None:
@@ -235,6 +249,8 @@ def result_to_json(config: TrajectorySettings, trajectories) -> dict:
     return {
         "surface": config.surface,
         "condition": config.condition if config.surface == "rotated" else None,
+        "function": config.expression or None,
+        "window": [list(w) for w in config.window] if config.window else None,
         "steps": config.steps,
         "start": list(config.start_point()),
         "bound": config.bound,
@@ -271,7 +287,8 @@ def summary(config: TrajectorySettings, trajectories) -> str:
         where = f"  final point {_point(x)}, f = {f:.6g}"
         s = metrics.summarize(t, surface, TOLERANCE)
         if s.nearest_minimum is None:
-            where += " (this surface has no minimum)"
+            where += (" (its minima are not known)" if surface.name == settings.CUSTOM
+                      else " (this surface has no minimum)")
         else:
             where += (f", distance to the nearest minimum {_point(s.nearest_minimum)}: "
                       f"{s.distance_to_minimum:.3g}")

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -353,13 +354,19 @@ def _divergence_notes(trajectories: list[Trajectory], view: Window) -> list[dict
     return annotations
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def formula(surface: Surface) -> str:
     """f as the heading shows it beside the title, "f = 0.1 x₁² + 2 x₂²" (the first
-    line of f's docstring, with subscripts)."""
+    line of f's docstring, with subscripts; a typed function's "x1**2*sin(x2)" reads
+    "x₁²·sin(x₂)")."""
     doc = (surface.f.__doc__ or "").strip().splitlines()
     if not doc:
         return ""
-    return doc[0].replace("x1", "x₁").replace("x2", "x₂")
+    text = re.sub(r"\*\*(-?\d+)(?![\d.])", lambda m: m.group(1).translate(_SUPERSCRIPT), doc[0])
+    text = text.replace("**", "^").replace("*", "·")
+    return text.replace("x1", "x₁").replace("x2", "x₂")
 
 
 def _fmt(v: float) -> str:

@@ -32,6 +32,9 @@ class Preset:
     noise: float = 0.0  # σ of the gradient noise (optviz.noise), and its seed
     seed: int = 0
     ensemble: bool = False  # the chart draws each run under other draws too, faintly
+    # With surface "custom": the typed f(x1, x2) and its window (settings.TrajectorySettings).
+    expression: str = ""
+    window: tuple[tuple[float, float], tuple[float, float]] | None = None
 
     @property
     def optimizers(self) -> tuple[str, ...]:
@@ -43,6 +46,7 @@ class Preset:
         off = {} if self.bias_correction else {"bias_correction": False}
         return settings.TrajectorySettings(
             surface=self.surface, steps=self.steps, noise=self.noise, seed=self.seed,
+            expression=self.expression, window=self.window,
             optimizers=tuple(settings.OptimizerSettings(
                 o.name, {**o.hyper, **{k: v for k, v in off.items() if k in o.rule.tunable}})
                 for o in self.runs))
@@ -133,6 +137,9 @@ def changes(preset: Preset, current: settings.TrajectorySettings) -> list[str]:
 
     if current.surface != lesson.surface:
         differs("function", current.get_surface().title, lesson.get_surface().title)
+    elif current.surface == settings.CUSTOM:
+        differs("f", current.expression, lesson.expression)
+        differs("window", current.window, lesson.window)
     elif current.surface == "rotated":
         differs("condition number κ", current.condition, lesson.condition)
     differs("steps", current.steps, lesson.steps)

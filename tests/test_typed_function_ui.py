@@ -149,7 +149,35 @@ def test_the_noise_slider_seed_and_ensemble_reach_the_chart():
     header, arrays = _header(at)
     assert header["noise"]["seed"] == 8
     assert not np.array_equal(arrays[header["runs"][0]["points"]], noisy)
+    # The page's seeded run is the library's (and the CLI's: tests/test_cli.py).
+    (t,) = TrajectorySettings(noise=2.0, seed=8).compute()
+    np.testing.assert_array_equal(arrays[header["runs"][0]["points"]],
+                                  t.points.astype(np.float32))
     # The basin map's switch is offered only where there are several minima.
     assert not [t for t in at.toggle if t.key == "basins"]
     at.selectbox(key="surface").set_value("himmelblau").run()
     assert [t for t in at.toggle if t.key == "basins"]
+
+
+def test_a_preset_may_hold_a_typed_function_and_its_link_opens_it():
+    import dataclasses
+    from urllib.parse import parse_qs, urlsplit
+
+    from optviz import presets
+    from ui.presets import url
+
+    preset = dataclasses.replace(presets.get("chapter"), name="typed", surface=CUSTOM,
+                                 expression="x1**2 + 10*sin(x2)", window=((-4, 4), (-3, 3)))
+    query = parse_qs(urlsplit(url(preset, lecture=False)).query)
+    assert (query["f"], query["x1min"], query["x2max"]) == (["x1**2 + 10*sin(x2)"], ["-4.0"],
+                                                           ["3.0"])
+    assert links.check_query({k: v for k, v in query.items() if k != "preset"}) == []
+    at = _page(**{k: v[0] for k, v in query.items() if k != "preset"})
+    _ok(at)
+    header, arrays = _header(at)
+    (t,) = preset.settings().compute()
+    np.testing.assert_allclose(arrays[header["runs"][0]["points"]], t.points, atol=1e-6)
+    assert presets.changes(preset, preset.settings()) == []
+    moved = dataclasses.replace(preset.settings(), expression="x1**2 + 9*sin(x2)")
+    assert presets.changes(preset, moved) == [
+        "f: x1**2 + 9*sin(x2), the lesson's x1**2 + 10*sin(x2)"]

@@ -22,8 +22,14 @@ PAGE = "explorer"  # the explorer's URL path, as app.py's navigation names it
 
 def query(preset: Preset, lecture: bool = True) -> list[tuple[str, str]]:
     """The explorer's query parameters for `preset`, as its widgets write them."""
-    q = [(links.SURFACE, surfaces.SURFACES[preset.surface].title),
+    typed = preset.surface == surfaces.CUSTOM
+    q = [(links.SURFACE, links.CUSTOM_TITLE if typed else surfaces.SURFACES[preset.surface].title),
          (links.STEPS, str(preset.steps))]
+    if typed:
+        request = preset.settings()
+        q.append((links.EXPRESSION, request.expression))
+        q += [(key, repr(end)) for key, end in zip(links.WINDOW, (v for pair in request.window
+                                                                for v in pair), strict=True)]
     keys = run_keys(preset)
     q += [(links.OPTIMIZERS, links.run_title(k)) for k in keys]
     q += [(links.hyper_key(k, f), repr(float(v)))

@@ -5,7 +5,6 @@ import pytest
 from playwright.sync_api import expect
 
 from optviz import presets
-
 from tests.e2e.explorer_ui import (
     CHART_JS,
     expect_no_exception,
@@ -45,6 +44,12 @@ def test_a_typed_function_draws_its_contours_and_path(page, app_url):
     assert abs(end[0] - 1) + abs(end[1] + 1) < abs(-2.5 - 1) + abs(-2.5 + 1)
     page.wait_for_function("() => new URLSearchParams(location.search).get('f') === "
                            "'(x1 - 1)**2 + 3*(x2 + 1)**2'")  # the link carries it
+    # The chart's sliders drag and commit on it as on any function.
+    shadow(page).get_by_label("β1", exact=True).focus()
+    page.keyboard.press("ArrowLeft")
+    dragged = wait_for_new_paths(page, bowl)
+    assert dragged[0]["x"] != bowl[0]["x"]
+    page.wait_for_function("() => location.search.includes('adam.beta1=0.875')")
     # Text the grammar refuses: one line, nothing run, the page still alive.
     field.fill("__import__('os').system('id')")
     field.press("Enter")

@@ -13,6 +13,7 @@ PAGES = [
     st.Page("pages/explorer.py", title="Trajectory explorer", icon=":material/route:"),
     st.Page("pages/trainer.py", title="Linear regression, live",
             icon=":material/model_training:"),
+    st.Page("pages/weights.py", title="Adam in weight space", icon=":material/scatter_plot:"),
     st.Page("pages/sweep.py", title="Hyperparameter sweep", icon=":material/grid_on:"),
 ]
 

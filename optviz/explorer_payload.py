@@ -122,8 +122,13 @@ def contour_part(settings: TrajectorySettings, view: Window) -> tuple[dict, Arra
     # A built-in by name (hashable for the cache); a typed function as its Surface, the
     # same object for the same text and window (custom_surface's own cache).
     surface = settings.get_surface() if settings.surface == CUSTOM else settings.surface
-    x1s, x2s, _, levels = _contour_grid(surface, _rounded(view), CONTOUR_GRID,
-                                        settings.condition)
+    return surface_contours(surface, view, settings.condition)
+
+
+def surface_contours(surface: Surface | str, view: Window, condition: float | None = None,
+                     ) -> tuple[dict, Arrays]:
+    """`contour_part` of any surface (a Surface, or a built-in's name)."""
+    x1s, x2s, _, levels = _contour_grid(surface, _rounded(view), CONTOUR_GRID, condition)
     # lines_x / lines_y hold each segment as "x0, x1, NaN": rows of (x0, y0, x1, y1).
     lx, ly = levels.lines_x.reshape(-1, 3), levels.lines_y.reshape(-1, 3)
     lines = np.stack([lx[:, 0], ly[:, 0], lx[:, 1], ly[:, 1]], axis=1).astype(np.float32)

@@ -128,7 +128,7 @@ class Trainer:
                  hyper: Mapping[str, Any] | None = None, batch_size: int = TRAIN_BATCH_SIZE,
                  epochs: int = TRAIN_EPOCHS, log_every: int = TRAIN_LOG_EVERY,
                  seed: int = 0, device: str = "cpu", engine: str = "auto",
-                 stop: Stop | None = None):
+                 stop: Stop | None = None, record_weights: bool = False):
         self.X, self.y = design(dataset)
         self.n = self.X.shape[0]
         self.impl = choice(impl, IMPLS, "implementation")
@@ -155,6 +155,10 @@ class Trainer:
         self.stopped = False
         self.engine_used: str | None = None
         self.theta: np.ndarray | None = None
+        # θ at each log point, (d + 1,) float64 each, when `record_weights` (the path in
+        # weight space: optviz.weightspace).
+        self.record_weights = bool(record_weights)
+        self.thetas: list[np.ndarray] = []
         limit_torch_threads()
 
     @property
@@ -214,7 +218,14 @@ class Trainer:
         def finish(stopped: bool) -> None:
             self.stopped, self.theta = stopped, engine.weights()
 
-        yield from loop.stream(points, self._record, finish)
+        self.thetas = []
+
+        def record(point: tuple[int, float, Any]) -> Progress:
+            if self.record_weights:
+                self.thetas.append(np.array(engine.weights(), dtype=float))
+            return self._record(point)
+
+        yield from loop.stream(points, record, finish)
 
     def _record(self, point: tuple[int, float, Any]) -> Progress:
         examples, elapsed, value = point

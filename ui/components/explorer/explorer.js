@@ -209,6 +209,10 @@ export function buildModel({ header, arrays }) {
     start: Array.isArray(header.start) && header.start.length === 2 ? header.start.map(Number) : null,
     lecture: !!header.lecture,
     basins,
+    // The plane's coordinates and the function's name: x₁, x₂ and f, unless the payload
+    // names others (the weight-space view: a, b and L).
+    axes: Array.isArray(header.axes) && header.axes.length === 2 ? header.axes.map(String) : ["x₁", "x₂"],
+    valueName: typeof header.value_name === "string" && header.value_name ? header.value_name : "f",
   };
 }
 
@@ -736,6 +740,7 @@ function create(parentElement) {
   const cbTicks = el("div", { class: "ox-cb-ticks" });
   const colorbar = el("div", { class: "ox-colorbar", "aria-hidden": "true" },
     el("div", { class: "ox-cb-title", text: "f" }), el("div", { class: "ox-cb-bar" }), cbTicks);
+  const cbTitle = colorbar.firstChild;
   const body = el("div", { class: "ox-body" }, plot, colorbar);
 
   const btn = (label, icon, cls = "") => el("button", { type: "button", class: `ox-btn ${cls}`, "aria-label": label, title: label, html: icon });
@@ -766,12 +771,14 @@ function create(parentElement) {
   const readout = el("div", { class: "ox-readout", "aria-live": "off" }, readHead,
     el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "" }),
       el("th", { scope: "col", text: "x₁" }), el("th", { scope: "col", text: "x₂" }))), readBody));
+  const readAxes = readout.querySelectorAll("thead th");
   // f against the steps, one line per run; the pointer over it moves the chart's step.
   const fCanvas = el("canvas", { class: "ox-fplot-canvas" });
   const fplot = el("div", {
     class: "ox-fplot", role: "img",
     "aria-label": "f against the steps, one line per run: point at a step to show it on the chart",
   }, el("div", { class: "ox-fplot-title", text: "f against steps" }), fCanvas);
+  const fTitle = fplot.firstChild;
   const help = el("p", { class: "ox-help", text: "Drag to pan · Ctrl/⌘ + scroll to zoom (or click the plot first) · double-click to reset · drag the ■ start" });
   // One grid: the CSS moves the readout beside the plot on wide screens (a 1080-line
   // projector then shows the whole chart) and under the sliders on narrow ones.
@@ -867,6 +874,7 @@ function create(parentElement) {
 
   st.lectureLink = lecture;
   st.head = head;
+  st.names = { cbTitle, readAxes, fTitle };
   st.basinNote = basinNote;
   st.fullButton = full;
   st.controlsButton = controls;
@@ -975,6 +983,10 @@ function update(st, data) {
   st.lectureLink.title = model.lecture ? "Back to the page with its settings"
     : "This view, full width and large, for a projector";
   st.title.textContent = model.title;
+  st.names.cbTitle.textContent = model.valueName;
+  st.names.readAxes[1].textContent = model.axes[0];
+  st.names.readAxes[2].textContent = model.axes[1];
+  st.names.fTitle.textContent = `${model.valueName} against steps`;
   st.basinNote.hidden = !model.basins;
   st.basinNote.textContent = model.basins ? model.basins.note : "";
   st.formula.textContent = model.formula;
@@ -1667,7 +1679,7 @@ function layoutPlot(st) {
     return Math.max(0, ...ticks.map((t) => ctx.measureText(t.label).width));
   };
   ctx.font = `italic ${m.axisFont}px ${fontFamily(st)}`;
-  const axisW = ctx.measureText("x₂").width;
+  const axisW = ctx.measureText(st.model?.axes[1] ?? "x₂").width;
   const top = Math.ceil(m.font * 0.7);
   const bottom = Math.ceil(m.tick + 4 + m.font * 1.2 + 4 + m.axisFont * 1.2);
   const right = Math.ceil(m.font * 1.2) + cbReserve;
@@ -1988,10 +2000,11 @@ function drawBackground(st) {
   ctx.font = `italic ${m.axisFont}px ${font}`;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  ctx.fillText("x₁", r.x + r.w / 2, r.y + r.h + m.tick + 4 + m.font * 1.2 + 2);
+  const [xName, yName] = st.model.axes;
+  ctx.fillText(xName, r.x + r.w / 2, r.y + r.h + m.tick + 4 + m.font * 1.2 + 2);
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  ctx.fillText("x₂", Math.max(ctx.measureText("x₂").width + 2, r.x - m.tick - 10 - st.yLabelW), r.y + r.h / 2);
+  ctx.fillText(yName, Math.max(ctx.measureText(yName).width + 2, r.x - m.tick - 10 - st.yLabelW), r.y + r.h / 2);
 }
 
 /** Each run's ensemble (the same run under other draws of the gradient noise) as faint
@@ -2597,7 +2610,7 @@ function updateReadout(st) {
   } else {
     const f = run.values ? run.values[k] : NaN;
     // Past a diverged run's end there is no f: its label already says where it ended.
-    setHead(st, `${run.label} · step ${k}${Number.isFinite(f) ? ` · f = ${formatNumber(f)}` : ""}`);
+    setHead(st, `${run.label} · step ${k}${Number.isFinite(f) ? ` · ${model.valueName} = ${formatNumber(f)}` : ""}`);
     put(0, run.points[2 * k], run.points[2 * k + 1]);
     run.series.forEach((s, i) => {
       const [a, b] = seriesRow(s.data, k);

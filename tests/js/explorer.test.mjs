@@ -641,7 +641,7 @@ test("exercisePrompt: the question, what to do next, then the distance as the re
   assert.equal(exercisePrompt({ ...base, steps: 1 }), "Where will Adam be after 1 step? Click the plot.");
   const guess = [0, 0];
   assert.equal(exercisePrompt({ ...base, guess }),
-    "Where will Adam be after 20 steps? Click to move your guess, then Reveal.");
+    "Where will Adam be after 20 steps? Click again to move your guess.");
   // Revealing: the paths play, the question stays until the last step.
   assert.equal(exercisePrompt({ ...base, guess, revealed: true, answer: [0.3, 0.4] }),
     "Where will Adam be after 20 steps?");

@@ -703,7 +703,7 @@ export function guessDistance(guess, answer) {
  * `answered`, the reveal reached the last step; `answer` from answerPoint. */
 export function exercisePrompt({ label, steps, guess = null, revealed = false, answered = false, answer = null }) {
   const question = `Where will ${label} be after ${steps} step${steps === 1 ? "" : "s"}?`;
-  if (!revealed) return `${question} ${guess ? "Click to move your guess, then Reveal." : "Click the plot."}`;
+  if (!revealed) return `${question} ${guess ? "Click again to move your guess." : "Click the plot."}`;
   if (!answered) return question;
   if (!answer) return `${label} has no point at step ${steps}: it diverged before.`;
   if (!guess) return `${label} at step ${steps}: (${formatNumber(answer[0], 3)}, ${formatNumber(answer[1], 3)}).`;
@@ -2867,9 +2867,11 @@ function drawGuess(st) {
     ctx.lineTo(gx + arm, gy - arm);
     ctx.stroke();
   }
-  // Its label to the right, or to the left near the plot's right edge.
+  // Its label on the side away from the answer (clear of the distance over the line's
+  // middle), else to the right unless the plot's edge is near.
   ctx.font = font;
-  const right = gx + arm + 6 + ctx.measureText("your guess").width <= r.x + r.w;
+  const room = gx + arm + 6 + ctx.measureText("your guess").width <= r.x + r.w;
+  const right = answer ? tf.ax + tf.kx * answer[0] < gx : room;
   label("your guess", right ? gx + arm + 6 : gx - arm - 6, gy - arm, right ? "left" : "right", "bottom");
   ctx.restore();
 }

@@ -8,10 +8,14 @@ optimizers × 5,000 steps load and play; the standalone HTML download, clicked t
 arrives twice and plays offline.
 """
 
+import io
+import math
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from PIL import Image  # a dependency of streamlit
 from playwright.sync_api import Page, expect
 
 from optviz import families, presets, rules
@@ -27,6 +31,7 @@ from tests.e2e.explorer_ui import (
     wait_for_new_paths,
     wait_idle,
 )
+from tests.e2e.test_browser_explorer import run_colour, seen_along
 from ui.presets import url
 
 pytestmark = pytest.mark.e2e
@@ -493,4 +498,166 @@ def test_on_a_phone_the_charts_parts_stack_without_overlapping(page, app_url, le
         a, b = boxes[above], boxes[below]
         assert a["y"] + a["height"] <= b["y"] + 0.5, (above, a, below, b)
     assert boxes[".ox-plot"]["width"] >= 300 and boxes[".ox-plot"]["height"] >= 200
+    expect_no_exception(page)
+
+
+# ------------------------------------------------------------- predict, then play
+
+PHONE = {"width": 390, "height": 844}
+
+# Each run's step midpoints inside the view, in viewport pixels (as the page is now).
+MIDPOINTS_JS = f"""() => {{
+  const c = ({CHART_JS})();
+  const [[x0, x1], [y0, y1]] = c.view;
+  return c.runs.map((r) => {{
+    const out = [];
+    for (let k = 0; k + 1 < r.x.length; k++) {{
+      const x = (r.x[k] + r.x[k + 1]) / 2, y = (r.y[k] + r.y[k + 1]) / 2;
+      const inside = x > x0 + 0.03 * (x1 - x0) && x < x1 - 0.03 * (x1 - x0)
+        && y > y0 + 0.03 * (y1 - y0) && y < y1 - 0.03 * (y1 - y0);
+      if (Number.isFinite(x) && Number.isFinite(y) && inside) out.push(c.pixelOf(x, y));
+    }}
+    return out;
+  }});
+}}"""
+
+
+def seen_per_run(page: Page) -> dict[str, float]:
+    """How much of each run's path shows in a screenshot (see seen_along)."""
+    after_a_frame(page)
+    page.mouse.move(2, 2)  # no hover effects over the plot
+    image = Image.open(io.BytesIO(page.screenshot(animations="disabled")))
+    midpoints = page.evaluate(MIDPOINTS_JS)
+    return {r["name"]: seen_along(image, m, run_colour(r))
+            for r, m in zip(paths(page), midpoints, strict=True) if m}
+
+
+def data_pixel(page: Page) -> tuple[float, float]:
+    """One screen pixel of the plot in data units, along x1 and x2."""
+    (x0, x1), (y0, y1) = handle(page, "c.view")
+    ax, ay = handle(page, f"c.pixelOf({x0}, {y0})")
+    bx, by = handle(page, f"c.pixelOf({x1}, {y1})")
+    return (x1 - x0) / abs(bx - ax), (y1 - y0) / abs(by - ay)
+
+
+def a_point_off_the_panel(page: Page) -> tuple[float, float]:
+    """A data point in the plot, clear of the slider panel over it (lecture mode) and
+    of the start square: 40 % across, 60 % up the view, or a step further in."""
+    (x0, x1), (y0, y1) = handle(page, "c.view")
+    panel = box(page, ".ox-sliders")
+    start = paths(page)[0]
+    sx, sy = handle(page, f"c.pixelOf({start['x'][0]}, {start['y'][0]})")
+    for fx, fy in ((0.4, 0.6), (0.6, 0.4), (0.4, 0.4), (0.6, 0.6)):
+        x, y = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
+        px, py = handle(page, f"c.pixelOf({x}, {y})")
+        on_panel = panel and inside({"x": px, "y": py, "width": 0, "height": 0}, panel)
+        if not on_panel and math.hypot(px - sx, py - sy) > 40:
+            return x, y
+    raise AssertionError("no free point to click")
+
+
+@pytest.mark.parametrize("where", ["page", "lecture", "phone"])
+def test_predict_hides_the_paths_a_click_guesses_and_reveal_measures_the_guess(page, app_url,
+                                                                               where):
+    if where == "lecture":
+        open_lecture(page, app_url, "chapter")
+    else:
+        open_explorer(page, app_url)
+        if where == "phone":
+            page.set_viewport_size(PHONE)
+            after_a_frame(page)
+    plot = chart(page).locator(".ox-plot")
+    prompt = chart(page).locator(".ox-prompt")
+    plot.scroll_into_view_if_needed()
+    assert min(seen_per_run(page).values()) >= 0.6  # the paths show to begin with
+
+    chart(page).get_by_role("button", name="Predict").click()
+    expect(chart(page).get_by_role("button", name="Predict")).to_have_attribute(
+        "aria-pressed", "true")
+    run = paths(page)[handle(page, "c.exerciseRun")]
+    steps = len(run["x"]) - 1
+    expect(prompt).to_have_text(re.compile(
+        rf"Where will {re.escape(run['name'])} be after {steps} steps\? Click the plot\."))
+    for part in (".ox-readout", ".ox-fplot"):  # they would give the answer away
+        expect(chart(page).locator(part)).to_be_hidden()
+    plot.scroll_into_view_if_needed()
+    hidden = seen_per_run(page)
+    assert max(hidden.values()) <= 0.1, hidden
+    assert handle(page, "c.exercise") and handle(page, "c.guess") is None
+    # The prompt stands above the plot, never over it.
+    assert box(page, ".ox-prompt")["y"] + box(page, ".ox-prompt")["height"] <= box(
+        page, ".ox-plot")["y"] + 0.5
+    if where == "lecture":  # the player still fits the projector's window
+        player = box(page, ".ox-player")
+        assert player["y"] + player["height"] <= PROJECTOR["height"]
+        assert inside(box(page, ".ox-sliders"), box(page, ".ox-plot"))  # the panel stays
+
+    # A drag pans and places nothing.
+    view = handle(page, "c.view")
+    gx, gy = a_point_off_the_panel(page)
+    px, py = handle(page, f"c.pixelOf({gx}, {gy})")
+    page.mouse.move(px, py)
+    page.mouse.down()
+    page.mouse.move(px - 40, py - 20, steps=4)
+    page.mouse.up()
+    assert handle(page, "c.view") != view
+    assert handle(page, "c.guess") is None
+    # A click places the guess at the data point under it.
+    gx, gy = a_point_off_the_panel(page)
+    page.mouse.click(*handle(page, f"c.pixelOf({gx}, {gy})"))
+    guess = handle(page, "c.guess")
+    dx, dy = data_pixel(page)
+    assert guess[0] == pytest.approx(gx, abs=dx) and guess[1] == pytest.approx(gy, abs=dy)
+    expect(prompt).to_contain_text("Click again to move your guess.")
+
+    prompt.get_by_role("button", name="Reveal").click()
+    page.wait_for_function(f"() => ({CHART_JS})().answered", timeout=TIMEOUT_MS)
+    assert handle(page, "c.step") == steps
+    true = math.hypot(guess[0] - run["x"][-1], guess[1] - run["y"][-1])
+    assert handle(page, "c.guessDistance") == pytest.approx(true, rel=1e-9)
+    expect(prompt).to_contain_text("Your guess was")
+    shown = re.fullmatch(r"Your guess was (\S+) from (.+)'s point at step (\d+)\.\s*Ask again",
+                         prompt.inner_text().replace("\n", " ").strip())
+    assert shown, prompt.inner_text()
+    assert float(shown[1]) == pytest.approx(true, rel=5e-3)  # three significant digits
+    assert (shown[2], int(shown[3])) == (run["name"], steps)
+    expect(chart(page).locator(".ox-readout")).to_be_visible()
+    plot.scroll_into_view_if_needed()
+    revealed = seen_per_run(page)
+    assert min(revealed.values()) >= 0.6, revealed
+
+    # Predict again leaves the exercise: everything as before.
+    chart(page).get_by_role("button", name="Predict").click()
+    expect(prompt).to_be_hidden()
+    assert not handle(page, "c.exercise") and handle(page, "c.guess") is None
+    expect(chart(page).locator(".ox-fplot")).to_be_visible()
+    expect_no_exception(page)
+
+
+def test_p_switches_the_exercise_and_a_changed_setting_asks_afresh(page, app_url):
+    open_explorer(page, app_url)
+    page.locator("h1").first.click()  # focus on the page, not on a control
+    page.keyboard.press("p")
+    assert handle(page, "c.exercise")
+    gx, gy = a_point_off_the_panel(page)
+    page.mouse.click(*handle(page, f"c.pixelOf({gx}, {gy})"))
+    assert handle(page, "c.guess") is not None
+    # A changed setting keeps the exercise on, asking about the new run, the guess gone.
+    before = paths(page)
+    chart(page).get_by_label("β1", exact=True).focus()
+    page.keyboard.press("ArrowLeft")
+    wait_for_new_paths(page, before)
+    page.wait_for_function(f"() => ({CHART_JS})().guess === null", timeout=TIMEOUT_MS)
+    assert handle(page, "c.exercise") and not handle(page, "c.revealed")
+    expect(chart(page).locator(".ox-readout")).to_be_hidden()
+    # Space (Play) reveals; without a guess the prompt says where the run ended.
+    page.locator("h1").first.click()
+    page.keyboard.press(" ")
+    page.wait_for_function(f"() => ({CHART_JS})().answered", timeout=TIMEOUT_MS)
+    assert handle(page, "c.guessDistance") is None
+    expect(chart(page).locator(".ox-prompt")).to_contain_text("at step 20: (")
+    page.keyboard.press("P")
+    assert not handle(page, "c.exercise")
+    expect(chart(page).locator(".ox-prompt")).to_be_hidden()
+    expect(chart(page).locator(".ox-readout")).to_be_visible()
     expect_no_exception(page)

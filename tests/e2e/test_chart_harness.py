@@ -44,13 +44,16 @@ BETAS = _fixture_module().BETAS  # the β sliders' values: their positions
 @pytest.fixture(scope="module")
 def blobs():
     """Payloads by name: the small fixture with β1 = 0.9, 0.875 (one arrow key left) and
-    0.5, and ten 5,000-step runs."""
+    0.5, ten 5,000-step runs, and the small one (β1 = 0.9, 0.875) with the header's
+    "predict" flag."""
     mf = _fixture_module()
     return {
         "small": mf.build(),
         "beta0875": mf.build(beta1=0.875),
         "beta05": mf.build(beta1=0.5),
         "big": mf.build(runs=10, steps=5000),
+        "predict": mf.build(predict=True),
+        "predict0875": mf.build(beta1=0.875, predict=True),
     }
 
 
@@ -478,3 +481,27 @@ def test_zoom_and_step_survive_a_new_payload(chart):
     expect(page.get_by_label("β1", exact=True)).to_have_attribute("aria-valuetext", "0.5")
     plot.dblclick()
     assert state(page)["view"] == home
+
+
+def test_the_predict_flag_opens_the_exercise_when_a_blob_first_sets_it(chart):
+    page = chart
+    exercise = "() => window.harness.chart().exercise"
+    prompt = page.locator("#host .ox-prompt")
+    assert not page.evaluate(exercise)  # the small blob has no flag
+    expect(prompt).to_be_hidden()
+    page.evaluate("() => window.harness.load('/blobs/predict.optv')")
+    assert page.evaluate(exercise)
+    expect(prompt).to_contain_text("Where will Adam be after 20 steps?")
+    expect(page.locator("#host .ox-readout")).to_be_hidden()
+    page.locator("#host").get_by_role("button", name="Predict").click()  # the user leaves it
+    assert not page.evaluate(exercise)
+    # A later blob keeping the flag (another setting) does not force it back on...
+    page.evaluate("() => window.harness.load('/blobs/predict0875.optv')")
+    expect(page.get_by_label("β1", exact=True)).to_have_attribute("aria-valuetext", "0.875")
+    assert not page.evaluate(exercise)
+    expect(prompt).to_be_hidden()
+    # ...but a blob setting it again after one without it does.
+    page.evaluate("() => window.harness.load('/blobs/small.optv')")
+    page.evaluate("() => window.harness.load('/blobs/predict.optv')")
+    assert page.evaluate(exercise)
+    expect(prompt).to_be_visible()

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 import {
   DIVERGED, FORMAT_VERSION, PayloadError, STILL_MOVING, basinColor, buildModel, clampView, decadeTicks, decode, exactPath, fAxis,
-  familyStepIndex, stepAtX,
+  familyStepIndex, stepAtX, CLICK_SLOP, answerPoint, exercisePrompt, exerciseRunIndex, guessDistance, isDrag,
   formatNumber, formatTick, lectureHref, linearScale, logScale, markerPoints, overlayCorner, sameNote, shortcutOf, nearestIndex, nearestStart, niceStep, niceTicks,
   panView, pathUpTo, plotRect, pointAt, pointBetween, roundToView, seriesRow, sliderIndex,
   sliderValueAt, withExactRun, zoomView,
@@ -593,4 +593,65 @@ test("basinColor: one tint per minimum, grey still moving, nothing where it dive
   assert.equal(basinColor(STILL_MOVING), "#f0f0f0");
   assert.ok(!tints.includes("#f0f0f0"));
   assert.equal(basinColor(DIVERGED), null);
+});
+
+// --------------------------------------------------------- predict, then play
+
+test("shortcutOf: P switches the exercise, also with a slider focused", () => {
+  for (const key of ["p", "P"]) assert.equal(shortcutOf(key, { tagName: "BODY" }), "predict", key);
+  assert.equal(shortcutOf("p", { tagName: "INPUT", type: "range" }), "predict");
+  assert.equal(shortcutOf("p", { tagName: "INPUT", type: "text" }), null); // typed
+  assert.equal(shortcutOf("p", { tagName: "BODY" }, { metaKey: true }), null); // ⌘P prints
+});
+
+test("buildModel reads the predict flag, off unless the header sets it", () => {
+  assert.equal(buildModel(decode(tinyPayload())).predict, false);
+  assert.equal(buildModel(decode(tinyPayload({ predict: true }))).predict, true);
+});
+
+test("isDrag: a pointer held within the slop clicks, beyond it drags", () => {
+  assert.equal(isDrag(0, 0), false);
+  assert.equal(isDrag(CLICK_SLOP * 0.6, CLICK_SLOP * 0.6), false); // a hand's tremble
+  assert.equal(isDrag(0, -CLICK_SLOP), true);
+  assert.equal(isDrag(CLICK_SLOP * 10, 0), true);
+});
+
+test("the exercise asks about the focused run, else the first, and answers with its last point", () => {
+  const model = buildModel(decode(tinyPayload()));
+  assert.equal(exerciseRunIndex(model), 0);
+  assert.equal(exerciseRunIndex({ ...model, focus: null }), 0);
+  assert.equal(exerciseRunIndex({ ...model, runs: [] }), null);
+  // The tiny run diverges at its last step: no answer there.
+  assert.equal(answerPoint(model.runs[0]), null);
+  const points = Float32Array.from([0, 0, 1, 0.5, 1.5, -0.25]);
+  assert.deepEqual(answerPoint({ points, steps: 2 }), [1.5, -0.25]);
+  assert.deepEqual(answerPoint({ points, steps: 1 }), [1, 0.5]);
+});
+
+test("guessDistance: Euclidean in data units, NaN without a guess or an answer", () => {
+  assert.equal(guessDistance([0, 0], [3, -4]), 5);
+  assert.equal(guessDistance([1, 1], [1, 1]), 0);
+  assert.ok(Number.isNaN(guessDistance(null, [1, 1])));
+  assert.ok(Number.isNaN(guessDistance([1, 1], null)));
+});
+
+test("exercisePrompt: the question, what to do next, then the distance as the readout writes numbers", () => {
+  const base = { label: "Adam", steps: 20 };
+  assert.equal(exercisePrompt(base), "Where will Adam be after 20 steps? Click the plot.");
+  assert.equal(exercisePrompt({ ...base, steps: 1 }), "Where will Adam be after 1 step? Click the plot.");
+  const guess = [0, 0];
+  assert.equal(exercisePrompt({ ...base, guess }),
+    "Where will Adam be after 20 steps? Click again to move your guess.");
+  // Revealing: the paths play, the question stays until the last step.
+  assert.equal(exercisePrompt({ ...base, guess, revealed: true, answer: [0.3, 0.4] }),
+    "Where will Adam be after 20 steps?");
+  const answered = { ...base, guess, revealed: true, answered: true };
+  const d = guessDistance(guess, [0.3, -0.7616]);
+  assert.equal(exercisePrompt({ ...answered, answer: [0.3, -0.7616] }),
+    `Your guess was ${formatNumber(d, 3)} from Adam's point at step 20.`);
+  assert.match(exercisePrompt({ ...answered, answer: [3, 4] }), /^Your guess was 5 from/);
+  assert.match(exercisePrompt({ ...answered, answer: [3e-5, 4e-5] }), /was 5e−5 from/);
+  // Revealed without a guess (the class voted aloud): where the run is.
+  assert.equal(exercisePrompt({ ...answered, guess: null, answer: [-0.5, 1.25] }), "Adam at step 20: (−0.5, 1.25).");
+  assert.equal(exercisePrompt({ ...answered, answer: null }), "Adam has no point at step 20: it diverged before.");
 });

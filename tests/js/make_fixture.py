@@ -183,7 +183,7 @@ def contours(view, n=80):
     }, lines
 
 
-def build(runs=4, steps=20, beta1=0.9, lr=0.4, lecture=False, start=START):
+def build(runs=4, steps=20, beta1=0.9, lr=0.4, lecture=False, start=START, predict=False):
     arrays = {}
     specs = [("Adam", "adam", dict(lr=lr, beta1=beta1)),
              ("Adam, β1 = 0", "adam", dict(lr=lr, beta1=0.0)),
@@ -244,7 +244,7 @@ def build(runs=4, steps=20, beta1=0.9, lr=0.4, lecture=False, start=START):
         "title": "D2L quadratic", "formula": "f = 0.1·x₁² + 2·x₂²", "surface": "d2l",
         "view": [list(VIEW[0]), list(VIEW[1])], "minima": [[0.0, 0.0]], "contours": cont,
         "runs": header_runs, "focus": 0, "sliders": header_sliders, "families": families,
-        "start": list(start), "lecture": lecture,
+        "start": list(start), "lecture": lecture, "predict": predict,
     }
     return pack(header, arrays)
 
@@ -276,9 +276,11 @@ def main():
     ap.add_argument("--lr", type=float, default=0.4)
     ap.add_argument("--start", type=float, nargs=2, default=START)
     ap.add_argument("--lecture", action="store_true")
+    ap.add_argument("--predict", action="store_true")
     ap.add_argument("--out", type=Path, default=here / "fixtures" / "small.optv")
     args = ap.parse_args()
-    blob = build(args.runs, args.steps, args.beta1, args.lr, args.lecture, tuple(args.start))
+    blob = build(args.runs, args.steps, args.beta1, args.lr, args.lecture, tuple(args.start),
+                 args.predict)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(blob)
     print(f"{args.out}: {len(blob):,} bytes")

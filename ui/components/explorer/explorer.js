@@ -208,6 +208,7 @@ export function buildModel({ header, arrays }) {
     families,
     start: Array.isArray(header.start) && header.start.length === 2 ? header.start.map(Number) : null,
     lecture: !!header.lecture,
+    predict: !!header.predict, // open in the predict-then-play exercise
     basins,
     // The plane's coordinates and the function's name: x₁, x₂ and f, unless the payload
     // names others (the weight-space view: a, b and L).
@@ -304,6 +305,7 @@ function expo(s) {
  *   R        reset (a commit {param: "reset"} to Python; not in the standalone page)
  *   F        hides or shows the controls over the plot (where they overlay it: lecture
  *            mode and full screen, on a wide enough chart)
+ *   P        the predict-then-play exercise on or off
  * Keys typed into a field or a select, or held with a modifier, are not the chart's; on a
  * slider (a range input) its own keys (arrows, space, Home, End…) are the slider's, the
  * letters and brackets still the chart's, so F works with the focus on β1. `target` is
@@ -314,11 +316,11 @@ export function shortcutOf(key, target, { ctrlKey = false, metaKey = false, altK
   { overlay = true, standalone = false } = {}) {
   if (ctrlKey || metaKey || altKey) return null;
   const action = { " ": "play", ArrowLeft: "back", ArrowRight: "forward", "[": "slower", "]": "faster",
-    f: "controls", F: "controls", r: "reset", R: "reset" }[key] ?? null;
+    f: "controls", F: "controls", r: "reset", R: "reset", p: "predict", P: "predict" }[key] ?? null;
   if ((action === "controls" && !overlay) || (action === "reset" && standalone)) return null;
   const tag = (target?.tagName || "").toUpperCase();
   const range = tag === "INPUT" && String(target.type).toLowerCase() === "range";
-  if (range) return ["controls", "reset", "slower", "faster"].includes(action) ? action : null;
+  if (range) return ["controls", "reset", "slower", "faster", "predict"].includes(action) ? action : null;
   if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) || target?.isContentEditable) return null;
   if (tag === "BUTTON" && (key === " " || key === "Enter")) return null; // the button's own
   return action;
@@ -670,6 +672,54 @@ export function stepAtX(x, left, width, T) {
   return Math.min(T, Math.max(0, Math.round(((x - left) / width) * T)));
 }
 
+// ---------------------------------------------------------- predict, then play
+//
+// An exercise (P or the Predict button): the paths hidden, the student clicks where
+// they think the focused run will be at its last step, Reveal plays the run and the
+// chart measures the guess against the run's point there.
+
+/** px a pointer may move between press and release and still click (place a guess,
+ * arm the wheel) rather than drag (pan). */
+export const CLICK_SLOP = 3;
+
+/** Whether a pointer that moved (dx, dy) px since it was pressed is dragging. */
+export function isDrag(dx, dy) {
+  return Math.hypot(dx, dy) >= CLICK_SLOP;
+}
+
+/** The index of the run the exercise asks about: the focused one (the sliders set the
+ * question up), else the first; null without runs. */
+export function exerciseRunIndex(model) {
+  if (!model || !model.runs.length) return null;
+  return model.focus ?? 0;
+}
+
+/** The exercise's answer: where `run` is at its last step, [x, y], or null where it
+ * diverged before (no finite point there). */
+export function answerPoint(run) {
+  const x = run.points[2 * run.steps];
+  const y = run.points[2 * run.steps + 1];
+  return Number.isFinite(x) && Number.isFinite(y) ? [x, y] : null;
+}
+
+/** The distance from the guess to the answer in data units; NaN without either. */
+export function guessDistance(guess, answer) {
+  if (!guess || !answer) return NaN;
+  return Math.hypot(guess[0] - answer[0], guess[1] - answer[1]);
+}
+
+/** The line over the plot for the exercise's state: `label` and `steps` name the run
+ * and its last step; `guess` is placed or null; `revealed`, the paths are shown;
+ * `answered`, the reveal reached the last step; `answer` from answerPoint. */
+export function exercisePrompt({ label, steps, guess = null, revealed = false, answered = false, answer = null }) {
+  const question = `Where will ${label} be after ${steps} step${steps === 1 ? "" : "s"}?`;
+  if (!revealed) return `${question} ${guess ? "Click again to move your guess." : "Click the plot."}`;
+  if (!answered) return question;
+  if (!answer) return `${label} has no point at step ${steps}: it diverged before.`;
+  if (!guess) return `${label} at step ${steps}: (${formatNumber(answer[0], 3)}, ${formatNumber(answer[1], 3)}).`;
+  return `Your guess was ${formatNumber(guessDistance(guess, answer), 3)} from ${label}'s point at step ${steps}.`;
+}
+
 // ============================================================== the component
 //
 // Everything below touches the DOM. State lives in a WeakMap keyed on parentElement:
@@ -882,6 +932,7 @@ function create(parentElement) {
   wireControls(st, { zoomIn, zoomOut, reset });
   wirePlot(st);
   wireFPlot(st);
+  wireExercise(st);
   const ro = new ResizeObserver(() => {
     st.dirtyLayout = true;
     schedule(st);
@@ -1014,6 +1065,7 @@ function update(st, data) {
   }
   st.readoutKey = "";
   st.fCache = null;
+  exerciseOnBlob(st, model);
   syncPlayer(st);
   schedule(st);
 }
@@ -1255,6 +1307,7 @@ function onShortcut(st, e) {
   if (!action || action === "reset") return; // R: sent at the window (see create)
   e.preventDefault(); // space would scroll the page, arrows too
   if (action === "controls") toggleControls(st);
+  else if (action === "predict") toggleExercise(st);
   else if (action === "play") st.play.click();
   else if (action === "back") st.stepBy(-1);
   else if (action === "forward") st.stepBy(1);
@@ -1317,6 +1370,7 @@ function wireFullScreen(st) {
 function wireControls(st, { zoomIn, zoomOut, reset }) {
   st.play.addEventListener("click", () => {
     if (!st.model) return;
+    if (st.exercise && !st.exercise.revealed) return reveal(st); // Play reveals the answer
     if (st.playing) {
       st.playing = false;
       settleStep(st);
@@ -1440,7 +1494,7 @@ function wirePlot(st) {
     const [px, py] = local(e);
     const g = st.gesture;
     if (!g || g.id !== e.pointerId) {
-      if (st.model) fg.style.cursor = onStart(px, py) ? "move" : inRect(px, py) ? "grab" : "";
+      if (st.model) fg.style.cursor = onStart(px, py) ? "move" : inRect(px, py) ? (asking(st) ? "crosshair" : "grab") : "";
       return;
     }
     if (g.kind === "start") {
@@ -1452,7 +1506,7 @@ function wirePlot(st) {
     } else {
       const dx = px - g.px;
       const dy = py - g.py;
-      if (!g.moved && Math.hypot(dx, dy) < 3) return;
+      if (!g.moved && !isDrag(dx, dy)) return;
       g.moved = true;
       fg.style.cursor = "grabbing";
       const [[x0, x1], [y0, y1]] = g.view;
@@ -1477,6 +1531,7 @@ function wirePlot(st) {
     } else if (!g.moved && !cancelled) {
       st.armed = true; // a click on the plot: the wheel zooms from now on (until it leaves)
     }
+    if (!g.moved && !cancelled && asking(st)) placeGuess(st, toData(...local(e)));
   };
   fg.addEventListener("pointerup", (e) => end(e, false));
   fg.addEventListener("pointercancel", (e) => end(e, true));
@@ -1570,7 +1625,7 @@ function frame(st, ts) {
   if (st.dirtyCorner && !st.sliderDrag && !st.gesture) placeOverlay(st);
   if (st.dirtyBg) drawBackground(st);
   const tf = performance.now();
-  drawForeground(st);
+  drawPaths(st);
   const tr = performance.now();
   updateReadout(st);
   drawFPlot(st);
@@ -2617,4 +2672,269 @@ function updateReadout(st) {
       put(i + 1, a, b);
     });
   }
+}
+
+// ------------------------------------------------------------ the exercise
+//
+// Predict, then play: st.exercise is null (off) or {guess, revealed, answered, key}:
+// `guess` [x, y] in data coordinates or null; `revealed`, Reveal (or Play) was pressed
+// and the paths are back; `answered`, the reveal reached the last step: the guess is
+// measured. `key` names the question (see followQuestion).
+
+/** The Predict button (beside the zoom buttons), the prompt line (above the plot, in
+ * the title's block: it never covers the plot) with its Reveal button, and the test
+ * handle's fields. */
+function wireExercise(st) {
+  const predict = el("button", {
+    type: "button", class: "ox-btn ox-predict", "aria-pressed": "false", text: "Predict",
+    title: "Exercise: hide the paths, click where the run will end, then Reveal (P)",
+  });
+  st.lectureLink.before(predict);
+  const text = el("span", { class: "ox-prompt-text" });
+  const again = el("button", { type: "button", class: "ox-btn ox-reveal", text: "Reveal" });
+  const prompt = el("div", { class: "ox-prompt", role: "status", "aria-live": "polite", hidden: "" }, text, again);
+  st.head.append(prompt);
+  Object.assign(st, { predictButton: predict, prompt, promptText: text, revealButton: again });
+  predict.addEventListener("click", () => toggleExercise(st));
+  again.addEventListener("click", () => {
+    if (!st.exercise) return;
+    if (st.exercise.revealed) askAgain(st);
+    else reveal(st);
+  });
+  Object.defineProperties(st.root.__explorer, {
+    /** Whether the exercise is on. */
+    exercise: { get: () => !!st.exercise },
+    /** The guess [x, y] (data coordinates), or null. */
+    guess: { get: () => (st.exercise?.guess ? st.exercise.guess.slice() : null) },
+    /** The paths are shown again (Reveal or Play pressed). */
+    revealed: { get: () => !!st.exercise?.revealed },
+    /** The reveal reached the last step: the guess is measured. */
+    answered: { get: () => !!st.exercise?.answered },
+    /** The distance from the guess to the run's last point, once answered; else null. */
+    guessDistance: {
+      get() {
+        const ex = st.exercise;
+        const i = exerciseRunIndex(st.model);
+        if (!ex?.answered || i === null) return null;
+        const d = guessDistance(ex.guess, answerPoint(st.model.runs[i]));
+        return Number.isFinite(d) ? d : null;
+      },
+    },
+    /** The index of the run asked about (the focused one). */
+    exerciseRun: { get: () => exerciseRunIndex(st.model) },
+    /** The prompt's text ("" when the exercise is off). */
+    prompt: { get: () => (st.exercise ? st.promptText.textContent : "") },
+  });
+}
+
+/** Paths, readout and f plot hidden: the exercise is asking. */
+function asking(st) {
+  return !!st.exercise && !st.exercise.revealed;
+}
+
+function toggleExercise(st) {
+  if (st.exercise) {
+    st.exercise = null;
+  } else {
+    st.exercise = { guess: null, revealed: false, answered: false, key: questionKey(st) };
+    st.playing = false; // an animation would play on unseen
+    syncPlayer(st);
+  }
+  syncExercise(st);
+}
+
+/** A fresh question: paths hidden, no guess. */
+function askAgain(st) {
+  if (!st.exercise) return;
+  Object.assign(st.exercise, { guess: null, revealed: false, answered: false });
+  st.playing = false;
+  syncPlayer(st);
+  syncExercise(st);
+}
+
+/** The paths come back and play from step 0, as Play does; the guess is measured when
+ * they reach the end (drawGuess). */
+function reveal(st) {
+  if (!st.exercise || !st.model) return;
+  st.exercise.revealed = true;
+  st.step = 0;
+  st.playing = true;
+  st.lastTs = null;
+  syncPlayer(st);
+  syncExercise(st);
+}
+
+function placeGuess(st, [x, y]) {
+  if (!asking(st)) return;
+  st.exercise.guess = [x, y];
+  syncExercise(st);
+}
+
+/** A blob's "predict" flag turns the exercise on when a blob first sets it, never
+ * again while blobs keep it set (the user may have left it). */
+function exerciseOnBlob(st, model) {
+  if (model.predict && !st.predictFlag && !st.exercise) toggleExercise(st);
+  st.predictFlag = model.predict;
+}
+
+/** What the exercise asks, as a string: the run asked about, its steps, start and
+ * answer. A changed setting changes it. */
+function questionKey(st) {
+  const i = exerciseRunIndex(st.model);
+  if (i === null) return "";
+  const run = st.model.runs[i];
+  return [i, run.label, run.steps, run.points[0], run.points[1], answerPoint(run)].join("|");
+}
+
+/** A changed setting (a new blob, an exact path shown at a slider's release) is a new
+ * question: the exercise stays on, asking, its guess cleared. Another run's change
+ * leaves the question as it was. */
+function followQuestion(st) {
+  const key = questionKey(st);
+  if (key === st.exercise.key) return;
+  st.exercise.key = key;
+  askAgain(st);
+}
+
+/** The DOM after a change of the exercise's state: the root's classes, the buttons,
+ * the prompt's text; the plot laid out again where the prompt line came or went. */
+function syncExercise(st) {
+  const ex = st.exercise;
+  st.root.classList.toggle("exercise", !!ex);
+  st.root.classList.toggle("asking", asking(st));
+  st.predictButton.setAttribute("aria-pressed", String(!!ex));
+  st.prompt.hidden = !ex;
+  if (ex) {
+    const i = exerciseRunIndex(st.model);
+    const run = i === null ? null : st.model.runs[i];
+    const text = run ? exercisePrompt({
+      label: run.label, steps: run.steps, guess: ex.guess, revealed: ex.revealed, answered: ex.answered,
+      answer: answerPoint(run),
+    }) : "No run to predict.";
+    if (st.promptText.textContent !== text) st.promptText.textContent = text;
+    const label = ex.revealed ? "Ask again" : "Reveal";
+    if (st.revealButton.textContent !== label) {
+      st.revealButton.textContent = label;
+      st.revealButton.title = ex.revealed ? "Hide the paths and clear the guess" : "Show the paths, then measure the guess (space)";
+    }
+    st.revealButton.classList.toggle("ox-reveal-go", !ex.revealed);
+  }
+  // The prompt line sits above the plot: lecture mode and full screen fit the plot
+  // under it again.
+  const h = st.head.offsetHeight;
+  if (h !== st.headHeight) {
+    st.headHeight = h;
+    st.dirtyLayout = true;
+  }
+  st.readoutKey = "";
+  st.fCache = null;
+  schedule(st);
+}
+
+/** The foreground: the paths as ever, or, while the exercise asks, the starts and
+ * minima alone; then the guess and, once answered, its distance to the answer. */
+function drawPaths(st) {
+  if (!st.exercise) {
+    drawForeground(st);
+    return;
+  }
+  followQuestion(st);
+  if (st.exercise.revealed) drawForeground(st);
+  else drawQuestion(st);
+  const i = exerciseRunIndex(st.model);
+  if (i !== null && st.exercise.revealed && !st.exercise.answered && st.step >= st.model.runs[i].steps) {
+    st.exercise.answered = true;
+    syncExercise(st);
+  }
+  drawGuess(st);
+}
+
+/** What the question shows: the start squares (the start still drags) and the minima;
+ * no path, marker or arrow, not even a preview's. */
+function drawQuestion(st) {
+  const { fg, model, rect: r, size } = st;
+  const m = metrics(st);
+  const ctx = fg.getContext("2d");
+  ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
+  ctx.clearRect(0, 0, size.w, size.h);
+  clipToPlot(ctx, size, r);
+  const tf = transform(st);
+  const seen = new Set();
+  model.runs.forEach((run, i) => {
+    if (st.hidden.has(run.label)) return;
+    let [x, y] = [run.points[0], run.points[1]];
+    if (i === model.focus && st.preview?.kind === "start") [x, y] = [st.preview.x, st.preview.y];
+    const k = `${x},${y}`;
+    if (seen.has(k) || !Number.isFinite(x) || !Number.isFinite(y)) return;
+    seen.add(k);
+    square(ctx, tf.ax + tf.kx * x, tf.ay + tf.ky * y, m.square, i === model.focus);
+  });
+  for (const [x, y] of model.minima) star(ctx, tf.ax + tf.kx * x, tf.ay + tf.ky * y, m.star);
+  ctx.restore();
+}
+
+/** The guess: a cross labelled "your guess"; once answered, a dashed line from it to
+ * the run's last point, the distance at its middle. */
+function drawGuess(st) {
+  const ex = st.exercise;
+  if (!ex.guess) return;
+  const { fg, rect: r, size } = st;
+  const m = metrics(st);
+  const ctx = fg.getContext("2d");
+  clipToPlot(ctx, size, r);
+  const tf = transform(st);
+  const gx = tf.ax + tf.kx * ex.guess[0];
+  const gy = tf.ay + tf.ky * ex.guess[1];
+  const font = `bold ${m.font}px ${fontFamily(st)}`;
+  const label = (text, x, y, align, baseline) => {
+    ctx.font = font;
+    ctx.textAlign = align;
+    ctx.textBaseline = baseline;
+    ctx.lineWidth = 5;
+    ctx.strokeStyle = "rgba(255, 255, 255, 0.92)";
+    ctx.strokeText(text, x, y);
+    ctx.fillStyle = "#111";
+    ctx.fillText(text, x, y);
+  };
+  const i = exerciseRunIndex(st.model);
+  const answer = ex.answered && i !== null ? answerPoint(st.model.runs[i]) : null;
+  if (answer) {
+    const ax = tf.ax + tf.kx * answer[0];
+    const ay = tf.ay + tf.ky * answer[1];
+    ctx.setLineDash([m.arrow * 2.5, m.arrow * 2]);
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = m.arrow + 3;
+    moveLine(ctx, gx, gy, ax, ay);
+    ctx.strokeStyle = "#111";
+    ctx.lineWidth = m.arrow * 0.8;
+    moveLine(ctx, gx, gy, ax, ay);
+    ctx.setLineDash([]);
+    label(formatNumber(guessDistance(ex.guess, answer), 3), (gx + ax) / 2, (gy + ay) / 2 - m.arrow * 2, "center", "bottom");
+  }
+  // The cross: its arms as long as a run's end ring is wide, cased in white.
+  const arm = m.ring;
+  for (const [color, width] of [["#fff", m.arrow + 4], ["#111", m.arrow + 0.5]]) {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.beginPath();
+    ctx.moveTo(gx - arm, gy - arm);
+    ctx.lineTo(gx + arm, gy + arm);
+    ctx.moveTo(gx - arm, gy + arm);
+    ctx.lineTo(gx + arm, gy - arm);
+    ctx.stroke();
+  }
+  // Its label on the side away from the answer (clear of the distance over the line's
+  // middle), else to the right unless the plot's edge is near.
+  ctx.font = font;
+  const room = gx + arm + 6 + ctx.measureText("your guess").width <= r.x + r.w;
+  const right = answer ? tf.ax + tf.kx * answer[0] < gx : room;
+  label("your guess", right ? gx + arm + 6 : gx - arm - 6, gy - arm, right ? "left" : "right", "bottom");
+  ctx.restore();
+}
+
+function moveLine(ctx, x0, y0, x1, y1) {
+  ctx.beginPath();
+  ctx.moveTo(x0, y0);
+  ctx.lineTo(x1, y1);
+  ctx.stroke();
 }

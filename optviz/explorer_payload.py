@@ -55,7 +55,7 @@ def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int]
           title: str | None = None, lecture: bool = False,
           window: Window | None = None,
           trajectories: Sequence[Trajectory] | None = None, ensemble: int = 0,
-          basin_map: bool = False) -> bytes:
+          basin_map: bool = False, predict: bool = False) -> bytes:
     """The whole blob for the explorer: the runs of `settings`, the surface under them,
     the sliders of run `focus` and its families.
 
@@ -71,6 +71,7 @@ def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int]
         by default, and none without noise (each would be the run itself).
     basin_map: add the minimum run `focus` reaches from each start of a lattice over
         the view (`basin_part`).
+    predict: the chart opens on "predict, then play" (the paths hidden until revealed).
     """
     count = len(settings.optimizers)
     if isinstance(ensemble, bool) or not isinstance(ensemble, int | np.integer) \
@@ -108,6 +109,8 @@ def build(settings: TrajectorySettings, *, focus: int = 0, dashed: Sequence[int]
         arrays.update(basin_data)
     header["start"] = list(settings.start_point())
     header["lecture"] = bool(lecture)
+    if predict:
+        header["predict"] = True
     return payload.pack(header, arrays)
 
 

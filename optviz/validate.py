@@ -39,6 +39,7 @@ FIELD_LABELS: dict[str, str] = {
     "lecture": "Lecture mode",
     "ensemble": "Ensemble",
     "basins": "Basin map",
+    "predict": "Predict, then play",
 }
 
 

@@ -129,7 +129,7 @@ def chart(controls):
             drawn = controls.request(optimizers + references)
     # The chart is titled by its function; the page, above it, by the preset.
     blob = chart_blob(drawn, tuple(dashed), lecture, controls.ensemble, controls.basins,
-                      trajectories)
+                      links.predict_mode(query), trajectories)
     if not fits_in_a_message(blob):
         st.error(too_large_message(blob), icon=":material/error:")
         st.stop()

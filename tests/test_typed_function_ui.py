@@ -181,3 +181,13 @@ def test_a_preset_may_hold_a_typed_function_and_its_link_opens_it():
     moved = dataclasses.replace(preset.settings(), expression="x1**2 + 9*sin(x2)")
     assert presets.changes(preset, moved) == [
         "f: x1**2 + 9*sin(x2), the lesson's x1**2 + 10*sin(x2)"]
+
+
+def test_a_link_can_open_the_chart_on_predict_then_play():
+    assert "predict" not in _header(_page())[0]
+    at = _page(predict="1")
+    _ok(at)
+    assert _header(at)[0]["predict"] is True and not at.warning
+    bad = _page(predict="perhaps")
+    assert "predict" not in _header(bad)[0]
+    assert "Predict, then play must be true or false" in bad.warning[0].value

@@ -41,13 +41,13 @@ def compute(request: settings.TrajectorySettings):
 @st.cache_data(max_entries=64, show_spinner="Computing the runs…", hash_funcs=BY_REPR)
 def chart_blob(request: settings.TrajectorySettings, dashed: tuple[int, ...],
                lecture: bool, ensemble: bool = False, basin_map: bool = False,
-               _trajectories=None) -> bytes:
+               predict: bool = False, _trajectories=None) -> bytes:
     """The chart's payload (`optviz.explorer_payload`), the first run focused;
     `_trajectories`, `request.compute()` if the page has it (not part of the cache key:
     it follows from `request`)."""
     return explorer_payload.build(
         request, dashed=dashed, lecture=lecture, trajectories=_trajectories,
-        ensemble=ENSEMBLE_SIZE if ensemble else 0, basin_map=basin_map)
+        ensemble=ENSEMBLE_SIZE if ensemble else 0, basin_map=basin_map, predict=predict)
 
 
 @st.cache_data(max_entries=64, show_spinner="Running torch.optim alongside…", hash_funcs=BY_REPR)

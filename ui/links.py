@@ -19,6 +19,7 @@ SURFACE, CONDITION, STEPS, X1, X2, BIAS, OPTIMIZERS, TAB = (
 TABS = ("Results", "State inspector", "Lock-step check", "Downloads")
 LECTURE, PRESET = "lecture", "preset"  # projector view; a lecture preset's title and lesson
 NOISE, SEED, ENSEMBLE, BASINS = "noise", "seed", "ensemble", "basins"
+PREDICT = "predict"  # the chart opens on "predict, then play"
 # A typed function (surface "custom"): its text and its window's ends.
 EXPRESSION, WINDOW = "f", ("x1min", "x1max", "x2min", "x2max")
 CUSTOM_TITLE = "Your function…"
@@ -119,7 +120,7 @@ def _check_one(key: str, values: Sequence[str]) -> None:
             raise SettingsError(f"Unknown tab {text[:40]!r}; choose one of: {', '.join(TABS)}")
     elif key == BIAS:
         parse_bool(text, "bias_correction")
-    elif key in (ENSEMBLE, BASINS):
+    elif key in (ENSEMBLE, BASINS, PREDICT):
         parse_bool(text, key)
     elif key == NOISE:
         sigma = parse_number(text, "noise")
@@ -168,9 +169,18 @@ def check_query(params: Mapping[str, Sequence[str]]) -> list[str]:
 
 def lecture_mode(params: Mapping[str, Sequence[str]]) -> bool:
     """Whether a link asks for the projector view (`lecture=1`); a bad value is off."""
+    return _flag(params, LECTURE)
+
+
+def predict_mode(params: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a link opens the chart on "predict, then play" (`predict=1`)."""
+    return _flag(params, PREDICT)
+
+
+def _flag(params: Mapping[str, Sequence[str]], key: str) -> bool:
     try:
-        (text,) = params.get(LECTURE, ["0"])
-        return parse_bool(text, "lecture")
+        (text,) = params.get(key, ["0"])
+        return parse_bool(text, key)
     except (SettingsError, ValueError):
         return False
 
@@ -238,7 +248,7 @@ def check_fields(params: Mapping[str, Sequence[str]], fields: Mapping[str, Field
     twice, or a value the widget would drop without a word (Streamlit does so)."""
     problems = []
     for key, values in params.items():
-        if key in FOREIGN or key in (LECTURE, PRESET):  # the explorer's, not a field's
+        if key in FOREIGN or key in (LECTURE, PRESET, PREDICT):  # the explorer's, not a field's
             continue
         field = fields.get(key)
         if field is None:

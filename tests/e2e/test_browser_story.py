@@ -96,3 +96,10 @@ def test_screenshots_of_the_story(page, app_url, tmp_path, name, query, viewport
     page.wait_for_timeout(300)
     expect_no_exception(page)
     screenshot(page, name, tmp_path)
+
+
+def test_a_link_opens_the_chart_on_predict_then_play(page, app_url):
+    open_explorer(page, app_url, "?predict=1&steps=10")
+    page.wait_for_function(f"() => ({CHART_JS})().exercise && !({CHART_JS})().revealed")
+    expect(shadow(page).get_by_role("button", name="Reveal")).to_be_visible()
+    expect_no_exception(page)

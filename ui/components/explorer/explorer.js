@@ -2006,7 +2006,8 @@ function drawBackground(st) {
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(st.image, a, b, c - a, d - b);
   }
-  if (model.basins) drawBasins(st, ctx);
+  // While the exercise asks, the basins and the ensembles would give the answer away.
+  if (model.basins && !asking(st)) drawBasins(st, ctx);
   const lines = model.contours.lines;
   if (lines && lines.length) {
     const { ax, kx, ay, ky } = transform(st);
@@ -2021,7 +2022,7 @@ function drawBackground(st) {
     ctx.lineWidth = m.level;
     ctx.stroke();
   }
-  drawEnsembles(st, ctx, m);
+  if (!asking(st)) drawEnsembles(st, ctx, m);
   ctx.restore();
 
   // Frame, ticks, labels.
@@ -2802,6 +2803,7 @@ function syncExercise(st) {
   const ex = st.exercise;
   st.root.classList.toggle("exercise", !!ex);
   st.root.classList.toggle("asking", asking(st));
+  st.dirtyBg = true; // the basins and ensembles hide while it asks
   st.predictButton.setAttribute("aria-pressed", String(!!ex));
   st.prompt.hidden = !ex;
   if (ex) {

@@ -6,8 +6,9 @@ explorer's chart component. The bridge between the chapter's two halves.
 
 import streamlit as st
 
-from optviz import data, defaults, rules, trainer, weightspace
-from optviz.validate import SettingsError
+from optviz import data, defaults, rules, settings, trainer, weightspace
+from optviz.validate import SettingsError, parse_bool, parse_number
+from ui import links
 from ui.chart import explorer_chart
 from ui.navigation import page_setup
 from ui.widgets import URL, hyper_fields, lecture_style, link_as_given
@@ -34,7 +35,25 @@ def blob(name: str, optimizer: str, hyper: tuple, batch_size: int, epochs: int,
             [float(r.values[-1]) for r in view.runs])
 
 
-lecture = link_as_given([]).get("lecture", ["0"]) == ["1"]
+def link_fields() -> dict[str, links.Field]:
+    """Every query key this page's widgets read, and how each judges its value."""
+    fields = {
+        "w.data": links.choice("Data set", DATA.values()),
+        "w.optimizer": links.choice("Optimizer", [r.title for r in rules.RULES.values()]),
+        "w.batch": links.number("Batch size", 1, 1500, whole=True),
+        "w.epochs": links.number("Epochs", 1, 10, whole=True),
+    }
+    for name, rule in rules.RULES.items():
+        for field in rule.tunable:
+            def check(text: str, field=field) -> None:
+                parse = parse_number if field in rules.BOUNDS else parse_bool
+                settings.check_hyper(field, parse(text, field))
+            fields[f"w.{links.hyper_key(name, field)}"] = links.Field(rules.LABELS[field], check)
+    return fields
+
+
+linked = link_as_given(["w.batch", "w.epochs"])
+lecture = links.lecture_mode(linked)
 if lecture:
     lecture_style()
 st.title("Adam in weight space")
@@ -55,6 +74,8 @@ with st.sidebar:
                                  key="w.batch", bind=URL)
     epochs = st.number_input("Epochs", 1, 10, defaults.TRAIN_EPOCHS, key="w.epochs", bind=URL,
                              help="Up to 10 here: every step's θ is kept and drawn")
+from_link = links.check_fields(linked, link_fields())
+bad = from_link + [b for b in bad if not any(m.startswith(b) for m in from_link)]
 if bad:
     st.warning("Ignored, the default is used instead:\n" + "\n".join(f"- {p}" for p in bad),
                icon=":material/warning:")

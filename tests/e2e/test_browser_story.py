@@ -103,3 +103,20 @@ def test_a_link_opens_the_chart_on_predict_then_play(page, app_url):
     page.wait_for_function(f"() => ({CHART_JS})().exercise && !({CHART_JS})().revealed")
     expect(shadow(page).get_by_role("button", name="Reveal")).to_be_visible()
     expect_no_exception(page)
+
+
+def test_the_weight_space_view_draws_and_plays_the_airfoil_run(page, app_url):
+    page.set_default_timeout(60_000)
+    page.goto(f"{app_url}/weights")
+    page.wait_for_function(f"() => {{ const c = ({CHART_JS})(); return c && c.steps > 0; }}",
+                           timeout=120_000)
+    runs = paths(page)
+    assert [r["name"] for r in runs][0] == "Adam, from scratch"
+    assert runs[1]["name"].startswith("Adam, torch.optim") and runs[1]["dashed"]
+    assert len(runs[0]["x"]) == 301 and (runs[0]["x"][0], runs[0]["y"][0]) == (0, 0)
+    expect(shadow(page).locator(".ox-readout")).to_contain_text("a (towards θ*)")
+    shadow(page).get_by_role("button", name="Play").click()
+    page.wait_for_function(f"() => ({CHART_JS})().playing || ({CHART_JS})().step < 300")
+    page.wait_for_function(f"() => ({CHART_JS})().step === 300", timeout=30_000)
+    expect(page.get_by_text("Final loss: 0.246")).to_be_visible()
+    expect_no_exception(page)

@@ -87,6 +87,8 @@ def test_the_basin_map_colours_the_starts_and_says_so(page, app_url):
      {"width": 1920, "height": 1080}),
     ("function.png", "?surface=Your+function…&basins=true&steps=40&opt=Adam&opt=Momentum"
      "&f=x1**2+%2B+10*sin(x2)", {"width": 1400, "height": 1000}),
+    ("predict.png", "?" + url(presets.get("chapter"), lecture=True).split("?", 1)[1]
+     + "&predict=1", {"width": 1920, "height": 1080}),
 ])
 def test_screenshots_of_the_story(page, app_url, tmp_path, name, query, viewport):
     """For the README (see tests/e2e/test_browser_explorer.py on OPTVIZ_SCREENSHOTS)."""
@@ -120,3 +122,14 @@ def test_the_weight_space_view_draws_and_plays_the_airfoil_run(page, app_url):
     page.wait_for_function(f"() => ({CHART_JS})().step === 300", timeout=30_000)
     expect(page.get_by_text("Final loss: 0.246")).to_be_visible()
     expect_no_exception(page)
+
+
+def test_screenshot_of_the_weight_space_view(page, app_url, tmp_path):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.set_default_timeout(60_000)
+    page.goto(f"{app_url}/weights?lecture=1")
+    page.wait_for_function(f"() => {{ const c = ({CHART_JS})(); return c && c.steps > 0; }}",
+                           timeout=120_000)
+    wait_idle(page)
+    page.wait_for_timeout(300)
+    screenshot(page, "weights.png", tmp_path)

@@ -15,7 +15,7 @@ choices for its 2D examples), then torch's (see `optviz.rules`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -24,6 +24,7 @@ import numpy as np
 from optviz import noise as noise_model
 from optviz import rules, surfaces, trajectory
 from optviz.defaults import DEFAULT_OPTIMIZER, DEFAULTS
+from optviz.frozen import FrozenMapping
 from optviz.validate import (
     SettingsError,
     choice,
@@ -146,36 +147,6 @@ def inapplicable_message(key: Any, names: Sequence[str], spelled: str | None = N
 
 
 # ------------------------------------------------------------------------ models
-
-
-class FrozenMapping(Mapping):
-    """A read-only, hashable, picklable dict (for the frozen settings' hyperparameters)."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: Mapping | Iterable = ()) -> None:
-        self._data = dict(data)
-
-    def __getitem__(self, key):
-        return self._data[key]
-
-    def __iter__(self) -> Iterator:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
-
-    def __repr__(self) -> str:
-        return repr(self._data)
-
-    def __getstate__(self):
-        return self._data
-
-    def __setstate__(self, state) -> None:
-        self._data = state
 
 
 @dataclass(frozen=True)

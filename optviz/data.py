@@ -217,18 +217,16 @@ def synthetic(n: int = 1000, d: int = 5, noise: float = 0.1, seed: int = 0,
 
     The weights are N(0, weight_scale²) draws with the seed, rounded to one decimal so a
     student can read them; the bias defaults to the D2L linear-regression chapter's 4.2.
-    Not standardized, so that least squares recovers exactly these weights. (The
-    trainer page's set, `SYNTHETIC_LIVE`, is scaled so that the chapter's run converges.)
+    Not standardized, so that least squares recovers exactly these weights.
     """
     _check_int("n", n, MIN_ROWS, MAX_ROWS)
     _check_int("d", d, 1, MAX_FEATURES)
     _check_int("seed", seed, 0, None)
     if not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
         raise DataError(f"noise must be a finite number ≥ 0, got {noise!r}")
-    for name, value in (("weight_scale", weight_scale), ("bias", bias)):
-        if (not isinstance(value, numbers.Real) or isinstance(value, bool)
-                or not math.isfinite(value)):
-            raise DataError(f"{name} must be a finite number, got {value!r}")
+    for name, v in (("weight_scale", weight_scale), ("bias", bias)):
+        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v):
+            raise DataError(f"{name} must be a finite number, got {v!r}")
     if weight_scale < 0:
         raise DataError(f"weight_scale must be ≥ 0, got {weight_scale!r}")
     rng = np.random.default_rng(int(seed))
@@ -236,34 +234,23 @@ def synthetic(n: int = 1000, d: int = 5, noise: float = 0.1, seed: int = 0,
     bias = float(bias)
     features = rng.standard_normal((n, d))
     labels = features @ weights + bias + float(noise) * rng.standard_normal(n)
-    return Dataset(
-        "synthetic",
-        features.astype(np.float32),
-        labels.astype(np.float32),
-        tuple(f"x{i + 1}" for i in range(d)),
-        "y",
-        true_weights=weights,
-        true_bias=bias,
-    )
+    return Dataset("synthetic", features.astype(np.float32), labels.astype(np.float32),
+                   tuple(f"x{i + 1}" for i in range(d)), "y", true_weights=weights,
+                   true_bias=bias)
 
 
-# The trainer page's synthetic set, conditioned for the chapter's run (Adam, lr 0.01,
-# batch 10, 2 epochs = 300 steps): Adam moves each parameter by about lr a step, so
-# every true parameter is within reach (|w| ≤ 1, b = 1), and the noise (σ = 0.3, floor
-# ≈ 0.045) stays far above the jitter of lr-sized steps. The run starts ~30× above its
-# noise floor, is still ~5× above it after half an epoch, and ends within ~1% of it.
-SYNTHETIC_LIVE = {"n": 1500, "d": 5, "noise": 0.3, "seed": 0, "weight_scale": 1.5,
-                  "bias": 1.0}
+# The trainer page's set, scaled for the chapter's run (Adam, lr 0.01, 300 steps of
+# about lr each): every true parameter within reach (|w| ≤ 1, b = 1), noise σ = 0.3 far
+# above lr-sized jitter. It starts ~30× above its noise floor and ends within ~1% of it.
+SYNTHETIC_LIVE = {"n": 1500, "d": 5, "noise": 0.3, "seed": 0, "weight_scale": 1.5, "bias": 1.0}
 
 
 def noise_floor(dataset: Dataset) -> float:
-    """The least loss any line reaches on `dataset`: min over (w, b) of ‖Xw + b − y‖² / (2n),
-    the trainer's loss, by least squares (in float64)."""
-    X = np.hstack([np.asarray(dataset.features, dtype=np.float64),
-                   np.ones((len(dataset.labels), 1))])
+    """The least loss any line reaches: min over (w, b) of ‖Xw + b − y‖² / (2n), the
+    trainer's loss, by least squares in float64."""
+    X = np.hstack([dataset.features, np.ones((len(dataset.labels), 1))]).astype(np.float64)
     y = np.asarray(dataset.labels, dtype=np.float64)
-    theta = np.linalg.lstsq(X, y, rcond=None)[0]
-    return float(np.mean((X @ theta - y) ** 2) / 2)
+    return float(np.mean((X @ np.linalg.lstsq(X, y, rcond=None)[0] - y) ** 2) / 2)
 
 
 def airfoil_path() -> Path:

@@ -211,32 +211,52 @@ def _reason(exc: BaseException) -> str:
 # ---------------------------------------------------------------------- synthetic
 
 
-def synthetic(n: int = 1000, d: int = 5, noise: float = 0.1, seed: int = 0) -> Dataset:
+def synthetic(n: int = 1000, d: int = 5, noise: float = 0.1, seed: int = 0,
+              weight_scale: float = 2.0, bias: float = 4.2) -> Dataset:
     """Linear data with known weights: labels = X w + b + noise · N(0, 1), X ~ N(0, 1).
 
-    The weights are drawn with the seed and rounded to one decimal so a student can read
-    them; the bias is the D2L linear-regression chapter's 4.2. Not standardized, so that
-    least squares recovers exactly these weights.
+    The weights are N(0, weight_scale²) draws with the seed, rounded to one decimal so a
+    student can read them; the bias defaults to the D2L linear-regression chapter's 4.2.
+    Not standardized, so that least squares recovers exactly these weights.
     """
     _check_int("n", n, MIN_ROWS, MAX_ROWS)
     _check_int("d", d, 1, MAX_FEATURES)
     _check_int("seed", seed, 0, None)
     if not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
         raise DataError(f"noise must be a finite number ≥ 0, got {noise!r}")
+    for name, v in (("weight_scale", weight_scale), ("bias", bias)):
+        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v):
+            raise DataError(f"{name} must be a finite number, got {v!r}")
+    if weight_scale < 0:
+        raise DataError(f"weight_scale must be ≥ 0, got {weight_scale!r}")
     rng = np.random.default_rng(int(seed))
-    weights = np.round(rng.normal(0.0, 2.0, size=d), 1)
-    bias = 4.2
+    weights = np.round(rng.normal(0.0, float(weight_scale), size=d), 1)
+    bias = float(bias)
     features = rng.standard_normal((n, d))
     labels = features @ weights + bias + float(noise) * rng.standard_normal(n)
-    return Dataset(
-        "synthetic",
-        features.astype(np.float32),
-        labels.astype(np.float32),
-        tuple(f"x{i + 1}" for i in range(d)),
-        "y",
-        true_weights=weights,
-        true_bias=bias,
-    )
+    return Dataset("synthetic", features.astype(np.float32), labels.astype(np.float32),
+                   tuple(f"x{i + 1}" for i in range(d)), "y", true_weights=weights,
+                   true_bias=bias)
+
+
+# The trainer page's set, scaled for the chapter's run (Adam, lr 0.01, 300 steps of
+# about lr each): every true parameter within reach (|w| ≤ 1, b = 1), noise σ = 0.3 far
+# above lr-sized jitter. It starts ~30× above its noise floor and ends within ~1% of it.
+SYNTHETIC_LIVE = {"n": 1500, "d": 5, "noise": 0.3, "seed": 0, "weight_scale": 1.5, "bias": 1.0}
+
+
+def noise_floor(dataset: Dataset) -> float:
+    """The least loss any line reaches: min over (w, b) of ‖Xw + b − y‖² / (2n), the
+    trainer's loss, by least squares in float64."""
+    X = np.hstack([dataset.features, np.ones((len(dataset.labels), 1))]).astype(np.float64)
+    y = np.asarray(dataset.labels, dtype=np.float64)
+    return float(np.mean((X @ np.linalg.lstsq(X, y, rcond=None)[0] - y) ** 2) / 2)
+
+
+def airfoil_path() -> Path:
+    """Where `load_airfoil` looks for (and caches) the file: airfoil_self_noise.dat in the
+    folder $OPTVIZ_DATA_DIR, or in ~/.cache/optviz when OPTVIZ_DATA_DIR is not set."""
+    return _cache_path(None)
 
 
 def _check_int(name: str, value: object, low: int, high: int | None) -> None:

@@ -519,3 +519,65 @@ def test_random_csv_like_text_raises_only_data_error(content):
 def test_random_numeric_tables_parse_or_say_why(rows, delimiter):
     content = "\n".join([delimiter.join("abc")] + [delimiter.join(map(repr, r)) for r in rows])
     check_upload(content)
+
+
+# ------------------------------------------- the trainer page's synthetic set (issue 14)
+
+
+def _adam_run(ds, **kwargs):
+    from optviz.trainer import Trainer
+
+    return Trainer(ds, **kwargs).fit()
+
+
+def test_the_live_synthetic_set_converges_in_the_chapters_run():
+    """Adam, lr 0.01, batch 10, 2 epochs (the trainer's defaults) ends near the noise
+    floor, from well above it, and gets there only after real work."""
+    ds = data.synthetic(**data.SYNTHETIC_LIVE)
+    floor = data.noise_floor(ds)
+    noise = data.SYNTHETIC_LIVE["noise"]
+    assert floor == pytest.approx(noise**2 / 2, rel=0.1)  # least squares meets the noise
+    for impl in ("scratch", "torch"):
+        t = _adam_run(ds, impl=impl)
+        assert t.optimizer == "adam" and t.epochs == 2 and t.batch_size == 10
+        assert t.hp.lr == 0.01
+        losses = np.array(t.losses)
+        assert losses[0] > 10 * floor  # a real problem: far from the floor at the start
+        half = int(np.searchsorted(np.array(t.examples), ds.features.shape[0] // 2))
+        assert losses[half] > 2 * floor  # still far after half an epoch: Adam works for it
+        assert floor <= losses[-1] < 1.1 * floor  # and converges within the 2 epochs
+
+
+def test_the_old_synthetic_scales_do_not_converge_in_that_run():
+    """Why the live set is scaled: the default set's bias 4.2 is out of Adam's reach in
+    300 steps of about lr = 0.01 each."""
+    ds = data.synthetic(n=1500, d=5, noise=0.1, seed=0)
+    assert _adam_run(ds).final_loss > 10 * data.noise_floor(ds)
+
+
+def test_the_synthetic_scales_are_settings():
+    ds = data.synthetic(n=50, d=3, seed=1, weight_scale=0.0, bias=-2.5)
+    assert ds.true_bias == -2.5 and not ds.true_weights.any()
+    for kwargs, expected in [({"weight_scale": -1}, "weight_scale must be ≥ 0"),
+                             ({"bias": float("nan")}, "bias must be a finite number"),
+                             ({"weight_scale": "big"}, "weight_scale must be a finite number")]:
+        with pytest.raises(DataError, match=expected):
+            data.synthetic(**kwargs)
+
+
+def test_the_noise_floor_is_the_least_loss_of_any_line():
+    ds = data.synthetic(n=200, d=2, noise=0.5, seed=3)
+    floor = data.noise_floor(ds)
+    X = np.hstack([ds.features, np.ones((200, 1))]).astype(np.float64)
+    truth = np.append(ds.true_weights, ds.true_bias)
+    at_truth = float(np.mean((X @ truth - ds.labels) ** 2) / 2)
+    assert 0 < floor <= at_truth  # the true line is one line; least squares is the best
+    assert data.noise_floor(data.synthetic(n=200, d=2, noise=0.0, seed=3)) < 1e-10
+
+
+def test_the_airfoil_path_is_where_the_loader_looks(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(tmp_path))
+    assert data.airfoil_path() == tmp_path / data.AIRFOIL_FILE
+    monkeypatch.delenv("OPTVIZ_DATA_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert data.airfoil_path() == tmp_path / ".cache" / "optviz" / data.AIRFOIL_FILE

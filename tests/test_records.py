@@ -8,7 +8,7 @@ import pytest
 
 from optviz import data
 from optviz.export import run_log_csv
-from optviz.records import RunRecord, records
+from optviz.records import RunRecord, records, run_label
 from optviz.trainer import Trainer
 
 
@@ -48,3 +48,34 @@ def test_the_run_log_has_one_row_per_run_and_log_point(small) -> None:
     assert [float(e) for _, e, _ in second] == list(runs[1].epochs)
     assert [float(v) for *_, v in second] == list(runs[1].losses)  # repr: exact
     assert run_log_csv([]) == "run,epoch,loss\r\n"
+
+
+def test_until_keeps_the_run_as_far_as_it_was_shown(small) -> None:
+    t = Trainer(small, log_every=5, epochs=3).fit()
+    r = RunRecord.of("a", t, run=4)
+    cut = r.until(1.5)
+    assert cut.run == 4 and cut.stopped and not r.stopped
+    assert cut.epochs == tuple(e for e in r.epochs if e <= 1.5)
+    assert cut.losses == r.losses[:len(cut.epochs)] and cut.final_loss == cut.losses[-1]
+    assert cut.sec_per_epoch == r.sec_per_epoch[:1]  # one epoch finished by epoch 1.5
+    assert r.until(3.0) is r and r.until(99) is r  # nothing cut off
+    assert r.until(0).epochs == (0.0,)  # the initial loss at least
+
+
+def test_the_median_seconds_per_epoch(small) -> None:
+    t = Trainer(small, epochs=4).fit()
+    r = RunRecord.of("a", t)
+    ordered = sorted(r.sec_per_epoch)
+    assert len(ordered) == 4 and r.median_sec_per_epoch == (ordered[1] + ordered[2]) / 2
+    assert r.until(0.5).median_sec_per_epoch is None
+
+
+def test_a_run_label_names_the_run_and_what_differs_from_the_baseline() -> None:
+    first = {"optimizer": "Adam", "lr": "lr 0.01", "implementation": "from scratch",
+             "batch": "batch 10", "data": "airfoil data"}
+    assert run_label(1, first) == "Run 1 · Adam, lr 0.01, from scratch"
+    assert run_label(2, first, first) == "Run 2 · Adam, lr 0.01, from scratch"
+    later = {**first, "lr": "lr 0.05", "implementation": "torch.optim", "batch": "batch 20"}
+    assert run_label(3, later, first) == "Run 3 · Adam, lr 0.05, torch.optim, batch 20"
+    other = {**first, "data": "synthetic data"}
+    assert run_label(4, other, first).endswith("from scratch, synthetic data")

@@ -194,22 +194,26 @@ POLL_S = 0.5  # how often a page polls its job
 
 def watch(key: str, progress: Callable[[Job], None],
           view: Callable[[Job | None], None] = lambda job: None,
-          finished: Callable[[Job], None] = lambda job: None) -> None:
+          finished: Callable[[Job], None] = lambda job: None,
+          shown: Callable[[Job], bool] = lambda job: True) -> None:
     """Poll the job in `st.session_state[key]` from a fragment, every POLL_S s while it is on.
 
     Each poll beats the job's heart (a closed tab stops polling, so its job ends), then
     says the job's place in line while it waits, else draws `progress(job)`; `view(job)`
-    follows in every state, also with no job (None). Once the job has ended,
+    follows in every state, also with no job (None). Once the job has ended and
+    `shown(job)` says the page has shown all of it (a page that reveals a finished job's
+    points over time says False until then; the polls go on meanwhile),
     `finished(job)` is called and the whole page runs again to show the outcome.
     """
     job = st.session_state.get(key)
+    over = job is None or (job.finished and shown(job))
 
-    @st.fragment(run_every=POLL_S if job is not None and not job.finished else None)
+    @st.fragment(run_every=None if over else POLL_S)
     def poll() -> None:
         job = st.session_state.get(key)
         if job is not None:
             job.heartbeat()
-            if job.finished:
+            if job.finished and shown(job):
                 finished(job)
                 st.rerun()
             position = JOBS.position(job)

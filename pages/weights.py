@@ -22,7 +22,7 @@ DATA = {"airfoil": "Airfoil (NASA, the chapter's)", "synthetic": "Synthetic"}
 def dataset(name: str) -> data.Dataset:
     if name == "airfoil":
         return data.load_airfoil()
-    return data.synthetic(n=1500, d=5, noise=0.1, seed=0)
+    return data.synthetic(**data.SYNTHETIC_LIVE)  # as the trainer page's: it converges
 
 
 @st.cache_data(max_entries=32, show_spinner="Training from scratch and with torch.optim…")

@@ -82,7 +82,8 @@ def test_the_example_as_a_program(shared_data) -> None:
 
 def test_synthetic_data_works_without_the_file(capsys, no_airfoil) -> None:
     d = run_json(capsys, "train", "--data", "synthetic", "--optimizer", "sgd", "--json")
-    assert d["data"] == "synthetic" and d["n"] == 1000 and d["hyperparameters"]["lr"] == 0.05
+    # The trainer page's synthetic set (data.SYNTHETIC_LIVE), the same rows.
+    assert d["data"] == "synthetic" and d["n"] == 1500 and d["hyperparameters"]["lr"] == 0.05
     assert d["scratch"]["final_loss"] < d["scratch"]["losses"][0]
     assert d["scratch"]["losses"] == pytest.approx(d["torch"]["losses"], rel=1e-4)
 
@@ -119,8 +120,8 @@ def test_data_unavailable_suggests_synthetic(capsys, no_airfoil) -> None:
     (["--beta1", "1.5"], "β1 must be in [0, 1), got 1.5"),
     (["--optimizer", "sgd", "--beta1", "0.5"], "--beta1 does not apply to sgd"),
     (["--optimizer", "lion"], "Unknown optimizer 'lion'"),
-    (["--batch-size", "0"], "Batch size must be a whole number from 1 to 1000, got 0"),
-    (["--batch-size", "2.5"], "Batch size must be a whole number from 1 to 1000, got 2.5"),
+    (["--batch-size", "0"], "Batch size must be a whole number from 1 to 1500, got 0"),
+    (["--batch-size", "2.5"], "Batch size must be a whole number from 1 to 1500, got 2.5"),
     (["--epochs", "1000"], "Epochs must be a whole number from 1 to"),
     (["--log-every", "0"], "Log interval must be a whole number ≥ 1, got 0"),
     (["--seed", "-1"], "Seed must be a whole number from 0 to"),

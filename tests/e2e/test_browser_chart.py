@@ -248,7 +248,8 @@ def test_html_download_twice_and_it_plays_offline(page, app_url, tmp_path, brows
 
 def test_the_state_inspector_follows_the_charts_step(page, app_url):
     open_explorer(page, app_url, "?tab=State%20inspector")
-    inspector = page.locator('[data-testid="stSlider"] [data-testid="stSliderThumbValue"]')
+    inspector = page.locator('[data-testid="stTabs"] [data-testid="stSlider"] '
+                             '[data-testid="stSliderThumbValue"]')  # not the noise slider
     expect(inspector).to_have_text("1")
     back = chart(page).get_by_role("button", name="Step back")
     back.click()

@@ -33,7 +33,7 @@ HEARTBEAT_S = 30
 DISCONNECT_GRACE_S = 2  # ui.jobs' default
 FREED_WITHIN_S = 15  # a behavioural bound (grace + a poll + start-up), not a benchmark
 WAITING = "Waiting for a free slot"
-TRAINING = re.compile(r"Training… \d+ log points so far")
+TRAINING = re.compile(r"Training… (epoch [\d.]+ of \d+, )?\d+ log points so far")
 SLOW_MS = 30_000  # for page loads and first runs, on a busy machine
 
 

@@ -194,8 +194,10 @@ POLL_S = 0.5  # how often a page polls its job
 
 def watch(key: str, progress: Callable[[Job], None],
           view: Callable[[Job | None], None] = lambda job: None,
-          finished: Callable[[Job], None] = lambda job: None) -> None:
-    """Poll the job in `st.session_state[key]` from a fragment, every POLL_S s while it is on.
+          finished: Callable[[Job], None] = lambda job: None,
+          every: float = POLL_S) -> None:
+    """Poll the job in `st.session_state[key]` from a fragment, every `every` s (POLL_S)
+    while it is on.
 
     Each poll beats the job's heart (a closed tab stops polling, so its job ends), then
     says the job's place in line while it waits, else draws `progress(job)`; `view(job)`
@@ -204,7 +206,7 @@ def watch(key: str, progress: Callable[[Job], None],
     """
     job = st.session_state.get(key)
 
-    @st.fragment(run_every=POLL_S if job is not None and not job.finished else None)
+    @st.fragment(run_every=every if job is not None and not job.finished else None)
     def poll() -> None:
         job = st.session_state.get(key)
         if job is not None:

@@ -2,8 +2,10 @@
 
 Thin by design: widgets -> optviz.sweep_axes.axis_values / optviz.sweep.grid
 (validation) -> a background job in ui.jobs.JOBS (at most N server-wide) ->
-optviz.plots.sweep.sweep_heatmap. A fragment polls the job twice a second; its
-heartbeat keeps the job alive, so closing the tab frees the slot.
+optviz.plots.sweep.sweep_heatmap. A fragment polls the job four times a second (the
+default sweep trains in well under a second); its heartbeat keeps the job alive, so
+closing the tab frees the slot. A click on a cell
+selects it (`ui.sweep_links`): links to its setting follow the map.
 """
 
 import os
@@ -13,7 +15,7 @@ import streamlit as st
 from optviz import data, defaults, rules, settings, sweep, trainer, validate
 from optviz.devices import available_devices
 from optviz.export import results_csv
-from optviz.plots.sweep import sweep_heatmap
+from optviz.plots.sweep import narrow_spread, percent_text, sweep_heatmap
 from optviz.sweep_axes import (
     DEFAULT_AXES,
     MAX_VALUES,
@@ -25,8 +27,8 @@ from optviz.sweep_axes import (
     spacings,
 )
 from optviz.validate import SettingsError
-from ui import links
-from ui.jobs import FAILED, JOBS, STOPPED, sweep_work, watch
+from ui import links, sweep_links
+from ui.jobs import DONE, FAILED, JOBS, STOPPED, sweep_work, watch
 from ui.navigation import page_setup
 from ui.session import connection_probe
 from ui.widgets import URL, link_as_given, step_of
@@ -34,6 +36,7 @@ from ui.widgets import URL, link_as_given, step_of
 page_setup()
 
 JOB, META, FIGURE = "sweep_job", "sweep_meta", "sweep_figure"  # session state
+POLL_S = 0.25  # how often the progress bar is drawn while a sweep runs
 # The Adam family: every optimizer that takes all of lr, β1, β2 and ε.
 OPTIMIZERS = tuple(n for n, r in rules.RULES.items() if set(sweep.SWEEPABLE) <= set(r.tunable))
 DATASETS = {"airfoil": "Airfoil self-noise (the chapter's)",
@@ -150,6 +153,9 @@ def show_result(job, meta: dict) -> None:
     stopped = job.status == STOPPED
     cached = st.session_state.get(FIGURE)
     if cached is None or cached[0] != job.id:
+        drawing = st.empty()  # the bar at its end while the map is drawn, then the map
+        if job.status == DONE:
+            drawing.progress(1.0, text="Training: 100% · drawing the map…")
         title = ""
         if stopped:
             title = (f"Loss of {rules.RULES[s.grid.optimizer].title} when stopped at "
@@ -157,11 +163,25 @@ def show_result(job, meta: dict) -> None:
         fig = sweep_heatmap(s.grid, s.final_loss, s.diverged, title, spacing=meta["spacing"])
         cached = (job.id, fig)
         st.session_state[FIGURE] = cached
+        drawing.empty()
     if stopped:
         st.info(f"Stopped after {s.examples[-1]:,} of {s.epochs * s.n:,} examples per "
                 "setting: the colours show the loss at that point.",
                 icon=":material/stop_circle:")
-    st.plotly_chart(cached[1], key="sweep_heatmap", config={"displaylogo": False})
+    event = st.plotly_chart(cached[1], key=f"sweep_heatmap_{job.id}", on_select="rerun",
+                            selection_mode="points", config={"displaylogo": False})
+    spread = narrow_spread(s.final_loss, s.diverged)
+    if spread is not None:
+        ok = ~s.diverged
+        st.caption(f"A narrow range: every setting that did not diverge ends within "
+                   f"{percent_text(spread)[1:]} of the best (final loss "
+                   f"{s.final_loss[ok].min():.4g} to {s.final_loss[ok].max():.4g}). The "
+                   f"colours show how far above the best, not the loss itself.")
+    cell = sweep_links.selected_cell(event, s.grid.size)
+    if cell is None:
+        st.caption("Click a cell to open its setting in the explorer.")
+    else:
+        cell_links(s, cell, meta)
     best = best_setting(s.final_loss, s.diverged)
     diverged = int(s.diverged.sum())
     where = (f"{meta['data']}, {s.epochs} epoch{'s' if s.epochs != 1 else ''}, batch size "
@@ -178,6 +198,29 @@ def show_result(job, meta: dict) -> None:
                                                                   s.diverged),
                        file_name=f"optviz-sweep-{s.grid.param_x}-{s.grid.param_y}.csv",
                        mime="text/csv", icon=":material/download:")
+
+
+def cell_links(s: sweep.Sweep, cell: int, meta: dict) -> None:
+    """The selected cell: its loss, a link to the explorer with its setting, and what to
+    set in the trainer."""
+    hyper = sweep_links.cell_hyper(s.grid, s.hp, cell)
+    name = sweep_links.cell_name(s.grid, cell)
+    loss, best = s.final_loss[cell], best_setting(s.final_loss, s.diverged)
+    if s.diverged[cell]:
+        outcome = "diverged"
+    elif cell == best:
+        outcome = f"final loss {loss:.4g}, the best"
+    else:
+        outcome = (f"final loss {loss:.4g}, "
+                   f"{percent_text(loss / s.final_loss[best] - 1)} above the best")
+    st.markdown(f"**Selected:** {name} ({outcome}). "
+                f"[Open {name} in the explorer]"
+                f"({sweep_links.explorer_url(s.grid.optimizer, hyper)}) "
+                f"(its Adam sliders on a 2D function).")
+    data_name = meta.get("data_name")
+    if data_name in sweep_links.TRAINER_DATA:
+        st.caption(f"In the [trainer]({sweep_links.TRAINER}), set: " + sweep_links.trainer_recipe(
+            s.grid.optimizer, hyper, data_name, s.batch_size, s.epochs) + ".")
 
 
 st.title("Hyperparameter sweep")
@@ -266,7 +309,7 @@ if prepared is not None:
                   f"{steps:,} steps each on {DATASETS[data_name].split(' (')[0].lower()} data. "
                   f"Fixed: {others}.")
 if start and prepared is not None and not busy:
-    submit(prepared, {"spacing": (x_spacing, y_spacing),
+    submit(prepared, {"spacing": (x_spacing, y_spacing), "data_name": data_name,
                       "data": DATASETS[data_name].split(" (")[0]})
     st.rerun()  # drawn again with Start disabled while the job is on
 
@@ -274,4 +317,4 @@ if job is not None:
     if job.finished:
         show_result(job, st.session_state.get(META, {"spacing": None, "data": ""}))
     else:
-        watch(JOB, progress=progress_bar, view=stop_button)
+        watch(JOB, progress=progress_bar, view=stop_button, every=POLL_S)

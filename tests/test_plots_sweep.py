@@ -96,12 +96,87 @@ def test_best_setting_starred_and_named(fig):
 
 
 def test_hover_names_both_values_and_the_loss_or_diverged(fig):
-    heat = _trace(fig, "final loss")
-    assert heat.hovertemplate == "%{text}<extra></extra>"
-    text = heat.text
+    cells = _trace(fig, sweep_plot.CELLS_NAME)
+    assert cells.hovertemplate == "%{text}<extra></extra>"
+    text = np.asarray(cells.text).reshape(GRID.shape)
     assert text[1][1] == "Learning rate = 0.01<br>β1 = 0.99<br>final loss = 0.25"
     assert text[0][3].endswith("final loss = 20")
     assert text[2][3] == "Learning rate = 1<br>β1 = 0.999<br><b>diverged</b>"
+    # The heat maps stay silent, so the hover is always the cell's marker's.
+    assert all(t.hoverinfo == "skip" for t in fig.data if t.type == "heatmap")
+
+
+def test_each_cell_is_a_clickable_marker_naming_its_setting(fig):
+    cells = _trace(fig, sweep_plot.CELLS_NAME)
+    assert fig.data[-1] is cells  # on top, so a click reaches it
+    assert list(cells.customdata) == list(range(GRID.size))
+    for s, (x, y) in enumerate(zip(cells.x, cells.y, strict=True)):
+        setting = GRID.setting(s)
+        assert x == pytest.approx(setting["lr"])
+        assert 1 - y == pytest.approx(setting["beta1"])  # the log1m axis plots 1 − β
+    assert cells.marker.opacity == 0 and cells.selected.marker.opacity == 1
+    assert fig.layout.hoverdistance == -1 and "select" in fig.layout.clickmode
+
+
+# ------------------------------------------------------------- a narrow range
+
+NARROW = np.array([[0.2458, 0.2452, 0.2465, 20.0],
+                   [0.2460, 0.2451, 0.2455, 300.0],
+                   [0.2462, 0.2457, 0.2459, np.nan]])  # 0.2451 .. 0.2465 but two outliers
+
+
+def test_a_wide_range_is_not_narrow():
+    assert sweep_plot.narrow_spread(LOSS.ravel(), DIVERGED.ravel()) is None
+    # 5 % above the best is already wide; a best loss of 0 has no relative scale.
+    assert sweep_plot.narrow_spread([1.0, 1.05], [False, False]) is None
+    assert sweep_plot.narrow_spread([0.0, 1e-9], [False, False]) is None
+    assert sweep_plot.narrow_spread([np.nan, 1.0], [True, True]) is None
+
+
+def test_the_spread_counts_only_settings_that_did_not_diverge():
+    bad = np.isnan(NARROW) | (NARROW > 1)
+    spread = sweep_plot.narrow_spread(NARROW.ravel(), bad.ravel())
+    assert spread == pytest.approx(0.2465 / 0.2451 - 1)
+    assert sweep_plot.narrow_spread(NARROW.ravel(), np.isnan(NARROW).ravel()) is None
+    assert sweep_plot.narrow_spread([0.3, 0.3], [False, False]) == 0
+
+
+def test_a_narrow_range_colours_the_percentage_above_the_best():
+    bad = np.isnan(NARROW) | (NARROW > 1)
+    f = sweep_plot.sweep_heatmap(GRID, NARROW.ravel(), bad.ravel(), spacing=("log", "log1m"))
+    heat = _trace(f, "final loss")
+    z = np.asarray(heat.z, dtype=float)
+    np.testing.assert_allclose(z[~bad], 100 * (NARROW[~bad] / 0.2451 - 1))
+    assert np.isnan(z[bad]).all()
+    assert heat.zmin == 0 and heat.zmax == pytest.approx(100 * (0.2465 / 0.2451 - 1))
+    bar = heat.colorbar
+    assert "above the best" in bar.title.text and "0.2451–0.2465" in bar.title.text
+    assert bar.ticktext[0] == "best" and bar.tickvals[0] == 0
+    for value, text in zip(bar.tickvals[1:], bar.ticktext[1:], strict=True):
+        assert text == f"+{value:g} %" and 0 < value <= heat.zmax
+    assert len(bar.tickvals) >= 3
+    text = np.asarray(_trace(f, sweep_plot.CELLS_NAME).text).reshape(GRID.shape)
+    assert text[1][1].endswith("final loss = 0.2451 (the best)")
+    assert text[0][2].endswith("final loss = 0.2465 (+0.57 % above the best)")
+    assert text[1][3].endswith("<b>diverged</b>")
+
+
+def test_a_wide_range_keeps_log_colours_and_plain_hover(fig):
+    assert _trace(fig, "final loss").colorbar.title.text == "final loss"
+    text = _trace(fig, sweep_plot.CELLS_NAME).text
+    assert not any("above the best" in t for t in text)
+
+
+@pytest.mark.parametrize("top, ticks", [(0.57, [0, 0.2, 0.4]), (4.0, [0, 1, 2, 3, 4]),
+                                        (0.03, [0, 0.01, 0.02, 0.03]), (0.0, [0])])
+def test_percent_ticks_are_round(top, ticks):
+    assert sweep_plot._percent_ticks(top) == pytest.approx(ticks)
+
+
+def test_percent_text():
+    assert sweep_plot.percent_text(0.0031) == "+0.31 %"
+    assert sweep_plot.percent_text(0.00057) == "+0.057 %"
+    assert sweep_plot.percent_text(0) == "+0 %"
 
 
 def test_every_setting_diverged():

@@ -8,11 +8,13 @@ import json
 import threading
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from optviz import data, defaults, devices, sweep
+from optviz.plots.sweep import narrow_spread, percent_text
 from optviz.sweep_axes import DEFAULT_AXES
 from ui.jobs import JOBS, STOPPED
 
@@ -281,3 +283,74 @@ def test_an_infinite_whole_number_in_a_link_is_named_not_raised(airfoil, value):
     _ok(at)
     assert "Batch size must be a finite number" in at.warning[0].value
     assert at.number_input(key="sweep_batch").value == defaults.TRAIN_BATCH_SIZE
+
+
+def _finished(at: AppTest) -> AppTest:
+    at.button(key="sweep_start").click().run()
+    _ok(at)
+    job = _wait(at)
+    assert job.status == "done", job.error
+    return at.run()
+
+
+def test_a_narrow_range_is_said_plainly(airfoil):
+    at = _page(lr_min="0.005", lr_max="0.02", lr_n="3", beta1_min="0.8", beta1_max="0.95",
+               beta1_n="2")
+    at = _finished(at)
+    _ok(at)
+    s = at.session_state["sweep_job"].result
+    spread = narrow_spread(s.final_loss, s.diverged)
+    assert spread is not None  # these six settings end within 5 % of each other
+    (caption,) = [c.value for c in at.caption if "A narrow range" in c.value]
+    assert f"within {percent_text(spread)[1:]} of the best" in caption
+    assert f"{s.final_loss.min():.4g} to {s.final_loss.max():.4g}" in caption
+    bar = next(t for t in _spec(at)["data"] if t["type"] == "heatmap")["colorbar"]
+    assert "above the best" in bar["title"]["text"]
+    assert any("Click a cell" in c.value for c in at.caption)  # nothing selected yet
+
+
+def test_a_wide_range_has_no_narrow_caption(airfoil):
+    at = _finished(_synthetic(_page(lr_min="0.0001", lr_max="10")))
+    _ok(at)
+    s = at.session_state["sweep_job"].result
+    assert narrow_spread(s.final_loss, s.diverged) is None
+    assert not any("A narrow range" in c.value for c in at.caption)
+    bar = next(t for t in _spec(at)["data"] if t["type"] == "heatmap")["colorbar"]
+    assert bar["title"]["text"] == "final loss"
+
+
+def _select(at: AppTest, *points) -> AppTest:
+    """The heat map's selection as a click on cells would leave it (AppTest can't click)."""
+    job = at.session_state["sweep_job"]
+    at.session_state[f"sweep_heatmap_{job.id}"] = {
+        "selection": {"points": [{"curve_number": 3, "customdata": p} for p in points],
+                      "point_indices": list(points), "box": [], "lasso": []}}
+    return at.run()
+
+
+def test_a_selected_cell_links_to_its_setting(airfoil):
+    at = _finished(_synthetic(_page()))
+    s = at.session_state["sweep_job"].result
+    cell = 4  # iy = 1, ix = 1 of 3 × 2
+    at = _select(at, cell)
+    _ok(at)
+    (selected,) = [m.value for m in at.markdown if "Selected" in m.value]
+    lr, beta1 = s.grid.values_x[1], s.grid.values_y[1]
+    name = f"lr = {lr:.4g}, β1 = {beta1:.4g}"
+    assert f"**Selected:** {name} (final loss {s.final_loss[cell]:.4g}" in selected
+    href = selected.split(f"[Open {name} in the explorer](")[1].split(")")[0]
+    query = parse_qs(urlsplit(href).query)
+    assert urlsplit(href).path == "explorer" and query["opt"] == ["Adam"]
+    assert float(query["adam.lr"][0]) == lr and float(query["adam.beta1"][0]) == beta1
+    assert float(query["adam.eps"][0]) == at.number_input(key="fixed_eps").value
+    (recipe,) = [c.value for c in at.caption if "In the [trainer]" in c.value]
+    assert f"Learning rate **{lr:.4g}**" in recipe and "batch size **10**" in recipe
+    assert "1500 rows" in recipe  # the trainer's synthetic set is not the sweep's
+    assert not any("Click a cell" in c.value for c in at.caption)
+
+
+def test_a_selection_that_is_not_a_cell_of_this_grid_selects_nothing(airfoil):
+    at = _select(_finished(_synthetic(_page())), 6)  # a 3 × 2 grid has cells 0 to 5
+    _ok(at)
+    assert not any("Selected" in m.value for m in at.markdown)
+    assert any("Click a cell" in c.value for c in at.caption)

@@ -195,8 +195,9 @@ POLL_S = 0.5  # how often a page polls its job
 def watch(key: str, progress: Callable[[Job], None],
           view: Callable[[Job | None], None] = lambda job: None,
           finished: Callable[[Job], None] = lambda job: None,
-          shown: Callable[[Job], bool] = lambda job: True) -> None:
-    """Poll the job in `st.session_state[key]` from a fragment, every POLL_S s while it is on.
+          shown: Callable[[Job], bool] = lambda job: True, every: float = POLL_S) -> None:
+    """Poll the job in `st.session_state[key]` from a fragment, every `every` s (POLL_S)
+    while it is on.
 
     Each poll beats the job's heart (a closed tab stops polling, so its job ends), then
     says the job's place in line while it waits, else draws `progress(job)`; `view(job)`
@@ -208,7 +209,7 @@ def watch(key: str, progress: Callable[[Job], None],
     job = st.session_state.get(key)
     over = job is None or (job.finished and shown(job))
 
-    @st.fragment(run_every=None if over else POLL_S)
+    @st.fragment(run_every=None if over else every)
     def poll() -> None:
         job = st.session_state.get(key)
         if job is not None:

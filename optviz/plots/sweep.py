@@ -6,7 +6,12 @@
     sweep_heatmap(g, s.final_loss, s.diverged).show()
 
 Colour is log10(final loss), with colour bar ticks labelled in loss; diverged settings
-are grey with a ×, the best one starred and named in the subtitle. The axes are those
+are grey with a ×, the best one starred and named in the subtitle. When every setting
+that did not diverge ends within NARROW_RATIO of the best (`narrow_spread`), colour is
+the percentage above the best instead, and the colour bar names the loss's range: a
+spread of 0.2451 to 0.2465 then reads as "+0.6 %", not as the whole colour scale.
+An invisible marker on each cell (trace CELLS_NAME, customdata the setting's index)
+carries the hover text and makes a cell selectable by a click. The axes are those
 of `optviz.sweep_axes`: log axes where the values are log-spaced, and for β spaced as
 1 − β a log axis of 1 − β drawn reversed and labelled in β.
 """
@@ -35,6 +40,32 @@ COLORSCALE = "Viridis_r"  # low loss bright yellow, high loss dark blue
 DIVERGED_COLOR = "#b8b8b8"
 DIVERGED_NAME = "diverged"
 BEST_NAME = "best"
+CELLS_NAME = "cells"  # the clickable markers, one per setting
+# Narrow: the worst setting that did not diverge is below NARROW_RATIO × the best's loss.
+# Within 5 % the log colour scale would paint differences of a few thousandths of the
+# loss as the whole range from dark to bright.
+NARROW_RATIO = 1.05
+SELECTED_COLOR = "#e6194b"
+
+
+def narrow_spread(final_loss: Sequence[float], diverged: Sequence[bool]) -> float | None:
+    """How far above the best the worst setting that did not diverge ends, as a fraction
+    (0.006 for 0.2451 to 0.2465), if below NARROW_RATIO − 1; else (a wide range, no
+    setting left, or a best loss of 0) None."""
+    loss = np.asarray(final_loss, dtype=float).ravel()
+    ok = ~np.asarray(diverged, dtype=bool).ravel() & np.isfinite(loss)
+    if not ok.any():
+        return None
+    lo, hi = float(loss[ok].min()), float(loss[ok].max())
+    if lo <= 0 or hi >= NARROW_RATIO * lo:
+        return None
+    return hi / lo - 1.0
+
+
+def percent_text(fraction: float) -> str:
+    """A relative difference as a person reads it: "+0.31 %", "+0.057 %", "+0 %"."""
+    p = 100.0 * fraction
+    return "+0 %" if p == 0 else f"+{p:.2g} %"
 
 
 def sweep_heatmap(grid: sweep.Grid, final_loss: Sequence[float], diverged: Sequence[bool],
@@ -56,33 +87,54 @@ def sweep_heatmap(grid: sweep.Grid, final_loss: Sequence[float], diverged: Seque
     ex, ey = _edges(sx, vx), _edges(sy, vy)
     lx, ly = label(grid.param_x), label(grid.param_y)
 
+    spread = narrow_spread(loss, bad)
+    ok = ~bad
+    best_loss = float(loss[ok].min()) if ok.any() else math.nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(bad, np.nan, np.log10(np.maximum(loss, np.finfo(float).tiny)))
+        if spread is None:
+            z = np.where(bad, np.nan, np.log10(np.maximum(loss, np.finfo(float).tiny)))
+        else:  # percent above the best
+            z = np.where(bad, np.nan, 100.0 * (loss / best_loss - 1.0))
     names_x = [f"{lx} = {format_value(v)}" for v in vx]
     names_y = [f"{ly} = {format_value(v)}" for v in vy]
-    hover = [[f"{names_x[ix]}<br>{names_y[iy]}<br>"
-              + ("<b>diverged</b>" if bad[iy, ix] else f"final loss = {_loss_text(loss[iy, ix])}")
-              for ix in range(len(vx))] for iy in range(len(vy))]
+
+    def cell_text(iy: int, ix: int) -> str:
+        if bad[iy, ix]:
+            return f"{names_x[ix]}<br>{names_y[iy]}<br><b>diverged</b>"
+        text = f"{names_x[ix]}<br>{names_y[iy]}<br>final loss = {_loss_text(loss[iy, ix])}"
+        if spread is not None:
+            above = loss[iy, ix] / best_loss - 1.0
+            text += " (the best)" if above == 0 else f" ({percent_text(above)} above the best)"
+        return text
+
+    hover = [[cell_text(iy, ix) for ix in range(len(vx))] for iy in range(len(vy))]
 
     traces: list[Any] = []
     finite = z[np.isfinite(z)]
     if finite.size:
         zmin, zmax = float(finite.min()), float(finite.max())
-        tickvals, ticktext = _loss_ticks(zmin, zmax)
+        if spread is None:
+            tickvals, ticktext = _loss_ticks(zmin, zmax)
+            bar_title = "final loss"
+        else:
+            tickvals = _percent_ticks(zmax)
+            ticktext = ["best" if t == 0 else f"+{t:g} %" for t in tickvals]
+            lo, hi = best_loss, float(loss[ok].max())
+            bar_title = f"above the best<br>(loss {_loss_text(lo)}–{_loss_text(hi)})"
         traces.append(go.Heatmap(
-            x=ex, y=ey, z=z, text=hover, hovertemplate="%{text}<extra></extra>",
+            x=ex, y=ey, z=z, hoverinfo="skip",
             colorscale=COLORSCALE, zmin=zmin, zmax=zmax if zmax > zmin else zmin + 1e-9,
             hoverongaps=False, name="final loss", xgap=0, ygap=0,
-            colorbar={"title": {"text": "final loss", "side": "top"}, "tickvals": tickvals,
+            colorbar={"title": {"text": bar_title, "side": "top"}, "tickvals": tickvals,
                       "ticktext": ticktext, "tickfont": {"size": 14}, "thickness": 18,
                       "outlinewidth": 0, "len": 0.8, "y": 0, "yanchor": "bottom"},
         ))
     if bad.any():
         iy, ix = np.nonzero(bad)
         traces.append(go.Heatmap(
-            x=ex, y=ey, z=np.where(bad, 1.0, np.nan), text=hover,
-            hovertemplate="%{text}<extra></extra>", hoverongaps=False, showscale=False,
-            colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]], name="diverged cells",
+            x=ex, y=ey, z=np.where(bad, 1.0, np.nan), hoverinfo="skip", hoverongaps=False,
+            showscale=False, colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]],
+            name="diverged cells",
         ))
         size = int(np.clip(360 / max(len(vx), len(vy)), 5, 16))
         traces.append(go.Scatter(
@@ -101,6 +153,20 @@ def sweep_heatmap(grid: sweep.Grid, final_loss: Sequence[float], diverged: Seque
             marker={"symbol": "star", "size": 24, "color": "#e6194b",
                     "line": {"width": 1.5, "color": "white"}},
         ))
+
+    # One invisible marker per cell, drawn last: it carries the hover text (the nearest
+    # cell's, anywhere in the plot: hoverdistance -1) and is what a click selects; the
+    # selected one shows as an outlined square.
+    cy_all, cx_all = np.meshgrid(cy, cx, indexing="ij")
+    side = int(np.clip(240 / max(len(vx), len(vy)), 6, 24))  # within a cell, also on a phone
+    traces.append(go.Scatter(
+        x=cx_all.ravel(), y=cy_all.ravel(), mode="markers", name=CELLS_NAME,
+        customdata=np.arange(grid.size), text=[t for row in hover for t in row],
+        hovertemplate="%{text}<extra></extra>", showlegend=False,
+        marker={"symbol": "square-open", "size": side, "opacity": 0,
+                "color": SELECTED_COLOR, "line": {"width": 3}},
+        selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}},
+    ))
 
     def axis(param: str, spacing_: str, edges: np.ndarray, values: np.ndarray) -> dict:
         a = {"title": {"text": label(param), "font": {"size": 18, "color": "#222"},
@@ -140,6 +206,7 @@ def sweep_heatmap(grid: sweep.Grid, final_loss: Sequence[float], diverged: Seque
                 "yanchor": "top", "font": {"size": 15}, "bgcolor": "rgba(0,0,0,0)"},
         hoverlabel={"font": {"size": 15, "color": "#222"}, "bgcolor": "white",
                     "bordercolor": "#888"},
+        hovermode="closest", hoverdistance=-1, clickmode="event+select",
         plot_bgcolor="white",
         showlegend=True,
     )
@@ -186,6 +253,17 @@ def _log_ticks(lo: float, hi: float, want: int = 3, most: int = 9) -> list[float
     if len(ticks) < 2:
         ticks = sorted({lo, hi})
     return ticks
+
+
+def _percent_ticks(top: float, want: int = 4) -> list[float]:
+    """Round ticks from 0 to `top` (percent), steps of 1, 2, 2.5 or 5 × a power of ten."""
+    if not top > 0:
+        return [0.0]
+    raw = top / want
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    count = int(math.floor(top / step + 1e-9))
+    return [float(f"{k * step:.12g}") for k in range(count + 1)]
 
 
 def _loss_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:

@@ -1,0 +1,103 @@
+"""The hyperparameter sweep in a real browser: a clicked cell's links, the moving bar."""
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from optviz.sweep_axes import DEFAULT_AXES, axis_values, format_value
+from tests.e2e.explorer_ui import CHART_DRAWN_JS, expect_no_exception, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 30_000
+PLOT = "[data-testid='stPlotlyChart'] .js-plotly-plot"
+BAR = "[data-testid='stProgress'] [role='progressbar']"
+START = "button[kind='primary']:has-text('Start sweep')"
+NX, NY = 4, 3  # lr × β1, the default ranges
+
+
+def _open_sweep(page: Page, app_url: str, query: str) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/sweep?{query}")
+    expect(page.get_by_role("heading", name="Hyperparameter sweep")).to_be_visible()
+    wait_idle(page)
+
+
+def _click_cell(page: Page, ix: int, iy: int) -> None:
+    """Click cell (ix, iy) of the map: columns left to right, rows bottom to top (both
+    default axes are log scales of evenly spaced values, so the cells are equal)."""
+    box = page.locator(f"{PLOT} .nsewdrag").first.bounding_box()
+    x = box["x"] + box["width"] * (ix + 0.5) / NX
+    y = box["y"] + box["height"] * (1 - (iy + 0.5) / NY)
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+
+
+def test_clicking_a_sweep_cell_opens_the_explorer_with_that_setting(page, app_url):
+    _open_sweep(page, app_url, f"lr_n={NX}&beta1_n={NY}")
+    page.locator(START).click()
+    expect(page.get_by_text("Best setting")).to_be_visible()
+    wait_idle(page)
+    expect(page.get_by_text("Click a cell to open its setting")).to_be_visible()
+
+    lo, hi, _, spacing = DEFAULT_AXES["lr"]
+    lrs = axis_values("lr", lo, hi, NX, spacing)
+    lo, hi, _, spacing = DEFAULT_AXES["beta1"]
+    betas = axis_values("beta1", lo, hi, NY, spacing)
+    ix, iy = 2, 1
+    _click_cell(page, ix, iy)
+    name = f"lr = {format_value(lrs[ix])}, β1 = {format_value(betas[iy])}"
+    link = page.get_by_role("link", name=f"Open {name} in the explorer")
+    expect(link).to_be_visible()
+    wait_idle(page)
+    # The trainer reads no link: the caption says what to set there, with these values.
+    recipe = page.get_by_text("In the trainer, set:")
+    expect(recipe).to_contain_text(f"Learning rate {format_value(lrs[ix])}")
+    expect(recipe).to_contain_text(f"β1 {format_value(betas[iy])}")
+    expect(recipe).to_contain_text("batch size 10, epochs 2")
+
+    query = parse_qs(urlsplit(link.get_attribute("href")).query)
+    assert query["opt"] == ["Adam"]
+    assert float(query["adam.lr"][0]) == pytest.approx(lrs[ix], rel=1e-12)
+    assert float(query["adam.beta1"][0]) == pytest.approx(betas[iy], rel=1e-12)
+
+    with page.context.expect_page() as opened:
+        link.click()
+    explorer = opened.value
+    explorer.set_default_timeout(TIMEOUT_MS)
+    explorer.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
+    wait_idle(explorer)
+    main = explorer.locator("[data-testid='stMain']")
+    for label, expected in (("Learning rate", lrs[ix]), ("β1", betas[iy]), ("β2", 0.999),
+                            ("ε", 1e-6)):
+        field = main.locator("[data-testid='stNumberInput']").filter(
+            has=explorer.get_by_text(label, exact=True)).locator("input")
+        assert float(field.input_value()) == pytest.approx(expected, rel=1e-5), label
+    expect(explorer.get_by_text("Ignored, the default is used")).to_have_count(0)
+    expect_no_exception(explorer)
+    expect_no_exception(page)
+
+
+def test_the_progress_bar_moves_while_a_sweep_runs(page, app_url):
+    # 10,000 settings × 10 epochs: seconds of training even on a fast machine.
+    _open_sweep(page, app_url, "lr_n=100&beta1_n=100&sweep_epochs=10")
+    page.locator(START).click()
+    seen: list[int] = []
+    deadline = time.monotonic() + 90  # left as soon as the bar has moved twice
+    while time.monotonic() < deadline and len({v for v in seen if 0 < v < 100}) < 2:
+        value = page.evaluate(f"() => {{ const e = document.querySelector(\"{BAR}\");"
+                              " return e ? Number(e.getAttribute('aria-valuenow')) : null }")
+        if value is not None:
+            seen.append(value)
+        if page.get_by_text("Best setting").count():
+            break
+        time.sleep(0.2)
+    moving = sorted({v for v in seen if 0 < v < 100})
+    assert len(moving) >= 2, f"the bar did not move twice while the sweep ran: {seen}"
+    assert seen == sorted(seen), f"the bar went back: {seen}"
+    page.locator("button[kind='secondary']:has-text('Stop')").click()
+    expect(page.get_by_text("Stopped after")).to_be_visible()
+    expect_no_exception(page)

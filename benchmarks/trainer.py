@@ -320,8 +320,8 @@ def main() -> None:
           f"{best / timed:.4f} x its timer, {best / wall:.4f} x its wall time: {verdict}")
     print(f"  tensor engine (auto's choice until the rule is compiled): {tensor / timed:.3f} x "
           f"its timer, {tensor / wall:.3f} x its wall time")
-    print(f"  compiling the Adam rule for the compiled engine, once per process: "
-          f"{compile_s:.2f} s")
+    print(f"  the Adam rule made ready for the compiled engine (compiled, or loaded from "
+          f"numba's disk cache if there: see below): {compile_s:.2f} s")
     print(f"  (optviz logs every 100 examples, the chapter every 200; losses use seeds "
           f"0..{args.repeats - 1}; the chapter's runs draw from torch's global RNG)")
 

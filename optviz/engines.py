@@ -16,6 +16,9 @@ All three see the same initial θ = (w, b) and the same shuffled batches (fed by
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -112,9 +115,11 @@ def is_compiled(rule: rules.Rule) -> bool:
 def is_ready(rule: rules.Rule) -> bool:
     """Whether `CompiledEngine` can start on `rule` without compiling: compiled in this
     process, or its kernels found in numba's disk cache (then loaded, in milliseconds;
-    asking imports numba, ~0.5 s once per process)."""
+    asking imports numba, ~0.45 s once per process, unless no cache file is there)."""
     if is_compiled(rule):
         return True
+    if "numba" not in sys.modules and not _cache_files():
+        return False  # nothing cached: spare the numba import
     from optviz import train_kernels
 
     if train_kernels.load_trainer(rule):
@@ -122,6 +127,18 @@ def is_ready(rule: rules.Rule) -> bool:
         _loaded[rule.update] = DISK_CACHE  # what the next CompiledEngine reports
         return True
     return False
+
+
+def _cache_files() -> bool:
+    """Whether any of the trainer's kernels may be in numba's disk cache: a look, without
+    numba, where its locators put them (NUMBA_CACHE_DIR/*/, else __pycache__ beside
+    train_kernels.py, else ~/.cache/numba/*/); `is_ready` then asks numba itself."""
+    pattern = "train_kernels.*train_steps-*.nbi"
+    own = os.environ.get("NUMBA_CACHE_DIR")
+    places = ([Path(own)] if own else [Path(__file__).parent / "__pycache__",
+                                       Path.home() / ".cache" / "numba"])
+    return any(any(place.glob(pattern)) or any(place.glob(f"*/{pattern}"))
+               for place in places)
 
 
 # How CompiledEngine got its kernels (its `source`).

@@ -85,3 +85,11 @@ def test_warm_refuses_an_unknown_optimizer(capsys) -> None:
     assert cli.main(["warm", "adamax"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("optviz: error: ") and "adamax" in err
+
+
+def test_with_nothing_cached_auto_takes_the_tensor_engine_without_importing_numba(
+        tmp_path: Path) -> None:
+    code = ("import sys\nfrom optviz import data, trainer\n"
+            "t = trainer.Trainer(data.load('synthetic'), epochs=1).fit()\n"
+            "print(t.engine_used, 'numba' in sys.modules)")
+    assert optviz(tmp_path / "numba", code=code).split() == ["tensor", "False"]

@@ -52,6 +52,13 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation --no-compile \
     && site=$(python -c "import sysconfig; print(sysconfig.get_path('purelib'))") \
     && python -m compileall -q "$site/optviz" "$site/ui"
 
+# The trainer's compiled engine (numba), compiled now for every optimizer into a cache
+# the app's user owns (numba writes there too, and looks there for what it loads), so
+# that the server's first training run takes it instead of the tensor engine. numba
+# keys its cache by the CPU: on a host with another CPU it compiles once more there.
+ENV NUMBA_CACHE_DIR=/home/app/.cache/numba
+RUN python -m optviz warm && chown -R app:app "$NUMBA_CACHE_DIR"
+
 # Only the entry point, the pages and the Streamlit config live in the app's folder.
 WORKDIR /app
 COPY .streamlit ./.streamlit

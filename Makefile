@@ -13,7 +13,7 @@ PORT    ?= 8501
 ADDRESS ?= localhost
 PYTEST_ARGS ?=
 
-.PHONY: venv run test bench lint clean
+.PHONY: venv warm run test bench lint clean
 
 # The stamp is rebuilt (pip install re-run) only when a requirements file or the
 # project's metadata changes. Creating the venv is skipped when it already exists.
@@ -29,7 +29,13 @@ $(VENV): $(STAMP)
 
 venv: $(STAMP)
 
-run: $(STAMP)
+# The trainer's compiled engine (numba) for every optimizer, into numba's disk cache
+# (__pycache__ beside optviz/train_kernels.py, or NUMBA_CACHE_DIR): seconds the first time,
+# under a second once cached. `run` does it first, so the server's first run takes it.
+warm: $(STAMP)
+	$(PY) -m optviz warm
+
+run: warm
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 # pytest, then the explorer chart's JavaScript unit tests (node:test, Node >= 18): both

@@ -17,13 +17,24 @@ every log point, beside the same run's with no consumer delay (the clock exclude
 consumer); and how soon a long run ends once its stop event is set from another
 thread, beside one step's time.
 
-    .venv/bin/python benchmarks/trainer.py [--repeats 5]
+And a fresh process's first run (Adam, defaults, engine "auto"), each in a new Python
+process with NUMBA_CACHE_DIR in a new temporary folder: with no disk cache (what a
+one-shot `python -m optviz train` or a new server got before the cache: the tensor
+engine), with no cache but engine "compiled" (compiling in the run), and after
+`python -m optviz warm adam` (the compiled engine, loaded from the disk cache). The
+first is the baseline of the other two; "first run" is Trainer(...).fit() from
+construction to the end, engine set-up included.
+
+    .venv/bin/python benchmarks/trainer.py [--repeats 5] [--fresh-only]
 """
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -192,11 +203,84 @@ def stop_run(dataset) -> tuple[float, float, float]:
     return end - set_at[0], (set_at[0] - start) / max(t.examples[-1], 1), end - start
 
 
+ROOT = Path(__file__).resolve().parents[1]
+# One fresh process's first run; prints its figures as JSON (engine set-up included).
+FIRST_RUN = """
+import json, sys, time
+start = time.perf_counter()
+from optviz import data, trainer
+imported = time.perf_counter()
+ds = data.load_airfoil(cache_dir=sys.argv[1], urls=())
+t0 = time.perf_counter()
+t = trainer.Trainer(ds, engine=sys.argv[2]).fit()
+end = time.perf_counter()
+print(json.dumps(dict(engine=t.engine_used, source=getattr(t, "engine_source", None),
+                      first_run_s=end - t0,
+                      sec_per_epoch=sum(t.sec_per_epoch) / len(t.sec_per_epoch),
+                      final_loss=t.final_loss, import_s=imported - start)))
+"""
+
+
+def fresh_process(cache: str, data_dir: str, engine: str = "auto", warm: bool = False) -> dict:
+    """A new process's first run with numba's cache in `cache` (after `optviz warm adam`
+    there if `warm`); its figures and the process's whole wall time."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    if warm:
+        subprocess.run([sys.executable, "-m", "optviz", "warm", "adam"], env=env, check=True,
+                       capture_output=True)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", FIRST_RUN, data_dir, engine], env=env,
+                          check=True, capture_output=True, text=True)
+    return {**json.loads(done.stdout), "process_s": time.perf_counter() - start}
+
+
+def fresh_figures(data_dir: str, repeats: int) -> None:
+    cases = {"no disk cache, auto (before)": dict(engine="auto"),
+             "no disk cache, engine compiled": dict(engine="compiled"),
+             "after optviz warm, auto": dict(engine="auto", warm=True)}
+    results = {}
+    for name, kw in cases.items():
+        runs = []
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory(prefix="optviz-numba-") as cache:
+                runs.append(fresh_process(cache, data_dir, **kw))
+        results[name] = runs
+    print(f"a fresh process's first run (Adam, batch 10, 2 epochs, engine as shown; new "
+          f"NUMBA_CACHE_DIR each; median of {repeats}):")
+    print(f"{'':32} {'engine (its code from)':>30} {'first run s':>12} {'sec/epoch':>10} "
+          f"{'process s':>10} {'/ before':>9}")
+    base = statistics.median(r["first_run_s"] for r in results["no disk cache, auto (before)"])
+    for name, runs in results.items():
+        first = statistics.median(r["first_run_s"] for r in runs)
+        engine = runs[0]["engine"] + (f" ({runs[0]['source']})" if runs[0]["source"] else "")
+        print(f"{name:32} {engine:>30} {first:12.3f} "
+              f"{statistics.median(r['sec_per_epoch'] for r in runs):10.5f} "
+              f"{statistics.median(r['process_s'] for r in runs):10.2f} {first / base:9.3f}")
+    with tempfile.TemporaryDirectory(prefix="optviz-numba-") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache,
+               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "optviz", "warm"], env=env, check=True,
+                       capture_output=True)
+        warm_s = time.perf_counter() - start
+        size = sum(p.stat().st_size for p in Path(cache).rglob("*") if p.is_file())
+        count = sum(1 for p in Path(cache).rglob("*") if p.is_file())
+    print(f"  python -m optviz warm (all optimizers, empty cache): {warm_s:.1f} s, "
+          f"{count} files, {size / 1024:.0f} KiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--fresh-only", action="store_true",
+                        help="only the fresh process's first run")
     args = parser.parse_args()
     dataset = load(parser)
+    data_dir = os.environ.get("OPTVIZ_DATA_DIR") or str(SHARED_DATA)
+    if args.fresh_only:
+        fresh_figures(data_dir, args.repeats)
+        return
     threads = limit_torch_threads()
     start = time.perf_counter()
     trainer.warm_up(("adam",))
@@ -236,8 +320,8 @@ def main() -> None:
           f"{best / timed:.4f} x its timer, {best / wall:.4f} x its wall time: {verdict}")
     print(f"  tensor engine (auto's choice until the rule is compiled): {tensor / timed:.3f} x "
           f"its timer, {tensor / wall:.3f} x its wall time")
-    print(f"  compiling the Adam rule for the compiled engine, once per process: "
-          f"{compile_s:.2f} s")
+    print(f"  the Adam rule made ready for the compiled engine (compiled, or loaded from "
+          f"numba's disk cache if there: see below): {compile_s:.2f} s")
     print(f"  (optviz logs every 100 examples, the chapter every 200; losses use seeds "
           f"0..{args.repeats - 1}; the chapter's runs draw from torch's global RNG)")
 
@@ -254,6 +338,7 @@ def main() -> None:
     print(f"a stop from another thread (tensor engine, batch 1, stopped after {STOP_AFTER_S} s): "
           f"ends {latency * 1e3:.2f} ms after the stop, one step {step * 1e3:.3f} ms; whole run "
           f"{whole:.2f} s, bound < {STOP_BOUND_S} s: {verdict}")
+    fresh_figures(data_dir, args.repeats)
 
 
 if __name__ == "__main__":

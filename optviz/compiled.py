@@ -10,12 +10,14 @@ rewritten: numba is only taught the few `optviz.ops` helpers the rules call.
 The loops that use them: `advance`, the 2D engine's trajectories (every step, the
 state too); `points`, its batched points-only path for previews (`optviz.trajectory.
 run_points`: only the kept steps, each run stopped where it is cut); and
-`init_states` / `train_steps` / `mean_loss`, the trainer's compiled engine
-(`optviz.engines`). The 2D loops take the runs' hyperparameters as one (runs, fields)
-float array (`hyper_rows`), rebuilt into the rule's NamedTuple inside the loop.
-Compilation takes a moment per (rule, surface) pair or rule, once per process
-(`warm` does both 2D loops), so the callers come here only when it pays; importing
-this module imports numba, so they import it only then.
+`optviz.train_kernels`, the trainer's compiled engine (`optviz.engines`), cached on
+disk. The 2D loops take the runs' hyperparameters as one (runs, fields) float array
+(`hyper_rows`), rebuilt into the rule's NamedTuple inside the loop. Compilation takes
+a moment per (rule, surface) pair, once per process (`warm` does both 2D loops), so
+the callers come here only when it pays; importing this module imports numba, so they
+import it only then. The 2D loops take their functions as arguments, which numba
+cannot cache on disk (see `optviz.train_kernels`), and so a user's own function
+(`optviz.custom_surface`) leaves no compiled code behind.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from typing import NamedTuple
 import numba
 import numpy as np
 from numba.extending import overload, register_jitable
-from numba.typed import List  # the trainer's states
 
 from optviz import ops, rules
 
@@ -328,52 +329,3 @@ def warm(rule: rules.Rule, surface) -> None:
     hp = rule.hyperparams()
     advance(rule, surface.grad, [hp], np.zeros((2, 1)), 1, 1.0)
     points(rule, surface, hyper_rows([hp]), np.zeros((1, 2)), np.arange(2), 1.0, threads=1)
-
-
-# ------------------------------------------------------- the trainer's kernels
-# Linear regression on float64 arrays: X (n, p) with its column of ones, θ (p,), one
-# rule state per coordinate. The rules are elementwise: one scalar call per coordinate.
-
-
-@jit
-def init_states(init, theta, hp):
-    """A typed list of `init`'s state for each coordinate of θ."""
-    states = List()
-    for j in range(theta.shape[0]):
-        states.append(init(theta[j], hp))
-    return states
-
-
-@jit
-def train_steps(update, X, y, k0, k1, B, theta, states, t, hp):
-    """Steps on batches k0 .. k1 − 1 of B rows of (X, y), in place; returns the step count."""
-    n, p = X.shape
-    g = np.empty(p)
-    for k in range(k0, k1):
-        lo, hi = k * B, min((k + 1) * B, n)
-        g[:] = 0.0
-        for i in range(lo, hi):
-            r = -y[i]
-            for j in range(p):
-                r += X[i, j] * theta[j]
-            for j in range(p):
-                g[j] += r * X[i, j]
-        t += 1
-        for j in range(p):
-            delta, state = update(g[j] / (hi - lo), states[j], theta[j], t, hp)
-            states[j] = state
-            theta[j] += delta
-    return t
-
-
-@jit
-def mean_loss(X, y, theta):
-    """L(θ) = ‖Xθ − y‖² / (2n)."""
-    n, p = X.shape
-    total = 0.0
-    for i in range(n):
-        r = -y[i]
-        for j in range(p):
-            r += X[i, j] * theta[j]
-        total += r * r
-    return total / (2 * n)

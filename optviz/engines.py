@@ -6,14 +6,19 @@ All three see the same initial θ = (w, b) and the same shuffled batches (fed by
 * `TensorEngine`: the optimizer's rule from `optviz.rules` on torch tensors, with the
   gradient in closed form (no autograd), on any device; θ (S, d + 1) trains S
   settings at once for `optviz.sweep`.
-* `CompiledEngine`: the same rule compiled with numba (`optviz.compiled`), CPU,
-  float64: no per-step interpreter cost, but ~2 s of compiling per rule and process.
+* `CompiledEngine`: the same rule compiled with numba (`optviz.train_kernels`), CPU,
+  float64: no per-step interpreter cost, but ~2 s of compiling per rule, once per
+  machine: numba caches the compiled code on disk, and a new process loads it in
+  milliseconds (`is_ready`, ``python -m optviz warm``).
 * `TorchEngine`: `torch.nn.Linear`, autograd and the matching `torch.optim` optimizer,
   the chapter's concise implementation and the reference for the other two.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -103,8 +108,42 @@ _compiled_rules: set = set()
 
 
 def is_compiled(rule: rules.Rule) -> bool:
-    """Whether `CompiledEngine` has already compiled `rule` in this process."""
+    """Whether `CompiledEngine` has already compiled (or loaded) `rule` in this process."""
     return rule.update in _compiled_rules
+
+
+def is_ready(rule: rules.Rule) -> bool:
+    """Whether `CompiledEngine` can start on `rule` without compiling: compiled in this
+    process, or its kernels found in numba's disk cache (then loaded, in milliseconds;
+    asking imports numba, ~0.45 s once per process, unless no cache file is there)."""
+    if is_compiled(rule):
+        return True
+    if "numba" not in sys.modules and not _cache_files():
+        return False  # nothing cached: spare the numba import
+    from optviz import train_kernels
+
+    if train_kernels.load_trainer(rule):
+        _compiled_rules.add(rule.update)
+        _loaded[rule.update] = DISK_CACHE  # what the next CompiledEngine reports
+        return True
+    return False
+
+
+def _cache_files() -> bool:
+    """Whether any of the trainer's kernels may be in numba's disk cache: a look, without
+    numba, where its locators put them (NUMBA_CACHE_DIR/*/, else __pycache__ beside
+    train_kernels.py, else ~/.cache/numba/*/); `is_ready` then asks numba itself."""
+    pattern = "train_kernels.*train_steps-*.nbi"
+    own = os.environ.get("NUMBA_CACHE_DIR")
+    places = ([Path(own)] if own else [Path(__file__).parent / "__pycache__",
+                                       Path.home() / ".cache" / "numba"])
+    return any(any(place.glob(pattern)) or any(place.glob(f"*/{pattern}"))
+               for place in places)
+
+
+# How CompiledEngine got its kernels (its `source`).
+IN_MEMORY, DISK_CACHE, COMPILED_NOW = "in memory", "disk cache", "compiled now"
+_loaded: dict = {}  # rule.update -> DISK_CACHE, loaded by is_ready for an engine to come
 
 
 class CompiledEngine:
@@ -112,22 +151,28 @@ class CompiledEngine:
 
     The stop event is seen between calls of `advance`: `optviz.loop.drive` calls it
     with at most MAX_CHUNK steps, since a numba call costs ~8 µs and one call per
-    step would make an epoch five times slower.
+    step would make an epoch five times slower. `source` says where its kernels came
+    from (IN_MEMORY: this process had them; DISK_CACHE: numba's cache on disk;
+    COMPILED_NOW: compiled, and written to that cache).
     """
 
     def __init__(self, rule: rules.Rule, hp: NamedTuple, X: np.ndarray, y: np.ndarray,
                  theta: np.ndarray, batch_size: int):
-        from optviz import compiled  # imports numba: only when this engine is used
+        from optviz import train_kernels  # imports numba: only when this engine is used
 
-        self._steps, self._loss = compiled.train_steps, compiled.mean_loss
-        self.hp = compiled.float_hyperparams(hp)
-        self.update = compiled.jitted(rule.update)
+        if is_compiled(rule):
+            self.source = _loaded.pop(rule.update, IN_MEMORY)
+        else:
+            self.source = DISK_CACHE if train_kernels.load_trainer(rule) else COMPILED_NOW
+        kernels = train_kernels.trainer_kernels(rule)
+        self._steps, self._loss = kernels.train_steps, kernels.mean_loss
+        self.hp = train_kernels.float_hyperparams(hp)
         self.X, self.y = X.astype(np.float64), y.astype(np.float64)
         self.theta = theta.astype(np.float64)
-        self.states = compiled.init_states(compiled.jitted(rule.init), self.theta, self.hp)
+        self.states = kernels.init_states(self.theta, self.hp)
         self.t, self.batch_size = 0, batch_size
-        self._steps(self.update, self.X, self.y, 0, 0, batch_size, self.theta, self.states,
-                   0, self.hp)  # compiles now, before any clock starts
+        self._steps(self.X, self.y, 0, 0, batch_size, self.theta, self.states, 0,
+                    self.hp)  # compiles now, before any clock starts
         self._loss(self.X, self.y, self.theta)
         _compiled_rules.add(rule.update)
 
@@ -136,8 +181,8 @@ class CompiledEngine:
         self.Xp, self.yp = self.X[order], self.y[order]
 
     def advance(self, k0, k1, stop):
-        self.t = self._steps(self.update, self.Xp, self.yp, k0, k1, self.batch_size,
-                            self.theta, self.states, self.t, self.hp)
+        self.t = self._steps(self.Xp, self.yp, k0, k1, self.batch_size, self.theta,
+                             self.states, self.t, self.hp)
         return k1 - k0
 
     def log(self):

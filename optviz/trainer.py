@@ -21,8 +21,9 @@ rounding:
   `update` into the batch loop, in float64. That removes the ~20 torch calls per step
   that make up nearly all of the tensor engine's time on a problem this small (~60 µs
   a step against well under 1 µs), but compiling takes ~2 s per rule, once per
-  process: engine "auto" takes it where the rule is compiled already (a server calls
-  `warm_up()` at start-up) or the run is long, else the tensor engine.
+  machine (numba caches it on disk; ``python -m optviz warm``): engine "auto" takes it
+  where the rule is compiled already or in that cache (a server calls `warm_up()` at
+  start-up) or the run is long, else the tensor engine.
 * "torch": `torch.nn.Linear`, autograd and the matching `torch.optim` optimizer, as
   the chapter's concise implementation; the reference the scratch results are
   checked against.
@@ -54,7 +55,15 @@ from optviz.defaults import (
     TRAIN_LOG_EVERY,
 )
 from optviz.devices import limit_torch_threads, resolve_device
-from optviz.engines import CompiledEngine, Engine, Stop, TensorEngine, TorchEngine, is_compiled
+from optviz.engines import (
+    CompiledEngine,
+    Engine,
+    Stop,
+    TensorEngine,
+    TorchEngine,
+    is_compiled,
+    is_ready,
+)
 from optviz.validate import SettingsError, choice, env_int, whole
 
 IMPLS = ("scratch", "torch")
@@ -114,14 +123,16 @@ class Trainer:
     the trainer defaults in `optviz.defaults`), `batch_size` 1..n, `epochs`
     1..MAX_EPOCHS, `log_every` ≥ 1 examples, `seed`,
     `device` "auto" | "cpu" | "cuda" | "mps", `engine` of the scratch implementation
-    ("auto": compiled on the CPU if already compiled or the run is long, else tensor),
+    ("auto": compiled on the CPU if compiled in this process or in numba's disk cache,
+    or if the run is long, else tensor),
     `stop` (a `threading.Event`: training ends at the next step once it is set; the
     compiled engine looks between its compiled chunks, which never pass a log point and
     hold at most `optviz.loop.MAX_CHUNK` steps).
 
     While and after `run()`: `examples`, `losses` (the log points, the first one the
     initial loss), `sec_per_epoch` (finished epochs), `final_loss`, `weights`, `bias`,
-    `stopped`, `engine_used`. Anything invalid raises SettingsError (one line).
+    `stopped`, `engine_used`, `engine_source` (the compiled engine's: "in memory",
+    "disk cache" or "compiled now"; else None). Anything invalid raises SettingsError (one line).
     """
 
     def __init__(self, dataset, *, impl: str = "scratch", optimizer: str = DEFAULT_OPTIMIZER,
@@ -154,6 +165,7 @@ class Trainer:
         self.sec_per_epoch: list[float] = []
         self.stopped = False
         self.engine_used: str | None = None
+        self.engine_source: str | None = None  # the compiled engine's: engines.CompiledEngine
         self.theta: np.ndarray | None = None
         # θ at each log point, (d + 1,) float64 each, when `record_weights` (the path in
         # weight space: optviz.weightspace).
@@ -184,7 +196,8 @@ class Trainer:
         if self.engine != "auto":
             return self.engine
         steps = self.epochs * math.ceil(self.n / self.batch_size)
-        if self.device.type == "cpu" and (is_compiled(self.rule) or steps >= AUTO_COMPILE_STEPS):
+        if self.device.type == "cpu" and (is_compiled(self.rule) or steps >= AUTO_COMPILE_STEPS
+                                          or is_ready(self.rule)):
             return "compiled"
         return "tensor"
 
@@ -209,6 +222,7 @@ class Trainer:
         """
         gen = torch.Generator().manual_seed(self.seed)
         self.engine_used, engine = self.make_engine(initial_theta(gen, self.X.shape[1] - 1))
+        self.engine_source = getattr(engine, "source", None)
         self.examples, self.losses, self.sec_per_epoch = [], [], []
         self.stopped, self.theta = False, None
         points = loop.drive(engine, n=self.n, batch_size=self.batch_size, epochs=self.epochs,
@@ -250,6 +264,7 @@ class Trainer:
             "diverged": self.diverged,
             "stopped": self.stopped,
             "engine": self.engine_used,
+            "engine_source": self.engine_source,
         }
 
 

@@ -1,6 +1,7 @@
 """`python -m optviz train`: JSON keyed by implementation, summaries, one-line errors."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ EXAMPLE = ["train", "--data", "airfoil", "--impl", "both", "--optimizer", "adam"
            "--lr", "0.01", "--beta1", "0.9", "--beta2", "0.999", "--eps", "1e-6",
            "--batch-size", "10", "--epochs", "2", "--device", "cpu", "--seed", "0", "--json"]
 RESULT_KEYS = {"examples", "losses", "sec_per_epoch", "final_loss", "diverged", "stopped",
-               "engine"}
+               "engine", "engine_source"}
 
 
 @pytest.fixture
@@ -61,6 +62,8 @@ def test_example_command_json(capsys, shared_data) -> None:
         assert len(r["sec_per_epoch"]) == 2 and not r["diverged"] and not r["stopped"]
     assert d["scratch"]["losses"] == pytest.approx(d["torch"]["losses"], abs=1e-5)
     assert d["torch"]["engine"] == "torch" and d["scratch"]["engine"] in ("tensor", "compiled")
+    assert d["torch"]["engine_source"] is None
+    assert (d["scratch"]["engine"] == "compiled") == (d["scratch"]["engine_source"] is not None)
 
 
 @pytest.mark.parametrize("impl", ["scratch", "torch"])
@@ -104,7 +107,9 @@ def test_human_summary(capsys, shared_data) -> None:
     lines = out.splitlines()
     assert err == "" and len(lines) == 3
     assert lines[0].startswith("airfoil: 1500 examples, 5 features; adam lr=0.01")
-    assert lines[1].startswith("  scratch (") and "sec/epoch" in lines[1]
+    assert re.match(r"  scratch \((tensor engine|compiled engine, (loaded from the disk "
+                    r"cache|compiled now|already compiled))\): loss 0\.49", lines[1])
+    assert "sec/epoch" in lines[1]
     assert lines[2].startswith("  torch: loss 0.49")
 
 

@@ -39,9 +39,16 @@ output:
   "hyperparameters", "batch_size", "epochs", "log_every", "seed", "device"),
   "examples" (the x positions of the logged losses) and one object per implementation,
   "scratch" and/or "torch": {{"examples", "losses" (the first one before training),
-  "sec_per_epoch", "final_loss", "diverged", "stopped", "engine"}}. Non-finite losses
-  are written as null. Otherwise a short summary is printed. Errors: one line on
-  stderr, status 2.
+  "sec_per_epoch", "final_loss", "diverged", "stopped", "engine", "engine_source"}}.
+  "engine" is the one that ran: "compiled" or "tensor" (scratch), "torch"; for
+  "compiled", "engine_source" says where its code came from: "disk cache" (numba's,
+  filled by `python -m optviz warm` or an earlier run), "compiled now" (then cached),
+  "in memory"; else it is null. Non-finite losses are written as null. Otherwise a
+  short summary is printed, the engine in it. Errors: one line on stderr, status 2.
+
+engine: the scratch implementation runs on the compiled engine (numba, CPU) when its
+code is in numba's disk cache or the run is long, else on the tensor engine (torch);
+run `python -m optviz warm` once to cache it for every optimizer.
 
 example:
   python -m optviz train --data airfoil --impl both --optimizer adam --lr 0.01 \\
@@ -165,6 +172,11 @@ def train_to_json(dataset, runs: dict) -> dict:
     return out
 
 
+# How the summary tells engines.CompiledEngine's `source`.
+SOURCES = {"disk cache": "loaded from the disk cache", "compiled now": "compiled now",
+           "in memory": "already compiled"}
+
+
 def train_summary(dataset, runs: dict) -> str:
     first = next(iter(runs.values()))
     lines = [f"{dataset.name}: {first.n} examples, {first.X.shape[1] - 1} features; "
@@ -172,7 +184,10 @@ def train_summary(dataset, runs: dict) -> str:
              f"{first.batch_size}, {first.epochs} epochs, seed {first.seed}, on "
              f"{first.device.type}"]
     for impl, run in runs.items():
-        how = f"{impl} ({run.engine_used} engine)" if impl == "scratch" else impl
+        how = impl
+        if impl == "scratch":
+            source = SOURCES.get(run.engine_source)
+            how += f" ({run.engine_used} engine{', ' + source if source else ''})"
         per_epoch = sum(run.sec_per_epoch) / max(len(run.sec_per_epoch), 1)
         line = (f"  {how}: loss {run.losses[0]:.6g} -> {run.final_loss:.6g}, "
                 f"{per_epoch:.3g} sec/epoch")

@@ -40,7 +40,7 @@ POLL_S = 0.25  # how often the progress bar is drawn while a sweep runs
 # The Adam family: every optimizer that takes all of lr, β1, β2 and ε.
 OPTIMIZERS = tuple(n for n, r in rules.RULES.items() if set(sweep.SWEEPABLE) <= set(r.tunable))
 DATASETS = {"airfoil": "Airfoil self-noise (the chapter's)",
-            "synthetic": "Synthetic (linear, 1000 × 5)"}
+            "synthetic": "Synthetic (linear, 1500 × 5)"}
 AXES = {"x": "Horizontal", "y": "Vertical"}
 SPACING_HELP = (
     "**log**: evenly spaced powers, e.g. 0.001, 0.01, 0.1: right for the learning rate "
@@ -55,7 +55,8 @@ def load(name: str, data_dir: str | None) -> tuple[data.Dataset | None, str]:
     """The data set, or None and why not. `data_dir` (OPTVIZ_DATA_DIR) keys the cache;
     a failure is remembered for a minute, so an offline server does not retry each rerun."""
     try:
-        return (data.load_airfoil(timeout=5.0) if name == "airfoil" else data.synthetic()), ""
+        return (data.load_airfoil(timeout=5.0) if name == "airfoil"
+                else data.synthetic(**data.SYNTHETIC_LIVE)), ""  # the trainer's set
     except (data.DataUnavailable, data.DataError) as e:
         return None, str(e)
 
@@ -219,8 +220,11 @@ def cell_links(s: sweep.Sweep, cell: int, meta: dict) -> None:
                 f"(its Adam sliders on a 2D function).")
     data_name = meta.get("data_name")
     if data_name in sweep_links.TRAINER_DATA:
-        st.caption(f"In the [trainer]({sweep_links.TRAINER}), set: " + sweep_links.trainer_recipe(
-            s.grid.optimizer, hyper, data_name, s.batch_size, s.epochs) + ".")
+        url = sweep_links.trainer_url(s.grid.optimizer, hyper, data_name, s.batch_size,
+                                      s.epochs)
+        st.markdown(f"[Open {name} in the trainer]({url}): "
+                    + sweep_links.trainer_recipe(s.grid.optimizer, hyper, data_name,
+                                                 s.batch_size, s.epochs) + ".")
 
 
 st.title("Hyperparameter sweep")

@@ -20,11 +20,12 @@ from optviz.devices import available_devices, limit_torch_threads
 from optviz.export import run_log_csv
 from optviz.plots.loss import Curve, loss_figure
 from optviz.validate import SettingsError
+from ui import links
 from ui.jobs import DONE, FAILED, JOBS, train_work, watch
 from ui.navigation import page_setup
 from ui.pace import DEFAULT_PACE, PACES, Reveal, pace_seconds
 from ui.session import connection_probe
-from ui.widgets import hyper_fields
+from ui.widgets import URL, hyper_fields, link_as_given
 
 page_setup()
 
@@ -288,6 +289,19 @@ def runs_table() -> None:
 
 # ------------------------------------------------------------------------ the page
 
+def link_fields() -> dict[str, links.Field]:
+    """Every query key this page's widgets read, and how each judges its value."""
+    fields = {
+        "data": links.choice("Data set", [AIRFOIL, SYNTHETIC, UPLOAD]),
+        "optimizer": links.choice("Optimizer", [r.title for r in rules.RULES.values()]),
+        "batch": links.number("Batch size", 1, 100_000, whole=True),
+        "epochs": links.number("Epochs", 1, trainer.MAX_EPOCHS, whole=True),
+    }
+    fields.update(links.hyper_link_fields("train."))
+    return fields
+
+
+linked = link_as_given(["batch", "epochs"])
 st.session_state.setdefault("runs", [])
 st.session_state.setdefault("run_settings", {})
 limit_torch_threads()
@@ -296,12 +310,15 @@ st.title("Linear regression, live")
 caption = st.empty()  # filled once the data set is known
 
 with st.sidebar:
-    choice = st.selectbox("Data set", [AIRFOIL, SYNTHETIC, UPLOAD], key="data")
+    # Bound to the URL, so a link (a sweep's cell, say) opens a setting ready to run.
+    choice = st.selectbox("Data set", [AIRFOIL, SYNTHETIC, UPLOAD], key="data", bind=URL)
     name = st.selectbox("Optimizer", list(rules.RULES), index=list(rules.RULES).index("adam"),
-                        format_func=lambda n: rules.RULES[n].title, key="optimizer")
-    chosen, bad = hyper_fields(name, trainer.hyperparams(name), prefix="train.", bind=None)
-    batch_size = st.number_input("Batch size", 1, 100_000, defaults.TRAIN_BATCH_SIZE)
-    epochs = st.number_input("Epochs", 1, trainer.MAX_EPOCHS, defaults.TRAIN_EPOCHS)
+                        format_func=lambda n: rules.RULES[n].title, key="optimizer", bind=URL)
+    chosen, bad = hyper_fields(name, trainer.hyperparams(name), prefix="train.")
+    batch_size = st.number_input("Batch size", 1, 100_000, defaults.TRAIN_BATCH_SIZE,
+                                 key="batch", bind=URL)
+    epochs = st.number_input("Epochs", 1, trainer.MAX_EPOCHS, defaults.TRAIN_EPOCHS,
+                             key="epochs", bind=URL)
     devices = available_devices()
     usable = [d for d, why in devices.items() if why is None]
     device = st.radio("Device", usable, horizontal=True,
@@ -312,7 +329,8 @@ with st.sidebar:
     impl = st.radio("Implementation", list(IMPLS), index=2)
     seed = st.number_input("Seed", 0, 2**31 - 1, 0)
 
-for message in bad:
+from_link = links.check_fields(linked, link_fields())
+for message in from_link + [b for b in bad if not any(m.startswith(b) for m in from_link)]:
     st.warning(f"Ignored, the default is used instead: {message}", icon=":material/warning:")
 if "train_error" in st.session_state:
     st.error(f"Training failed: {st.session_state.pop('train_error')}", icon=":material/error:")

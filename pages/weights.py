@@ -6,8 +6,8 @@ explorer's chart component. The bridge between the chapter's two halves.
 
 import streamlit as st
 
-from optviz import data, defaults, rules, settings, trainer, weightspace
-from optviz.validate import SettingsError, parse_bool, parse_number
+from optviz import data, defaults, rules, trainer, weightspace
+from optviz.validate import SettingsError
 from ui import links
 from ui.chart import explorer_chart
 from ui.navigation import page_setup
@@ -43,12 +43,7 @@ def link_fields() -> dict[str, links.Field]:
         "w.batch": links.number("Batch size", 1, 1500, whole=True),
         "w.epochs": links.number("Epochs", 1, 10, whole=True),
     }
-    for name, rule in rules.RULES.items():
-        for field in rule.tunable:
-            def check(text: str, field=field) -> None:
-                parse = parse_number if field in rules.BOUNDS else parse_bool
-                settings.check_hyper(field, parse(text, field))
-            fields[f"w.{links.hyper_key(name, field)}"] = links.Field(rules.LABELS[field], check)
+    fields.update(links.hyper_link_fields("w."))
     return fields
 
 

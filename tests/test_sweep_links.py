@@ -57,5 +57,28 @@ def test_the_trainer_recipe_names_every_setting_in_its_fields_words():
                  "ε **1e-07**", "batch size **10**", "epochs **2**",
                  "**Airfoil (NASA, the chapter's)**"):
         assert part in text
-    assert "1500 rows" not in text
-    assert "1500 rows" in sweep_links.trainer_recipe("adam", hyper, "synthetic", 10, 2)
+    assert "**Synthetic**" in sweep_links.trainer_recipe("adam", hyper, "synthetic", 10, 2)
+
+
+def test_the_trainer_link_opens_the_trainer_with_the_setting(monkeypatch):
+    from pathlib import Path
+    from urllib.parse import parse_qs, urlsplit
+
+    from streamlit.testing.v1 import AppTest
+
+    hyper = sweep_links.cell_hyper(GRID, HP, 6)
+    href = sweep_links.trainer_url("adam", hyper, "synthetic", 20, 3)
+    assert urlsplit(href).path == "trainer"
+    query = parse_qs(urlsplit(href).query)
+    page = Path(__file__).resolve().parents[1] / "pages" / "trainer.py"
+    at = AppTest.from_file(str(page), default_timeout=60)
+    for key, (value,) in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="data").value == "Synthetic"
+    assert at.selectbox(key="optimizer").value == "adam"
+    for field in ("lr", "beta1", "beta2", "eps"):
+        assert at.number_input(key=f"train.adam.{field}").value == hyper[field]
+    assert (at.number_input(key="batch").value, at.number_input(key="epochs").value) == (20, 3)
+

@@ -343,9 +343,12 @@ def test_a_selected_cell_links_to_its_setting(airfoil):
     assert urlsplit(href).path == "explorer" and query["opt"] == ["Adam"]
     assert float(query["adam.lr"][0]) == lr and float(query["adam.beta1"][0]) == beta1
     assert float(query["adam.eps"][0]) == at.number_input(key="fixed_eps").value
-    (recipe,) = [c.value for c in at.caption if "In the [trainer]" in c.value]
+    (recipe,) = [m.value for m in at.markdown if f"[Open {name} in the trainer](" in m.value]
     assert f"Learning rate **{lr:.4g}**" in recipe and "batch size **10**" in recipe
-    assert "1500 rows" in recipe  # the trainer's synthetic set is not the sweep's
+    href = recipe.split(f"[Open {name} in the trainer](")[1].split(")")[0]
+    query = parse_qs(urlsplit(href).query)
+    assert urlsplit(href).path == "trainer" and query["data"] == ["Synthetic"]
+    assert float(query["train.adam.lr"][0]) == lr and query["batch"] == ["10"]
     assert not any("Click a cell" in c.value for c in at.caption)
 
 

@@ -243,6 +243,19 @@ def free_text(label: str) -> Field:
     return Field(label, check)
 
 
+def hyper_link_fields(prefix: str) -> dict[str, Field]:
+    """The query keys of a page's `ui.widgets.hyper_fields(..., prefix=prefix)`: every
+    optimizer's every field ("train.adam.lr"), each judged as the settings judge it."""
+    fields = {}
+    for name, rule in rules.RULES.items():
+        for field in rule.tunable:
+            def check(text: str, field=field) -> None:
+                parse = parse_number if field in rules.BOUNDS else parse_bool
+                settings.check_hyper(field, parse(text, field))
+            fields[f"{prefix}{hyper_key(name, field)}"] = Field(rules.LABELS[field], check)
+    return fields
+
+
 def check_fields(params: Mapping[str, Sequence[str]], fields: Mapping[str, Field]) -> list[str]:
     """One message per key in a link that a page's widgets cannot use: unknown, given
     twice, or a value the widget would drop without a word (Streamlit does so)."""

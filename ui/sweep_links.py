@@ -8,7 +8,9 @@ The explorer's link uses the keys its URL-bound widgets read (`ui.links`): `opt`
 the optimizer's title, and `<run>.<field>` for its Adam sliders (lr, β1, β2, ε), values
 written as `ui.presets` writes them. Links are relative, as the presets' are, so they
 work under any base path. The trainer's widgets read nothing from the URL (on this
-branch), so `trainer_recipe` says in words what to set there.
+branch), so `trainer_recipe` says in words what to set there; `trainer_url` opens it with
+the setting in the keys its URL-bound fields read ("data", "optimizer",
+"train.<optimizer>.<field>", "batch", "epochs").
 """
 
 from __future__ import annotations
@@ -23,8 +25,7 @@ from ui import links
 
 EXPLORER, TRAINER = "explorer", "trainer"  # the pages' URL paths, as app.py names them
 EXPLORER_FIELDS = ("lr", "beta1", "beta2", "eps")  # the explorer's Adam sliders
-# The trainer's "Data set" options for the sweep's data sets. Its synthetic set is not
-# the sweep's (1500 rows, not 1000): `trainer_recipe` says so.
+# The trainer's "Data set" options for the sweep's data sets (the same sets).
 TRAINER_DATA = {"airfoil": "Airfoil (NASA, the chapter's)", "synthetic": "Synthetic"}
 
 
@@ -80,6 +81,27 @@ def explorer_url(optimizer: str, hyper: Mapping[str, Any]) -> str:
     return f"{EXPLORER}?{urlencode(explorer_query(optimizer, hyper))}"
 
 
+def trainer_query(optimizer: str, hyper: Mapping[str, Any], data: str, batch_size: int,
+                  epochs: int) -> list[tuple[str, str]]:
+    """The trainer's query for this setting: every field its optimizer shows."""
+    from ui.widgets import FIELDS  # the fields hyper_fields draws
+
+    tunable = rules.RULES[optimizer].tunable
+    q = [("data", TRAINER_DATA[data]), ("optimizer", rules.RULES[optimizer].title)]
+    for f in FIELDS:
+        if f in tunable and f in hyper:
+            value = hyper[f]
+            text = ("true" if value else "false") if isinstance(value, bool) else repr(float(value))
+            q.append((f"train.{links.hyper_key(optimizer, f)}", text))
+    return q + [("batch", str(int(batch_size))), ("epochs", str(int(epochs)))]
+
+
+def trainer_url(optimizer: str, hyper: Mapping[str, Any], data: str, batch_size: int,
+                epochs: int) -> str:
+    """A link relative to the app's root: "trainer?data=...&optimizer=Adam&..."."""
+    return f"{TRAINER}?{urlencode(trainer_query(optimizer, hyper, data, batch_size, epochs))}"
+
+
 def trainer_recipe(optimizer: str, hyper: Mapping[str, Any], data: str, batch_size: int,
                    epochs: int) -> str:
     """What to set in the trainer for this setting, in its fields' words (markdown)."""
@@ -87,6 +109,4 @@ def trainer_recipe(optimizer: str, hyper: Mapping[str, Any], data: str, batch_si
                        for f in EXPLORER_FIELDS if f in hyper)
     text = (f"Optimizer **{rules.RULES[optimizer].title}**, {fields}, batch size "
             f"**{batch_size}**, epochs **{epochs}**, data set **{TRAINER_DATA[data]}**")
-    if data == "synthetic":
-        text += " (the trainer's synthetic set has 1500 rows, the sweep's 1000)"
     return text

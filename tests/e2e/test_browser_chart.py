@@ -31,7 +31,7 @@ from tests.e2e.explorer_ui import (
     wait_for_new_paths,
     wait_idle,
 )
-from tests.e2e.test_browser_explorer import run_colour, seen_along
+from tests.e2e.test_browser_explorer import MIDPOINTS_JS, run_colour, seen_along
 from ui.presets import url
 
 pytestmark = pytest.mark.e2e
@@ -506,21 +506,6 @@ def test_on_a_phone_the_charts_parts_stack_without_overlapping(page, app_url, le
 
 PHONE = {"width": 390, "height": 844}
 
-# Each run's step midpoints inside the view, in viewport pixels (as the page is now).
-MIDPOINTS_JS = f"""() => {{
-  const c = ({CHART_JS})();
-  const [[x0, x1], [y0, y1]] = c.view;
-  return c.runs.map((r) => {{
-    const out = [];
-    for (let k = 0; k + 1 < r.x.length; k++) {{
-      const x = (r.x[k] + r.x[k + 1]) / 2, y = (r.y[k] + r.y[k + 1]) / 2;
-      const inside = x > x0 + 0.03 * (x1 - x0) && x < x1 - 0.03 * (x1 - x0)
-        && y > y0 + 0.03 * (y1 - y0) && y < y1 - 0.03 * (y1 - y0);
-      if (Number.isFinite(x) && Number.isFinite(y) && inside) out.push(c.pixelOf(x, y));
-    }}
-    return out;
-  }});
-}}"""
 
 
 def seen_per_run(page: Page) -> dict[str, float]:

@@ -36,20 +36,23 @@ def _click_cell(page: Page, ix: int, iy: int) -> None:
     page.mouse.click(x, y)
 
 
-def test_clicking_a_sweep_cell_opens_the_explorer_with_that_setting(page, app_url):
+def _swept_and_clicked(page, app_url, ix: int, iy: int) -> tuple[float, float, str]:
+    """Run the default lr × β1 sweep, click cell (ix, iy): its lr, β1 and name."""
     _open_sweep(page, app_url, f"lr_n={NX}&beta1_n={NY}")
     page.locator(START).click()
     expect(page.get_by_text("Best setting")).to_be_visible()
     wait_idle(page)
     expect(page.get_by_text("Click a cell to open its setting")).to_be_visible()
-
     lo, hi, _, spacing = DEFAULT_AXES["lr"]
-    lrs = axis_values("lr", lo, hi, NX, spacing)
+    lr = axis_values("lr", lo, hi, NX, spacing)[ix]
     lo, hi, _, spacing = DEFAULT_AXES["beta1"]
-    betas = axis_values("beta1", lo, hi, NY, spacing)
-    ix, iy = 2, 1
+    beta1 = axis_values("beta1", lo, hi, NY, spacing)[iy]
     _click_cell(page, ix, iy)
-    name = f"lr = {format_value(lrs[ix])}, β1 = {format_value(betas[iy])}"
+    return lr, beta1, f"lr = {format_value(lr)}, β1 = {format_value(beta1)}"
+
+
+def test_clicking_a_sweep_cell_opens_the_explorer_with_that_setting(page, app_url):
+    lr, beta1, name = _swept_and_clicked(page, app_url, 2, 1)
     link = page.get_by_role("link", name=f"Open {name} in the explorer")
     expect(link).to_be_visible()
     wait_idle(page)
@@ -58,8 +61,8 @@ def test_clicking_a_sweep_cell_opens_the_explorer_with_that_setting(page, app_ur
 
     query = parse_qs(urlsplit(link.get_attribute("href")).query)
     assert query["opt"] == ["Adam"]
-    assert float(query["adam.lr"][0]) == pytest.approx(lrs[ix], rel=1e-12)
-    assert float(query["adam.beta1"][0]) == pytest.approx(betas[iy], rel=1e-12)
+    assert float(query["adam.lr"][0]) == pytest.approx(lr, rel=1e-12)
+    assert float(query["adam.beta1"][0]) == pytest.approx(beta1, rel=1e-12)
 
     with page.context.expect_page() as opened:
         link.click()
@@ -68,7 +71,7 @@ def test_clicking_a_sweep_cell_opens_the_explorer_with_that_setting(page, app_ur
     explorer.wait_for_function(CHART_DRAWN_JS, timeout=TIMEOUT_MS)
     wait_idle(explorer)
     main = explorer.locator("[data-testid='stMain']")
-    for label, expected in (("Learning rate", lrs[ix]), ("β1", betas[iy]), ("β2", 0.999),
+    for label, expected in (("Learning rate", lr), ("β1", beta1), ("β2", 0.999),
                             ("ε", 1e-6)):
         field = main.locator("[data-testid='stNumberInput']").filter(
             has=explorer.get_by_text(label, exact=True)).locator("input")
@@ -79,17 +82,7 @@ def test_clicking_a_sweep_cell_opens_the_explorer_with_that_setting(page, app_ur
 
 
 def test_clicking_a_sweep_cell_opens_the_trainer_with_that_setting(page, app_url):
-    _open_sweep(page, app_url, f"lr_n={NX}&beta1_n={NY}")
-    page.locator(START).click()
-    expect(page.get_by_text("Best setting")).to_be_visible()
-    wait_idle(page)
-    lo, hi, _, spacing = DEFAULT_AXES["lr"]
-    lrs = axis_values("lr", lo, hi, NX, spacing)
-    lo, hi, _, spacing = DEFAULT_AXES["beta1"]
-    betas = axis_values("beta1", lo, hi, NY, spacing)
-    ix, iy = 1, 2
-    _click_cell(page, ix, iy)
-    name = f"lr = {format_value(lrs[ix])}, β1 = {format_value(betas[iy])}"
+    lr, beta1, name = _swept_and_clicked(page, app_url, 1, 2)
     link = page.get_by_role("link", name=f"Open {name} in the trainer")
     expect(link).to_be_visible()
     wait_idle(page)
@@ -100,10 +93,11 @@ def test_clicking_a_sweep_cell_opens_the_trainer_with_that_setting(page, app_url
     expect(trainer.get_by_role("heading", name="Linear regression, live")).to_be_visible()
     wait_idle(trainer)
     sidebar = trainer.locator('[data-testid="stSidebar"]')
-    for label, expected in (("Learning rate", lrs[ix]), ("β1", betas[iy]), ("Batch size", 10),
+    for label, expected in (("Learning rate", lr), ("β1", beta1), ("Batch size", 10),
                             ("Epochs", 2)):
         field = sidebar.get_by_label(label, exact=True).and_(sidebar.get_by_role("spinbutton"))
-        assert float(field.input_value()) == pytest.approx(expected, rel=1e-5), label
+        assert float(field.input_value()) == pytest.approx(expected, rel=1e-5), (label,
+                                                                                 trainer.url)
     expect(trainer.get_by_text("Ignored, the default is used")).to_have_count(0)
     expect(trainer.locator('[data-testid="stException"]')).to_have_count(0)
 

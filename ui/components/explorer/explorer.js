@@ -2148,13 +2148,19 @@ function clipToPlot(ctx, size, r) {
   ctx.lineCap = "round";
 }
 
-function drawForeground(st) {
-  const { fg, model, rect: r, size } = st;
-  const m = metrics(st);
+/** The foreground canvas cleared and clipped to the plot: its context and the metrics. */
+function clearedForeground(st) {
+  const { fg, rect: r, size } = st;
   const ctx = fg.getContext("2d");
   ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
   ctx.clearRect(0, 0, size.w, size.h);
   clipToPlot(ctx, size, r);
+  return { ctx, m: metrics(st) };
+}
+
+function drawForeground(st) {
+  const { model, rect: r, size } = st;
+  const { ctx, m } = clearedForeground(st);
   GUARD = 2 * Math.max(size.w, size.h, 500);
   const tf = transform(st);
   const t = st.step;
@@ -2854,12 +2860,8 @@ function drawPaths(st) {
 /** What the question shows: the start squares (the start still drags) and the minima;
  * no path, marker or arrow, not even a preview's. */
 function drawQuestion(st) {
-  const { fg, model, rect: r, size } = st;
-  const m = metrics(st);
-  const ctx = fg.getContext("2d");
-  ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
-  ctx.clearRect(0, 0, size.w, size.h);
-  clipToPlot(ctx, size, r);
+  const { model } = st;
+  const { ctx, m } = clearedForeground(st);
   const tf = transform(st);
   const seen = new Set();
   model.runs.forEach((run, i) => {

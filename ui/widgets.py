@@ -6,7 +6,6 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from optviz import rules, settings
-from optviz.validate import SettingsError, parse_bool, parse_number
 from ui import links
 
 URL = "query-params"
@@ -59,25 +58,6 @@ def link_as_given(whole_number_keys: list[str]) -> dict[str, list[str]]:
     return st.session_state.pop(LINKED, linked)
 
 
-def linked_default(key: str, default, bind: str | None):
-    """A URL-bound field's start value: the link's, where it gives a usable one.
-
-    Streamlit seeds a bound field from the URL itself, but a page opened from another
-    page's link (a sweep cell's trainer link) sometimes drew the default instead (about
-    one try in four in Chromium): the link's value as the field's own default makes the
-    first run right either way. A bad value keeps `default` (the link check names it)."""
-    if bind != URL or key not in st.query_params:
-        return default
-    text = st.query_params.get(key)
-    try:
-        if isinstance(default, bool):
-            return parse_bool(text, key)
-        value = parse_number(text, key)
-    except (SettingsError, ValueError):
-        return default
-    return value if math.isfinite(value) else default
-
-
 def hyper_fields(name: str, defaults, prefix: str = "", bias_correction: bool | None = None,
                  bind: str | None = URL, run: str | None = None,
                  ) -> tuple[settings.OptimizerSettings, list[str]]:
@@ -93,7 +73,7 @@ def hyper_fields(name: str, defaults, prefix: str = "", bias_correction: bool | 
         if field not in rule.tunable:
             continue
         key = prefix + links.hyper_key(run or name, field)
-        label, default = rules.LABELS[field], linked_default(key, getattr(defaults, field), bind)
+        label, default = rules.LABELS[field], getattr(defaults, field)
         if isinstance(default, bool):
             values[field] = st.checkbox(label, value=default, key=key, bind=bind)
         else:

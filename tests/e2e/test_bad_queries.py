@@ -35,8 +35,9 @@ from ui import links
 pytestmark = pytest.mark.e2e
 
 PAGES = {"": "Adam, explained", "explorer": "Trajectory explorer",
-         "trainer": "Linear regression, live", "sweep": "Hyperparameter sweep"}
-URL_SETTINGS = {"explorer", "sweep"}  # pages whose settings live in the URL
+         "trainer": "Linear regression, live", "sweep": "Hyperparameter sweep",
+         "weights": "Adam in weight space"}
+URL_SETTINGS = {"explorer", "sweep", "trainer", "weights"}  # settings live in the URL
 LONG = 10_000
 MAX_ALERT = 2_000  # a message quotes a bad value shortened, never whole
 
@@ -171,6 +172,22 @@ def sweep_cases() -> list[Case]:
     return cases
 
 
+def field_cases(prefix: str, data_key: str, batch_key: str, epochs_key: str,
+                optimizer_key: str) -> list[Case]:
+    """The trainer's and the weight page's fields: data, optimizer, hyperparameters,
+    batch size and epochs, each key under its own name on its page."""
+    cases = bad(batch_key, NOT_A_NUMBER[:12]) + bad(epochs_key, TRIO + ["0", "0.5"])
+    cases += bad(batch_key, ["0", "-1", "1.5"])
+    cases += bad(f"{prefix}adam.lr", FEW + ["-1", "0"]) + bad(f"{prefix}adam.beta1", TRIO)
+    cases += bad(f"{prefix}rmsprop.centered", TRIO)
+    for key in (data_key, optimizer_key):
+        cases += bad(key, ["Nope", "", "x" * LONG])
+    cases.append(repeated(batch_key, "20"))
+    cases += unknown_keys()
+    cases += [Case(j, quiet_ok=True) for j in JUNK + FOREIGN]
+    return cases
+
+
 def ignoring_cases() -> list[Case]:
     """For pages that take nothing from the URL: a bit of everything, all ignored."""
     sample = explorer_cases()[::15] + sweep_cases()[::15]
@@ -178,8 +195,10 @@ def ignoring_cases() -> list[Case]:
         Case(j, quiet_ok=True) for j in JUNK + FOREIGN]
 
 
-CASES = {"": ignoring_cases(), "explorer": explorer_cases(), "trainer": ignoring_cases(),
-         "sweep": sweep_cases()}
+CASES = {"": ignoring_cases(), "explorer": explorer_cases(),
+         "trainer": field_cases("train.", "data", "batch", "epochs", "optimizer"),
+         "sweep": sweep_cases(),
+         "weights": field_cases("w.", "w.data", "w.batch", "w.epochs", "w.optimizer")}
 
 
 # How the explorer's messages call the keys whose label is not validate.label(key).

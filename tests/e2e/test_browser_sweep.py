@@ -96,6 +96,11 @@ def test_clicking_a_sweep_cell_opens_the_trainer_with_that_setting(page, app_url
     for label, expected in (("Learning rate", lr), ("β1", beta1), ("Batch size", 10),
                             ("Epochs", 2)):
         field = sidebar.get_by_label(label, exact=True).and_(sidebar.get_by_role("spinbutton"))
+        # The browser may draw a field before it takes the link's value: wait for it.
+        deadline = time.monotonic() + 15
+        while float(field.input_value()) != pytest.approx(expected, rel=1e-5) \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert float(field.input_value()) == pytest.approx(expected, rel=1e-5), (label,
                                                                                  trainer.url)
     expect(trainer.get_by_text("Ignored, the default is used")).to_have_count(0)

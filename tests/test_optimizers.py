@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from optviz import optimizers, rules
+from tests.torch_dtype import float64  # noqa: F401 (an autouse fixture)
 
 STEPS = 200
 
@@ -72,15 +73,6 @@ def _step(model, opt, x, y):
     opt.zero_grad()
     _loss(model, x, y).backward()
     opt.step()
-
-
-@pytest.fixture(autouse=True)
-def float64():
-    # torch keeps scalar state (step, NAdam's mu_product) in the default dtype.
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
 
 
 @pytest.mark.parametrize("kind,seed", [("linear", 0), ("softmax", 1), ("mlp", 2)])

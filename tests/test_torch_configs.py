@@ -18,6 +18,7 @@ import torch
 from torch.testing._internal import common_optimizers
 
 from optviz import optimizers
+from tests.torch_dtype import float64  # noqa: F401 (an autouse fixture)
 
 STEPS = 100
 NAMES = ("SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam")
@@ -44,15 +45,6 @@ def refused(kwargs: dict) -> str | None:
     """The option optviz refuses in `kwargs`, if any: differentiable=True only (the step
     runs under torch.no_grad). Every other configuration must match torch."""
     return "differentiable" if kwargs.get("differentiable") else None
-
-
-@pytest.fixture(autouse=True)
-def float64():
-    # torch keeps scalar state (step, NAdam's mu_product) in the default dtype.
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
 
 
 def _parameters(seed: int) -> list[torch.nn.Parameter]:

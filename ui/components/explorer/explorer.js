@@ -1929,7 +1929,11 @@ function renderFLines(st) {
     ctx.beginPath();
     let pen = false;
     const values = run.values;
-    for (let k = 0; k < values.length; k++) {
+    // About two points a pixel: 5,000 steps on a 500 px plot need no more (the cache is
+    // drawn again with every new blob, so its cost adds to a commit's).
+    const stride = Math.max(1, Math.floor(values.length / (2 * frame.w)));
+    const last = values.length - 1;
+    for (let k = 0; k <= last; k = k === last ? last + 1 : Math.min(k + stride, last)) {
       const v = values[k];
       if (!Number.isFinite(v) || (axis.log && v <= 0)) {
         pen = false;

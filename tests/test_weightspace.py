@@ -1,4 +1,7 @@
-"""Adam in weight space: the plane, its loss, the runs on it, the page."""
+"""Adam in weight space: the plane, its loss, the runs on it, the page.
+
+The chapter's data comes from conftest's `airfoil` / `shared_data_dir` (a loud skip
+without the shared file, a failure under CI=true)."""
 
 from pathlib import Path
 
@@ -6,17 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from optviz import data, payload, weightspace
+from optviz import payload, weightspace
 from optviz.trainer import Trainer, design
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def airfoil():
-    if not (SHARED / "airfoil_self_noise.dat").exists():
-        pytest.skip(f"the chapter's data is not at {SHARED}")
-    return data.load_airfoil(cache_dir=SHARED, urls=())
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +72,8 @@ def test_the_payload_names_its_axes_and_dashes_torch(view):
     np.testing.assert_allclose(points, view.runs[0].points, atol=1e-6)
 
 
-def test_the_page_draws_the_airfoil_run(airfoil, monkeypatch):
-    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(SHARED))
+def test_the_page_draws_the_airfoil_run(shared_data_dir, monkeypatch):
+    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(shared_data_dir))
     page = str(Path(__file__).resolve().parents[1] / "pages" / "weights.py")
     at = AppTest.from_file(page, default_timeout=120).run()
     assert not at.exception and not at.error
@@ -88,8 +82,8 @@ def test_the_page_draws_the_airfoil_run(airfoil, monkeypatch):
     assert not at.exception and not at.error
 
 
-def test_bad_values_in_the_pages_link_get_one_message_each(airfoil, monkeypatch):
-    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(SHARED))
+def test_bad_values_in_the_pages_link_get_one_message_each(shared_data_dir, monkeypatch):
+    monkeypatch.setenv("OPTVIZ_DATA_DIR", str(shared_data_dir))
     page = str(Path(__file__).resolve().parents[1] / "pages" / "weights.py")
     at = AppTest.from_file(page, default_timeout=120)
     for key, value in {"w.batch": "abc", "w.adam.lr": "-1", "w.data": "nope",

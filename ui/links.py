@@ -7,6 +7,7 @@ typed into a field, never stops the page: it yields one message and the default.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -148,8 +149,7 @@ def _check_one(key: str, values: Sequence[str]) -> None:
         rule = rules.get_rule(run_optimizer(_run_key(name)))
         if field not in rule.tunable:
             raise SettingsError(settings.inapplicable_message(field, [rule.name]))
-        parse = parse_bool if field not in rules.BOUNDS else parse_number
-        settings.check_hyper(field, parse(text, field))
+        check_hyper_text(field, text)
     else:
         raise SettingsError(f"unknown setting {key[:40]!r}")
 
@@ -246,14 +246,15 @@ def free_text(label: str) -> Field:
 def hyper_link_fields(prefix: str) -> dict[str, Field]:
     """The query keys of a page's `ui.widgets.hyper_fields(..., prefix=prefix)`: every
     optimizer's every field ("train.adam.lr"), each judged as the settings judge it."""
-    fields = {}
-    for name, rule in rules.RULES.items():
-        for field in rule.tunable:
-            def check(text: str, field=field) -> None:
-                parse = parse_number if field in rules.BOUNDS else parse_bool
-                settings.check_hyper(field, parse(text, field))
-            fields[f"{prefix}{hyper_key(name, field)}"] = Field(rules.LABELS[field], check)
-    return fields
+    return {f"{prefix}{hyper_key(name, field)}":
+            Field(rules.LABELS[field], functools.partial(check_hyper_text, field))
+            for name, rule in rules.RULES.items() for field in rule.tunable}
+
+
+def check_hyper_text(field: str, text: str) -> None:
+    """Raise SettingsError unless `text` is a usable value of hyperparameter `field`."""
+    parse = parse_number if field in rules.BOUNDS else parse_bool
+    settings.check_hyper(field, parse(text, field))
 
 
 def check_fields(params: Mapping[str, Sequence[str]], fields: Mapping[str, Field]) -> list[str]:
